@@ -1,0 +1,70 @@
+"""Helpers for writing checks and their negative controls.
+
+* :func:`counterexample` runs Hypothesis's ``find()`` for an input on which a
+  property fails and returns the shrunk example: the standard negative control
+  ("drop the hypothesis or inject a bug, and Hypothesis finds a counterexample").
+* :func:`fails_with` marks a ``@given`` test that must fail with a given
+  exception (after Hypothesis's own ``tests/common/utils.fails_with``).
+* :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
+  naming the bad argument.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import find, settings
+
+#: ``find()`` stops at the first counterexample and shrinks it; this is only the
+#: budget before giving up (a control that needs more is a weak control).
+CONTROL_MAX_EXAMPLES = 200
+
+
+def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES):
+    """Return the shrunk example on which ``holds`` is False; fail the test if none is found.
+
+    Parameters
+    ----------
+    strategy : SearchStrategy
+    holds : callable
+        The property, returning True when it holds on an example. An
+        AssertionError raised inside counts as "does not hold".
+    """
+
+    def fails(example):
+        try:
+            return not holds(example)
+        except AssertionError:
+            return True
+
+    # database=None: a control's example must be found afresh, not replayed.
+    return find(strategy, fails, settings=settings(settings.default, max_examples=max_examples,
+                                                   database=None))
+
+
+def fails_with(exc):
+    """Decorator: the wrapped test passes only if it raises ``exc``."""
+
+    def decorate(test):
+        @functools.wraps(test)
+        def inner(*args, **kwargs):
+            with pytest.raises(exc):
+                test(*args, **kwargs)
+
+        return inner
+
+    return decorate
+
+
+def assert_rejects(call, *args, name, exc=(ValueError, TypeError), **kwargs):
+    """Assert that ``call(*args, **kwargs)`` raises ``exc`` with ``name`` in its message.
+
+    Returns the exception for further inspection.
+    """
+    try:
+        result = call(*args, **kwargs)
+    except exc as err:
+        assert name in str(err), f"error {err!r} does not name the argument {name!r}"
+        return err
+    raise AssertionError(f"{getattr(call, '__name__', call)} accepted bad {name}: returned {result!r}")

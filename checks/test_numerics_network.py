@@ -1,0 +1,163 @@
+"""The network's derivatives agree with finite differences, and batched evaluation with pointwise.
+
+Derivatives are checked as in JAX's ``check_grads``: along random directions, by
+central differences (:mod:`theory.diffcheck`), with the tolerances of
+:mod:`theory.tolerances`. The Hessian is checked both as a full matrix and
+through Hessian-vector products, and the two must agree. Inputs are z = x + δ for
+problems over the whole range of input scales (up to 10^3) and δ in the ball.
+"""
+
+import numpy as np
+from hypothesis import event, given, note, target
+from hypothesis import strategies as st
+
+from checks.support import counterexample
+from theory.diffcheck import gradient_agreement, hessian_agreement
+from theory.network import TwoLayerNet, draw_network, sigmoid, softplus
+from theory.strategies import dims, input_scales, problems, seeds, widths
+from theory.tolerances import IDENTITY_RTOL
+
+
+@st.composite
+def evaluation_points(draw, n=4):
+    """A network, and points z = x + δ with δ in its ball, and two sets of unit directions, each (n, d)."""
+    problem = draw(problems(loss="quadratic"))
+    rng = np.random.default_rng(draw(seeds()))
+    d = problem.d
+    delta = problem.eps * rng.uniform(-1, 1, (n, d)) / np.sqrt(d)
+    u, v = rng.standard_normal((2, n, d))
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    note(f"{problem!r}")
+    event(f"input scale ~ 1e{np.log10(np.linalg.norm(problem.x)):.0f}")
+    return problem.net, problem.x + delta, u, v
+
+
+def check_gradient(net, z, v, grad=None):
+    agreement = gradient_agreement(net.value, grad or net.grad, z, v)
+    target(agreement.worst, label="|error| / allowed")
+    return agreement.ok
+
+
+def check_hessian(net, z, u, v, hvp):
+    agreement = hessian_agreement(net.grad, hvp, z, u, v)
+    target(agreement.worst, label="|error| / allowed")
+    return agreement.ok
+
+
+def full_hessian_product(net):
+    return lambda z, v: np.einsum("...ij,...j->...i", net.hessian(z), v)
+
+
+@given(evaluation_points())
+def test_gradient_matches_finite_differences(case):
+    net, z, _, v = case
+    assert check_gradient(net, z, v)
+
+
+@given(evaluation_points())
+def test_value_and_grad_match_separate_calls(case):
+    net, z, _, _ = case
+    value, grad = net.value_and_grad(z)
+    assert np.array_equal(value, net.value(z))
+    assert np.allclose(grad, net.grad(z), rtol=IDENTITY_RTOL, atol=0.0)
+
+
+@given(evaluation_points())
+def test_hessian_matches_finite_differences(case):
+    net, z, u, v = case
+    assert check_hessian(net, z, u, v, full_hessian_product(net))
+
+
+@given(evaluation_points())
+def test_hvp_matches_finite_differences(case):
+    net, z, u, v = case
+    assert check_hessian(net, z, u, v, net.hvp)
+
+
+def abs_sum_scale(net, v):
+    """Sum of |terms| of H v = W^T (a * sigma'' * (W v)) with sigma'' <= 1/4: the scale of its rounding."""
+    return (np.abs(net.a) * 0.25 * np.abs(v @ net.W.T)) @ np.abs(net.W)
+
+
+def identity_tolerance(net, scale):
+    return IDENTITY_RTOL * (1 + net.m + net.d) * scale
+
+
+@given(evaluation_points())
+def test_hvp_equals_hessian_times_vector(case):
+    net, z, _, v = case
+    error = np.abs(net.hvp(z, v) - full_hessian_product(net)(z, v))
+    assert np.all(error <= identity_tolerance(net, abs_sum_scale(net, v)))
+
+
+@given(evaluation_points())
+def test_hessian_is_symmetric(case):
+    net, z, _, _ = case
+    hess = net.hessian(z)
+    scale = (np.abs(net.a) * 0.25 * np.abs(net.W.T)) @ np.abs(net.W)
+    assert np.all(np.abs(hess - np.swapaxes(hess, -1, -2)) <= identity_tolerance(net, scale))
+
+
+@given(dims(), widths(), seeds(), st.integers(1, 3), st.integers(1, 3))
+def test_batched_evaluation_equals_pointwise(d, m, seed, b1, b2):
+    net = draw_network(d, m, seed=seed)
+    z = np.random.default_rng(seed).standard_normal((b1, b2, d))
+    values, grads, hessians = net.value(z), net.grad(z), net.hessian(z)
+    assert values.shape == (b1, b2) and grads.shape == (b1, b2, d) and hessians.shape == (b1, b2, d, d)
+    for i in range(b1):
+        for j in range(b2):
+            assert np.allclose(values[i, j], net.value(z[i, j]), rtol=IDENTITY_RTOL, atol=0.0)
+            assert np.allclose(grads[i, j], net.grad(z[i, j]), rtol=IDENTITY_RTOL, atol=IDENTITY_RTOL)
+            assert np.allclose(hessians[i, j], net.hessian(z[i, j]), rtol=IDENTITY_RTOL, atol=IDENTITY_RTOL)
+
+
+@given(dims(), widths(), seeds(), input_scales(1e2, 1e3))
+def test_network_is_finite_at_large_input_scale(d, m, seed, scale):
+    net = draw_network(d, m, seed=seed)
+    z = scale * np.random.default_rng(seed).standard_normal((3, d))
+    for out in (net.value(z), net.grad(z), net.hessian(z), net.hvp(z, z)):
+        assert np.all(np.isfinite(out))
+
+
+@given(dims(), widths(), seeds())
+def test_draw_follows_xavier_scales_and_is_reproducible(d, m, seed):
+    net = draw_network(d, m, seed=seed)
+    assert net.W.shape == (m, d) and net.a.shape == (m,)
+    assert np.all(np.abs(net.a) == m ** -0.5)
+    again = draw_network(d, m, seed=seed)
+    assert np.array_equal(net.W, again.W) and np.array_equal(net.a, again.a)
+
+
+# ---------------------------------------------------------------- negative controls
+# Each injects a bug a maintainer could plausibly write and shows that the
+# property above finds a counterexample.
+
+
+class SoftplusInsteadOfSigmoid(TwoLayerNet):
+    """Bug: uses sigma instead of sigma' in the gradient."""
+
+    def grad(self, z):
+        return (softplus(np.asarray(z) @ self.W.T) * self.a) @ self.W
+
+
+class SigmoidInsteadOfSecondDerivative(TwoLayerNet):
+    """Bug: uses sigma' instead of sigma'' in the Hessian-vector product."""
+
+    def hvp(self, z, v):
+        return (sigmoid(np.asarray(z) @ self.W.T) * self.a * (np.asarray(v) @ self.W.T)) @ self.W
+
+
+def test_control_wrong_gradient_is_caught():
+    net, z, _, v = counterexample(
+        evaluation_points(),
+        lambda case: check_gradient(SoftplusInsteadOfSigmoid(case[0].W, case[0].a), *case[1:2], case[3]))
+    assert net.d >= 1
+
+
+def test_control_wrong_hvp_is_caught():
+    def holds(case):
+        net = SigmoidInsteadOfSecondDerivative(case[0].W, case[0].a)
+        return check_hessian(net, case[1], case[2], case[3], net.hvp)
+
+    counterexample(evaluation_points(), holds)

@@ -1,0 +1,13 @@
+"""Executable checks of Deng, He, Huang & Su, "Towards Understanding the Dynamics of
+the First-Order Adversaries" (ICML 2020).
+
+``theory`` holds the mathematics of the paper's setting; the properties that test
+its claims live in ``checks/`` and run under pytest + Hypothesis. Layers, from
+the bottom: :mod:`theory.geometry`, :mod:`theory.network`, :mod:`theory.losses`,
+:mod:`theory.problem`, :mod:`theory.bounds`, :mod:`theory.constrained`,
+:mod:`theory.pgd`; :mod:`theory.strategies` gives Hypothesis strategies for them,
+:mod:`theory.diffcheck` finite-difference derivative checks and
+:mod:`theory.tolerances` every numerical tolerance with its justification.
+"""
+
+__version__ = "0.1.0"

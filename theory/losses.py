@@ -1,0 +1,150 @@
+r"""Losses in the paper's minimisation form, with their derivatives in f.
+
+The adversary maximises an original loss :math:`\ell(y, f)`; following section 3
+we minimise :math:`L = -\ell` instead, so adversarial maxima of :math:`\ell` are
+minima of :math:`L` (DEVELOPERS.md, "Conventions").
+
+* **Quadratic** (section 3): :math:`\ell = (y - f)^2`, :math:`L = -(y-f)^2`,
+  :math:`\partial L/\partial f = 2(y - f)`, :math:`\partial^2 L/\partial f^2 = -2`.
+* **Cross-entropy** (section 5.2, last display): with :math:`s(f) = e^f/(1+e^f)`,
+  :math:`\ell = -y\log s(f) - (1-y)\log(1-s(f)) = \operatorname{softplus}(f) - y f`,
+  :math:`L = y f - \operatorname{softplus}(f)`,
+  :math:`\partial L/\partial f = y - s(f)`,
+  :math:`\partial^2 L/\partial f^2 = -s(f)(1-s(f))`.
+  The paper states the derivatives of :math:`\ell`: :math:`s(f) - y` and
+  :math:`s(1-s)`; they are ours with the sign flipped. Its assumptions
+  (:math:`\mathcal L < |\partial L/\partial f| < \mathcal U`,
+  :math:`|\partial^2 L/\partial f^2| \le \mathcal B`) concern absolute values,
+  so the sign does not matter there.
+
+The chain rule of section 5.2,
+:math:`\partial L/\partial\delta = L_f\,\partial f` and
+:math:`\partial^2 L/\partial\delta^2 = L_f\,\partial^2 f + L_{ff}\,\partial f\,\partial f^\top`,
+is applied in :mod:`theory.problem`.
+
+All methods are elementwise in ``f`` (any shape) and stable for large ``|f|``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_finite_float
+from .network import activations, sigmoid, softplus
+
+__all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss"]
+
+
+class Loss:
+    """Interface of a loss in minimisation form. Subclasses implement the four methods."""
+
+    #: Short name used by :func:`get_loss` and :func:`theory.problem.make_problem`.
+    name: str = ""
+
+    def check_label(self, y: float) -> float:  # pragma: no cover - overridden
+        """Validate a label; return it as a float."""
+        raise NotImplementedError
+
+    def value(self, y, f):
+        """:math:`L(y, f)` (minimisation form), elementwise."""
+        raise NotImplementedError
+
+    def dvalue(self, y, f):
+        r""":math:`\partial L / \partial f`, elementwise."""
+        raise NotImplementedError
+
+    def d2value(self, y, f):
+        r""":math:`\partial^2 L / \partial f^2`, elementwise."""
+        raise NotImplementedError
+
+    def dvalue_abs_range(self, y, f_lo, f_hi):
+        r"""Exact range of :math:`|\partial L/\partial f|` for f in the interval ``[f_lo, f_hi]``.
+
+        Returns
+        -------
+        (lower, upper) : tuple of float
+        """
+        raise NotImplementedError
+
+    def adversarial_value(self, y, f):
+        r"""The original (maximised) loss :math:`\ell = -L`."""
+        return -self.value(y, f)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class QuadraticLoss(Loss):
+    r"""Quadratic loss in minimisation form, :math:`L(y, f) = -(y - f)^2` (section 3)."""
+
+    name = "quadratic"
+
+    def check_label(self, y):
+        return check_finite_float("y", y)
+
+    def value(self, y, f):
+        r = y - np.asarray(f, dtype=np.float64)
+        return -(r * r)
+
+    def dvalue(self, y, f):
+        return 2.0 * (y - np.asarray(f, dtype=np.float64))
+
+    def d2value(self, y, f):
+        return np.full(np.shape(f), -2.0)
+
+    def dvalue_abs_range(self, y, f_lo, f_hi):
+        # |2(y - f)| on [f_lo, f_hi]: maximal at an endpoint, minimal at the
+        # endpoint nearest y, or 0 when y lies inside the interval.
+        hi = 2.0 * max(abs(y - f_lo), abs(y - f_hi))
+        lo = 0.0 if f_lo <= y <= f_hi else 2.0 * min(abs(y - f_lo), abs(y - f_hi))
+        return lo, hi
+
+
+class CrossEntropyLoss(Loss):
+    r"""Binary cross-entropy on the logit f, minimisation form :math:`L = y f - \operatorname{softplus}(f)` (section 5.2).
+
+    Labels lie in [0, 1] (the paper uses y in {0, 1}).
+    """
+
+    name = "cross_entropy"
+
+    def check_label(self, y):
+        y = check_finite_float("y", y)
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"y must lie in [0, 1] for the cross-entropy loss, got {y}")
+        return y
+
+    def value(self, y, f):
+        f = np.asarray(f, dtype=np.float64)
+        return y * f - softplus(f)
+
+    def dvalue(self, y, f):
+        return y - sigmoid(f)
+
+    def d2value(self, y, f):
+        # s(1 - s) is softplus'' : computed as e/(1+e)^2, accurate for any |f|.
+        return -activations(f)[2]
+
+    def dvalue_abs_range(self, y, f_lo, f_hi):
+        # y - s(f) is decreasing in f, so its range is [y - s(f_hi), y - s(f_lo)].
+        a = float(y - sigmoid(f_hi))
+        b = float(y - sigmoid(f_lo))
+        hi = max(abs(a), abs(b))
+        lo = 0.0 if a <= 0.0 <= b else min(abs(a), abs(b))
+        return lo, hi
+
+
+#: Registered losses by name.
+LOSSES = {cls.name: cls for cls in (QuadraticLoss, CrossEntropyLoss)}
+
+
+def get_loss(loss) -> Loss:
+    """Return a :class:`Loss` instance from a name in :data:`LOSSES` or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a loss name or a Loss instance, got {type(loss).__name__}")
+    try:
+        return LOSSES[loss]()
+    except KeyError:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}") from None

@@ -1,0 +1,252 @@
+r"""The two-layer softplus network of section 2 and its Xavier draw.
+
+The network (Deng et al. 2020, section 2, display after eq. (2)) is
+
+.. math::  f(a, W, z) = \sum_{r=1}^m a_r\,\sigma(w_r^\top z), \qquad z = x + \delta,
+
+with the softplus activation :math:`\sigma(t) = \log(1 + e^t)`. Its derivatives in
+the input are
+
+.. math::
+    \partial f(z) = W^\top (a \odot \sigma'(Wz)), \qquad
+    \partial^2 f(z) = W^\top \operatorname{diag}(a \odot \sigma''(Wz))\, W,
+
+with :math:`\sigma' = \operatorname{sigmoid}` and
+:math:`\sigma'' = \operatorname{sigmoid}\,(1 - \operatorname{sigmoid}) \in (0, 1/4]`.
+
+Every method is batched over the leading dimensions of its input ``z`` of shape
+``(..., d)`` through matrix products; there is no Python loop over points.
+
+Numerical stability. With :math:`e = \exp(-|t|) \in (0, 1]` (one exponential per
+pre-activation, never an overflow):
+
+* :math:`\sigma(t) = \max(t, 0) + \operatorname{log1p}(e)`,
+* :math:`\sigma'(t) = 1/(1+e)` for :math:`t \ge 0` and :math:`e/(1+e)` otherwise,
+* :math:`\sigma''(t) = e/(1+e)^2` (symmetric in t), clamped at its maximum 1/4
+  against rounding.
+
+These are exact rewritings, valid for pre-activations of any size (an input
+scale of 10^3 gives pre-activations of order 10^3: ``exp(-1000)`` underflows
+to 0, which is the correct limit, and nothing overflows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import (
+    as_float_array,
+    check_last_dim,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
+
+__all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network"]
+
+
+def activations(t):
+    r"""Softplus and its first two derivatives from a single exponential pass.
+
+    Parameters
+    ----------
+    t : ndarray, any shape
+        Pre-activations :math:`w_r^\top z`.
+
+    Returns
+    -------
+    sigma, dsigma, d2sigma : ndarray, same shape as ``t``
+        :math:`\sigma(t)`, :math:`\sigma'(t)` and :math:`\sigma''(t)`; finite for
+        every finite ``t`` (see the module docstring for the formulas).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    e = np.exp(-np.abs(t))
+    one_plus_e = 1.0 + e
+    sigma = np.maximum(t, 0.0) + np.log1p(e)
+    dsigma = np.where(t >= 0.0, 1.0, e) / one_plus_e
+    # e/(1+e)^2 <= 1/4 exactly, with equality at t = 0; near t = 0 rounding can
+    # exceed 1/4 by an ulp, which would break the certified bound sigma'' <= 1/4
+    # that theory.bounds relies on, so clamp.
+    d2sigma = np.minimum(e / (one_plus_e * one_plus_e), 0.25)
+    return sigma, dsigma, d2sigma
+
+
+def softplus(t):
+    r"""Stable softplus :math:`\sigma(t) = \log(1 + e^t)`, elementwise."""
+    t = np.asarray(t, dtype=np.float64)
+    return np.maximum(t, 0.0) + np.log1p(np.exp(-np.abs(t)))
+
+
+def sigmoid(t):
+    r"""Stable logistic sigmoid :math:`\sigma'(t) = 1/(1 + e^{-t})`, elementwise."""
+    t = np.asarray(t, dtype=np.float64)
+    e = np.exp(-np.abs(t))
+    return np.where(t >= 0.0, 1.0, e) / (1.0 + e)
+
+
+@dataclass(frozen=True, eq=False)
+class TwoLayerNet:
+    r"""The two-layer softplus network :math:`f(z) = \sum_r a_r \sigma(w_r^\top z)`.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, d)
+        Hidden-layer weights; row ``r`` is :math:`w_r`.
+    a : array_like, shape (m,)
+        Output weights :math:`a_r`.
+
+    Notes
+    -----
+    The arrays are copied and made read-only, so a network is immutable.
+    """
+
+    W: np.ndarray
+    a: np.ndarray
+
+    def __post_init__(self):
+        W = as_float_array("W", self.W)
+        a = as_float_array("a", self.a)
+        if W.ndim != 2 or W.shape[0] < 1 or W.shape[1] < 1:
+            raise ValueError(f"W must have shape (m, d) with m, d >= 1, got shape {W.shape}")
+        if a.shape != (W.shape[0],):
+            raise ValueError(f"a must have shape (m,) = ({W.shape[0]},) to match W, "
+                             f"got shape {a.shape}")
+        W = W.copy()
+        a = a.copy()
+        W.flags.writeable = False
+        a.flags.writeable = False
+        object.__setattr__(self, "W", W)
+        object.__setattr__(self, "a", a)
+
+    @property
+    def d(self) -> int:
+        """Input dimension."""
+        return self.W.shape[1]
+
+    @property
+    def m(self) -> int:
+        """Width (number of hidden units)."""
+        return self.W.shape[0]
+
+    def _inputs(self, z, name="z"):
+        return check_last_dim(name, as_float_array(name, z, min_ndim=1), self.d)
+
+    def preactivations(self, z):
+        """Pre-activations ``W z``, shape (..., m), for ``z`` of shape (..., d)."""
+        return self._inputs(z) @ self.W.T
+
+    def value(self, z):
+        """Network output.
+
+        Parameters
+        ----------
+        z : array_like, shape (..., d)
+
+        Returns
+        -------
+        ndarray, shape (...)
+        """
+        return softplus(self._inputs(z) @ self.W.T) @ self.a
+
+    def grad(self, z):
+        r"""Input gradient :math:`\partial f(z) = W^\top(a \odot \sigma'(Wz))`.
+
+        Parameters
+        ----------
+        z : array_like, shape (..., d)
+
+        Returns
+        -------
+        ndarray, shape (..., d)
+        """
+        return (sigmoid(self._inputs(z) @ self.W.T) * self.a) @ self.W
+
+    def value_and_grad(self, z):
+        """``(value(z), grad(z))`` from one forward pass (one exponential per unit).
+
+        Returns
+        -------
+        value : ndarray, shape (...)
+        grad : ndarray, shape (..., d)
+        """
+        sig, dsig, _ = activations(self._inputs(z) @ self.W.T)
+        return sig @ self.a, (dsig * self.a) @ self.W
+
+    def hessian(self, z):
+        r"""Input Hessian :math:`\partial^2 f(z) = W^\top \operatorname{diag}(a\odot\sigma''(Wz)) W`.
+
+        Parameters
+        ----------
+        z : array_like, shape (..., d)
+
+        Returns
+        -------
+        ndarray, shape (..., d, d)
+            Symmetric.
+        """
+        _, _, d2sig = activations(self._inputs(z) @ self.W.T)
+        c = d2sig * self.a                               # (..., m)
+        return (self.W.T * c[..., None, :]) @ self.W     # (..., d, m) @ (m, d)
+
+    def hvp(self, z, v):
+        r"""Hessian-vector product :math:`\partial^2 f(z)\, v` without forming the Hessian.
+
+        Parameters
+        ----------
+        z : array_like, shape (..., d)
+        v : array_like, shape (..., d)
+            Broadcastable against ``z``.
+
+        Returns
+        -------
+        ndarray, shape (broadcast of z and v)
+        """
+        z = self._inputs(z)
+        v = self._inputs(v, "v")
+        try:
+            np.broadcast_shapes(z.shape, v.shape)
+        except ValueError:
+            raise ValueError(f"v must broadcast against z: shapes {v.shape} and {z.shape}") from None
+        _, _, d2sig = activations(z @ self.W.T)
+        return (d2sig * self.a * (v @ self.W.T)) @ self.W
+
+    def __repr__(self):
+        return f"TwoLayerNet(d={self.d}, m={self.m})"
+
+
+def draw_network(d, m, *, seed, kappa=None, gamma=None) -> TwoLayerNet:
+    r"""Draw a network with the paper's initialisation (section 2, settings 1-2).
+
+    :math:`w_r \sim \mathcal N(0, \kappa^2 I_d)` i.i.d. and :math:`a_r = \pm\gamma`
+    with probability 1/2 each. The defaults are Xavier initialisation as in the
+    paper: :math:`\kappa = d^{-1/2}`, :math:`\gamma = m^{-1/2}`.
+
+    Parameters
+    ----------
+    d : int
+        Input dimension, >= 1.
+    m : int
+        Width, >= 1.
+    seed : int
+        Non-negative seed; the same seed gives the same network.
+    kappa, gamma : float, optional
+        Positive scales overriding the Xavier defaults. (The paper requires
+        0 < kappa <= 1 for its theorems; other values are allowed here so that
+        controls can leave the regime.)
+
+    Returns
+    -------
+    TwoLayerNet
+        With ``W`` of shape (m, d) and ``a`` of shape (m,).
+    """
+    d = check_positive_int("d", d)
+    m = check_positive_int("m", m)
+    seed = check_seed("seed", seed)
+    kappa = d ** -0.5 if kappa is None else check_positive_float("kappa", kappa)
+    gamma = m ** -0.5 if gamma is None else check_positive_float("gamma", gamma)
+    rng = np.random.default_rng(seed)
+    W = kappa * rng.standard_normal((m, d))
+    a = gamma * np.where(rng.random(m) < 0.5, -1.0, 1.0)
+    return TwoLayerNet(W, a)

@@ -1,0 +1,152 @@
+r"""Projected gradient descent on the perturbation (section 3) and its step-size schedules.
+
+The iteration (section 3, minimisation form):
+
+.. math::  \delta_{t+1} = \mathcal P_{\mathbb B(0,\varepsilon)}\big[\delta_t - \eta_t\,\partial L(\delta_t)\big],
+
+with a constant step :math:`\eta_t = \eta` (Theorem 3.1) or a schedule
+:math:`\eta_s` (Corollary 3.1; Remark 3's :math:`\eta_s = 2/(\beta(s + z))` is
+:func:`remark3_schedule`). Many starts on one network run together as one batch:
+``delta0`` has shape ``(*batch, d)`` and every step is one forward pass of shape
+``(prod(batch), m)`` through matrix products.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ._validation import (
+    as_float_array,
+    check_last_dim,
+    check_positive_float,
+    check_positive_int,
+)
+from .geometry import SPHERE_RTOL, project_ball
+from .problem import Problem
+
+__all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps"]
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A batch of PGD trajectories.
+
+    Attributes
+    ----------
+    deltas : ndarray, shape (steps + 1, *batch, d)
+        ``deltas[t]`` is δ_t; ``deltas[0]`` is the start.
+    losses : ndarray, shape (steps + 1, *batch)
+        L(δ_t) along the trajectory.
+    etas : ndarray, shape (steps,)
+        The step size used for step t -> t + 1.
+    """
+
+    deltas: np.ndarray
+    losses: np.ndarray
+    etas: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        return self.etas.shape[0]
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last iterate, shape (*batch, d)."""
+        return self.deltas[-1]
+
+
+def constant_schedule(eta) -> Callable[[np.ndarray], np.ndarray]:
+    """The constant schedule η_s = η (Theorem 3.1)."""
+    eta = check_positive_float("eta", eta)
+    return lambda s: np.full(np.shape(s), eta)
+
+
+def remark3_schedule(beta, z) -> Callable[[np.ndarray], np.ndarray]:
+    r"""Remark 3's shrinking schedule :math:`\eta_s = 2/(\beta s + \beta z)`.
+
+    Parameters
+    ----------
+    beta : float
+        The constant β of Corollary 3.1, > 0.
+    z : float
+        The offset z, > 0 (the paper asks for a large enough integer).
+
+    Returns
+    -------
+    callable
+        Maps an integer array s >= 0 to η_s.
+    """
+    beta = check_positive_float("beta", beta)
+    z = check_positive_float("z", z)
+    return lambda s: 2.0 / (beta * (np.asarray(s, dtype=np.float64) + z))
+
+
+def schedule_steps(schedule, steps) -> np.ndarray:
+    """Evaluate a schedule (callable or sequence) on s = 0..steps-1 and validate it.
+
+    Returns
+    -------
+    ndarray, shape (steps,)
+        Finite, positive step sizes.
+    """
+    steps = check_positive_int("steps", steps, minimum=0)
+    if callable(schedule):
+        etas = schedule(np.arange(steps))
+        etas = np.broadcast_to(as_float_array("schedule", etas), (steps,)).astype(np.float64)
+    else:
+        etas = as_float_array("schedule", schedule)
+        if etas.ndim != 1 or etas.shape[0] < steps:
+            raise ValueError(f"schedule must be callable or a 1-D sequence of at least steps={steps} "
+                             f"step sizes, got shape {etas.shape}")
+        etas = etas[:steps].copy()
+    if np.any(etas <= 0.0):
+        raise ValueError(f"schedule must give step sizes > 0, got min {etas.min()}")
+    return etas
+
+
+def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
+    r"""Run projected gradient descent from a batch of starts (section 3).
+
+    Parameters
+    ----------
+    problem : Problem
+    delta0 : array_like, shape (*batch, d)
+        Starts, inside the closed ball (up to :data:`theory.geometry.SPHERE_RTOL`);
+        the paper draws them with :func:`theory.geometry.uniform_ball`.
+    eta : float, optional
+        Constant step size > 0.
+    schedule : callable or sequence, optional
+        Step sizes η_s for s = 0, 1, ... (e.g. :func:`remark3_schedule`). Give
+        exactly one of ``eta`` and ``schedule``.
+    steps : int
+        Number of iterations, >= 0.
+
+    Returns
+    -------
+    Trajectory
+        ``deltas`` of shape (steps + 1, *batch, d) and ``losses`` of shape
+        (steps + 1, *batch).
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    steps = check_positive_int("steps", steps, minimum=0)
+    if (eta is None) == (schedule is None):
+        raise ValueError("give exactly one of eta and schedule")
+    etas = schedule_steps(constant_schedule(eta) if schedule is None else schedule, steps)
+    delta0 = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d)
+    norms = np.linalg.norm(delta0, axis=-1)
+    if np.any(norms > problem.eps * (1.0 + SPHERE_RTOL)):
+        raise ValueError(f"delta0 must lie in the ball of radius eps={problem.eps:g}; "
+                         f"largest norm is {norms.max():g}")
+    batch = delta0.shape[:-1]
+    deltas = np.empty((steps + 1,) + delta0.shape)
+    losses = np.empty((steps + 1,) + batch)
+    deltas[0] = delta0
+    for t in range(steps):
+        losses[t], grad = problem.value_and_grad(deltas[t])
+        deltas[t + 1] = project_ball(deltas[t] - etas[t] * grad, problem.eps)
+    losses[steps] = problem.loss_value(deltas[steps])
+    return Trajectory(deltas, losses, etas)

@@ -1,0 +1,266 @@
+r"""An adversarial problem: a network, an input x, a label y, a radius ε and a loss.
+
+Section 2 of the paper fixes the setting: perturbations δ in the ball
+:math:`\mathbb B(0, \varepsilon)` around an input x, the network
+:math:`f(\delta) = f(a, W, x + \delta)`, and the loss in minimisation form
+:math:`L(\delta) = L(y, f(\delta))` (section 3 for the quadratic loss, section 5.2
+for general losses). Derivatives in δ follow the chain rule of section 5.2:
+
+.. math::
+    \partial L = L_f\,\partial f, \qquad
+    \partial^2 L = L_f\,\partial^2 f + L_{ff}\,\partial f\,\partial f^\top .
+
+**Input scale and ratio (section 5.1).** :func:`make_problem` draws x as
+``input_scale`` times a uniform unit vector, so :math:`\|x\|` is exactly the input
+scale, and takes :math:`\varepsilon = r\,\|x\|` for a perturbation ratio r.
+
+**Label (assumption 3 of section 2).** The paper assumes
+:math:`\mathcal L < |y - f(\delta)| < \mathcal U` on the whole ball. For the
+quadratic loss :func:`make_problem` puts the label at
+:math:`y = f(0) \pm (R + g)` where R is the certified variation bound of
+:func:`theory.bounds.value_variation_bound` and :math:`g` is ``label_gap``
+(default :data:`DEFAULT_LABEL_GAP`), so that :math:`|y - f| \ge g` holds on the
+whole ball by construction. :attr:`Problem.bounds` reports the certified
+:math:`\mathcal L, \mathcal U` for any label, including one given explicitly.
+For the cross-entropy loss the label is 0 or 1 (drawn from the seed) and the
+paper's constants bound :math:`|\partial L/\partial f|` instead (section 5.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ._validation import (
+    as_float_array,
+    check_finite_float,
+    check_last_dim,
+    check_positive_float,
+    check_positive_int,
+    check_seed,
+)
+from .bounds import value_variation_bound
+from .geometry import _unit_directions
+from .losses import Loss, QuadraticLoss, get_loss
+from .network import TwoLayerNet, activations, draw_network
+
+__all__ = ["DEFAULT_LABEL_GAP", "LabelBounds", "Problem", "make_problem"]
+
+#: Default certified lower bound :math:`\mathcal L` on :math:`|y - f|` over the ball
+#: for the quadratic loss. At Xavier initialisation f(x) is O(1) (a sum of m terms
+#: of size :math:`\gamma = m^{-1/2}` with random signs), so a label O(1) away from
+#: every value of f on the ball models the paper's "initial phase", in which the
+#: prediction is far from the label (sections 2 and 5.2). Its value only scales
+#: the loss; the landscape's critical points do not depend on it.
+DEFAULT_LABEL_GAP = 1.0
+
+
+@dataclass(frozen=True)
+class LabelBounds:
+    r"""Certified bounds for assumption 3 (section 2) and its section 5.2 form.
+
+    Attributes
+    ----------
+    f_center : float
+        f at δ = 0, i.e. f(x).
+    f_radius : float
+        Certified bound on :math:`|f(x + \delta) - f(x)|` over the closed ball.
+    lower, upper : float
+        The paper's :math:`\mathcal L, \mathcal U`: bounds on :math:`|y - f|` for the
+        quadratic loss (assumption 3), on :math:`|\partial L/\partial f|` for any
+        other loss (section 5.2). They hold (non-strictly) for every δ in the ball.
+    dloss_lower, dloss_upper : float
+        Bounds on :math:`|\partial L/\partial f|` over the ball, for every loss
+        (for the quadratic loss they are ``2 * lower`` and ``2 * upper``).
+    quantity : str
+        What ``lower`` and ``upper`` bound.
+    """
+
+    f_center: float
+    f_radius: float
+    lower: float
+    upper: float
+    dloss_lower: float
+    dloss_upper: float
+    quantity: str
+
+    @property
+    def certified(self) -> bool:
+        """True when the lower bound is positive, i.e. assumption 3 is certified for this draw."""
+        return self.lower > 0.0
+
+
+class Problem:
+    r"""A network plus input x, label y, radius ε and loss, as functions of the perturbation δ.
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    x : array_like, shape (d,)
+        The clean input.
+    y : float
+        The label (any real for the quadratic loss, in [0, 1] for cross-entropy).
+    eps : float
+        Radius of the perturbation ball, > 0.
+    loss : str or Loss
+        ``"quadratic"`` (default) or ``"cross_entropy"``.
+
+    Notes
+    -----
+    Methods take perturbations ``delta`` of shape (..., d) and are batched over
+    the leading dimensions. They are defined for every δ, inside the ball or not.
+    """
+
+    def __init__(self, net, x, y, eps, loss="quadratic"):
+        if not isinstance(net, TwoLayerNet):
+            raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+        x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
+        if x.ndim != 1:
+            raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
+        x = x.copy()
+        x.flags.writeable = False
+        self.net = net
+        self.x = x
+        self.loss: Loss = get_loss(loss)
+        self.y = self.loss.check_label(y)
+        self.eps = check_positive_float("eps", eps)
+
+    @property
+    def d(self) -> int:
+        return self.net.d
+
+    def _delta(self, delta, name="delta"):
+        return check_last_dim(name, as_float_array(name, delta, min_ndim=1), self.d)
+
+    def _forward(self, delta):
+        """Pre-activations' activations at x + delta: (sigma, sigma', sigma''), each (..., m)."""
+        return activations((self.x + self._delta(delta)) @ self.net.W.T)
+
+    def f(self, delta):
+        """Network output f(x + δ), shape (...) for δ of shape (..., d)."""
+        return self.net.value(self.x + self._delta(delta))
+
+    def loss_value(self, delta):
+        """L(δ) = L(y, f(x + δ)) in minimisation form, shape (...)."""
+        return self.loss.value(self.y, self.f(delta))
+
+    def loss_grad(self, delta):
+        r""":math:`\partial L/\partial\delta = L_f\,\partial f` (section 5.2), shape (..., d)."""
+        return self.value_and_grad(delta)[1]
+
+    def value_and_grad(self, delta):
+        """``(loss_value(δ), loss_grad(δ))`` from one forward pass.
+
+        Returns
+        -------
+        value : ndarray, shape (...)
+        grad : ndarray, shape (..., d)
+        """
+        sig, dsig, _ = self._forward(delta)
+        a, W = self.net.a, self.net.W
+        f = sig @ a
+        grad = (self.loss.dvalue(self.y, f)[..., None] * (dsig * a)) @ W
+        return self.loss.value(self.y, f), grad
+
+    def loss_hessian(self, delta):
+        r""":math:`\partial^2 L = L_f\,\partial^2 f + L_{ff}\,\partial f\,\partial f^\top` (section 5.2), shape (..., d, d)."""
+        sig, dsig, d2sig = self._forward(delta)
+        a, W = self.net.a, self.net.W
+        f = sig @ a
+        df = (dsig * a) @ W
+        lf = self.loss.dvalue(self.y, f)
+        lff = self.loss.d2value(self.y, f)
+        hf = (W.T * (lf[..., None] * d2sig * a)[..., None, :]) @ W
+        return hf + lff[..., None, None] * (df[..., :, None] * df[..., None, :])
+
+    def loss_hvp(self, delta, v):
+        r"""Hessian-vector product :math:`\partial^2 L(\delta)\,v` without forming the Hessian, shape (..., d)."""
+        delta = self._delta(delta)
+        v = self._delta(v, "v")
+        try:
+            np.broadcast_shapes(delta.shape, v.shape)
+        except ValueError:
+            raise ValueError(f"v must broadcast against delta: shapes {v.shape} and {delta.shape}") from None
+        sig, dsig, d2sig = self._forward(delta)
+        a, W = self.net.a, self.net.W
+        f = sig @ a
+        df = (dsig * a) @ W
+        lf = self.loss.dvalue(self.y, f)
+        lff = self.loss.d2value(self.y, f)
+        hfv = (d2sig * a * (v @ W.T)) @ W
+        return lf[..., None] * hfv + (lff * np.einsum("...i,...i->...", df, v))[..., None] * df
+
+    @cached_property
+    def bounds(self) -> LabelBounds:
+        """Certified :class:`LabelBounds` for this problem (computed once)."""
+        f0 = float(self.net.value(self.x))
+        radius = value_variation_bound(self.net, self.x, self.eps)
+        lo, hi = self.loss.dvalue_abs_range(self.y, f0 - radius, f0 + radius)
+        lo, hi, radius = float(lo), float(hi), float(radius)
+        if isinstance(self.loss, QuadraticLoss):
+            return LabelBounds(f0, radius, lo / 2.0, hi / 2.0, lo, hi, "|y - f|")
+        return LabelBounds(f0, radius, lo, hi, lo, hi, "|dL/df|")
+
+    def __repr__(self):
+        return (f"Problem(d={self.d}, m={self.net.m}, |x|={np.linalg.norm(self.x):.3g}, "
+                f"y={self.y:.6g}, eps={self.eps:.3g}, loss={self.loss.name!r})")
+
+
+def make_problem(d, m, *, seed, input_scale=1.0, eps=None, ratio=None, loss="quadratic",
+                 kappa=None, gamma=None, y=None, label_gap=DEFAULT_LABEL_GAP) -> Problem:
+    r"""Draw a problem in the paper's setting from one seed.
+
+    Parameters
+    ----------
+    d, m : int
+        Input dimension and width, >= 1.
+    seed : int
+        Non-negative seed. The network is ``draw_network(d, m, seed=seed, ...)``;
+        x and the label come from independent streams derived from the same seed.
+    input_scale : float
+        :math:`\|x\|`, > 0 (section 5.1 varies it).
+    eps, ratio : float
+        Give exactly one: the radius ε, or the perturbation ratio r with
+        :math:`\varepsilon = r\cdot\text{input\_scale}` (section 5.1).
+    loss : str or Loss
+        ``"quadratic"`` or ``"cross_entropy"``.
+    kappa, gamma : float, optional
+        Overrides of the Xavier scales (see :func:`theory.network.draw_network`).
+    y : float, optional
+        Explicit label. By default: for the quadratic loss :math:`f(x) \pm (R + g)`
+        (see the module docstring), for cross-entropy 0 or 1 with probability 1/2.
+    label_gap : float
+        g > 0, the certified lower bound on :math:`|y - f|` over the ball when the
+        quadratic label is chosen here (ignored when ``y`` is given or for cross-entropy).
+
+    Returns
+    -------
+    Problem
+    """
+    d = check_positive_int("d", d)
+    m = check_positive_int("m", m)
+    seed = check_seed("seed", seed)
+    input_scale = check_positive_float("input_scale", input_scale)
+    if (eps is None) == (ratio is None):
+        raise ValueError("give exactly one of eps and ratio (eps = ratio * input_scale); "
+                         f"got eps={eps!r}, ratio={ratio!r}")
+    if eps is None:
+        eps = check_positive_float("ratio", ratio) * input_scale
+    eps = check_positive_float("eps", eps)
+    label_gap = check_positive_float("label_gap", label_gap)
+    loss = get_loss(loss)
+    net = draw_network(d, m, seed=seed, kappa=kappa, gamma=gamma)
+    x = input_scale * _unit_directions(np.random.default_rng([seed, 1]), 1, d)[0]
+    if y is None:
+        rng_y = np.random.default_rng([seed, 2])
+        if isinstance(loss, QuadraticLoss):
+            sign = 1.0 if rng_y.random() < 0.5 else -1.0
+            f0 = float(net.value(x))
+            y = f0 + sign * (value_variation_bound(net, x, eps) + label_gap)
+        else:
+            y = float(rng_y.random() < 0.5)
+    else:
+        y = check_finite_float("y", y)
+    return Problem(net, x, y, eps, loss)

@@ -1,0 +1,113 @@
+"""Hypothesis strategies for the paper's objects, importable by users' own checks.
+
+Shape-aware, in the style of SciPy's strategies: the dimension d and width m are
+drawn first, then everything sized by them. Every random array comes from a
+numpy seed that Hypothesis draws, so a failure shrinks (towards small d, m,
+seeds and simple floats) and replays exactly.
+
+Each strategy takes either fixed values or strategies for its parameters, e.g.
+``problems(d=2)`` or ``problems(d=dims(1, 4), loss="cross_entropy")``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+
+from .geometry import uniform_ball, uniform_sphere
+from .losses import LOSSES
+from .network import draw_network
+from .problem import make_problem
+
+__all__ = [
+    "as_strategy",
+    "dims",
+    "widths",
+    "seeds",
+    "log_uniform",
+    "input_scales",
+    "networks",
+    "problems",
+    "ball_points",
+    "sphere_points",
+    "directions",
+]
+
+#: Largest seed drawn (numpy accepts any non-negative int; 2^32 - 1 keeps them readable).
+MAX_SEED = 2**32 - 1
+
+
+def as_strategy(value):
+    """A strategy stays a strategy; a plain value becomes ``st.just(value)``."""
+    return value if isinstance(value, st.SearchStrategy) else st.just(value)
+
+
+def dims(min_value=1, max_value=8):
+    """Input dimensions d."""
+    return st.integers(min_value, max_value)
+
+
+def widths(min_value=1, max_value=64):
+    """Widths m."""
+    return st.integers(min_value, max_value)
+
+
+def seeds():
+    """Non-negative numpy seeds."""
+    return st.integers(0, MAX_SEED)
+
+
+def log_uniform(min_value, max_value):
+    """Floats spread evenly in log scale over [min_value, max_value] (shrinking towards min_value)."""
+    lo, hi = math.log10(min_value), math.log10(max_value)
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False).map(
+        lambda e: float(min(max(10.0 ** e, min_value), max_value)))
+
+
+def input_scales(min_value=1e-2, max_value=1e3):
+    """Input scales ||x|| (section 5.1 uses 0.01 to 100; the standards ask for up to 1e3)."""
+    return log_uniform(min_value, max_value)
+
+
+@st.composite
+def networks(draw, d=dims(), m=widths(), kappa=None, gamma=None):
+    """Networks drawn with :func:`theory.network.draw_network` from a Hypothesis-drawn seed."""
+    d = draw(as_strategy(d))
+    m = draw(as_strategy(m))
+    return draw_network(d, m, seed=draw(seeds()), kappa=draw(as_strategy(kappa)),
+                        gamma=draw(as_strategy(gamma)))
+
+
+@st.composite
+def problems(draw, d=dims(), m=widths(), input_scale=input_scales(),
+             ratio=log_uniform(1e-3, 1.0), loss=st.sampled_from(sorted(LOSSES))):
+    """Problems drawn with :func:`theory.problem.make_problem` (ε = ratio · input_scale)."""
+    return make_problem(draw(as_strategy(d)), draw(as_strategy(m)), seed=draw(seeds()),
+                        input_scale=draw(as_strategy(input_scale)),
+                        ratio=draw(as_strategy(ratio)), loss=draw(as_strategy(loss)))
+
+
+@st.composite
+def ball_points(draw, d, eps, n=st.integers(1, 8)):
+    """Points uniform in the open ball of radius ``eps`` in dimension ``d``, shape (n, d)."""
+    n = draw(as_strategy(n))
+    return uniform_ball(draw(seeds()), n, draw(as_strategy(d)), draw(as_strategy(eps)))
+
+
+@st.composite
+def sphere_points(draw, d, eps, n=st.integers(1, 8)):
+    """Points uniform on the sphere of radius ``eps`` in dimension ``d``, shape (n, d)."""
+    n = draw(as_strategy(n))
+    return uniform_sphere(draw(seeds()), n, draw(as_strategy(d)), draw(as_strategy(eps)))
+
+
+def directions(d, n):
+    """``n`` unit directions in dimension ``d``, shape (n, d)."""
+    return sphere_points(d, 1.0, n)
+
+
+def rng_for(seed) -> np.random.Generator:
+    """A generator from a drawn seed (for the occasional extra random array in a check)."""
+    return np.random.default_rng(seed)

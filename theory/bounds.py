@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, check_last_dim, check_positive_float
+from .geometry import vector_norm
 from .network import TwoLayerNet, softplus
 
 __all__ = ["hessian_norm_bound", "value_variation_bound", "rounding_allowance"]
@@ -94,10 +95,10 @@ def value_variation_bound(net: TwoLayerNet, x, eps) -> float:
     if x.ndim != 1:
         raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
     eps = check_positive_float("eps", eps)
-    grad_norm = float(np.linalg.norm(net.grad(x)))
+    grad_norm = float(vector_norm(net.grad(x)))
     taylor = eps * grad_norm + 0.5 * hessian_norm_bound(net) * eps * eps
     abs_a = np.abs(net.a)
-    row_norms = np.linalg.norm(net.W, axis=1)
+    row_norms = vector_norm(net.W)
     lipschitz = eps * float(abs_a @ row_norms) * (1.0 + 4.0 * (net.m + net.d) * _U)
     # Both computed f(x) and f(x + delta) carry rounding error; bound the sums of
     # |a_r sigma(w_r^T z)| over the ball by their value at x plus eps ||w_r||.

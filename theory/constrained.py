@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, check_last_dim, check_positive_float
-from .geometry import SPHERE_RTOL, cosine, on_sphere
+from .geometry import SPHERE_RTOL, cosine, on_sphere, vector_norm
 from .problem import Problem
 
 __all__ = [
@@ -64,14 +64,16 @@ def _args(problem, delta):
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
     delta = check_last_dim("delta", as_float_array("delta", delta, min_ndim=1), problem.d)
-    sq = np.einsum("...i,...i->...", delta, delta)
-    if np.any(sq == 0.0):
+    norm = vector_norm(delta)
+    if np.any(norm == 0.0):
         raise ValueError("delta must be non-zero: lambda*, Gamma and Xi are undefined at delta = 0")
-    return delta, sq
+    return delta, norm
 
 
-def _multiplier(grad, delta, sq):
-    return np.einsum("...i,...i->...", grad, delta) / (2.0 * sq)
+def _multiplier(grad, delta, norm):
+    # dL.delta / (2 |delta|^2), written with the unit normal so that tiny or huge
+    # delta neither underflows nor overflows.
+    return np.einsum("...i,...i->...", grad, delta / norm[..., None]) / (2.0 * norm)
 
 
 def lagrange_multiplier(problem, delta):
@@ -87,8 +89,8 @@ def lagrange_multiplier(problem, delta):
     -------
     ndarray, shape (...)
     """
-    delta, sq = _args(problem, delta)
-    return _multiplier(problem.loss_grad(delta), delta, sq)
+    delta, norm = _args(problem, delta)
+    return _multiplier(problem.loss_grad(delta), delta, norm)
 
 
 def tangent_gradient(problem, delta):
@@ -104,10 +106,11 @@ def tangent_gradient(problem, delta):
     -------
     ndarray, shape (..., d)
     """
-    delta, sq = _args(problem, delta)
+    delta, norm = _args(problem, delta)
     grad = problem.loss_grad(delta)
-    lam = _multiplier(grad, delta, sq)
-    return grad - (2.0 * lam)[..., None] * delta
+    normal = delta / norm[..., None]
+    # = grad - 2 lambda* delta, in the form that cannot overflow.
+    return grad - np.einsum("...i,...i->...", grad, normal)[..., None] * normal
 
 
 def constrained_hessian(problem, delta):
@@ -124,8 +127,8 @@ def constrained_hessian(problem, delta):
     ndarray, shape (..., d, d)
         Symmetric.
     """
-    delta, sq = _args(problem, delta)
-    lam = _multiplier(problem.loss_grad(delta), delta, sq)
+    delta, norm = _args(problem, delta)
+    lam = _multiplier(problem.loss_grad(delta), delta, norm)
     return problem.loss_hessian(delta) - (2.0 * lam)[..., None, None] * np.eye(problem.d)
 
 

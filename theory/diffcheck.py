@@ -22,6 +22,7 @@ import numpy as np
 from scipy.differentiate import derivative
 
 from ._validation import as_float_array
+from .geometry import vector_norm
 from .tolerances import FD_ERROR_FACTOR, FD_INITIAL_STEP, FD_NOISE_ULPS, FD_RTOL, UNIT_ROUNDOFF
 
 __all__ = ["Agreement", "directional_derivative", "gradient_agreement", "hessian_agreement"]
@@ -142,7 +143,7 @@ def gradient_agreement(fun, grad, z, v, *, initial_step=FD_INITIAL_STEP) -> Agre
     z, v = _pairs(z, v)
     g = grad(z)
     analytic = np.einsum("ni,ni->n", g, v)
-    scale = np.linalg.norm(g, axis=-1) * np.linalg.norm(v, axis=-1)
+    scale = vector_norm(g) * vector_norm(v)
     numeric, error = _directional(lambda p, i: fun(p), z, v, initial_step, scale)
     return _agreement(analytic, scale, numeric, error)
 
@@ -162,7 +163,7 @@ def hessian_agreement(grad, hvp, z, u, v, *, initial_step=FD_INITIAL_STEP) -> Ag
     _, u = _pairs(z, u)
     hv = hvp(z, v)
     analytic = np.einsum("ni,ni->n", u, hv)
-    scale = np.linalg.norm(hv, axis=-1) * np.linalg.norm(u, axis=-1)
+    scale = vector_norm(hv) * vector_norm(u)
 
     def contracted(p, i):
         # p has shape (k,) + (d,) or (k, j, d) for rows i of shape (k,) or (k, 1).

@@ -14,6 +14,7 @@ from ._validation import as_float_array, as_rng, check_last_dim, check_positive_
 
 __all__ = [
     "SPHERE_RTOL",
+    "vector_norm",
     "project_ball",
     "project_tangent",
     "uniform_ball",
@@ -31,6 +32,38 @@ __all__ = [
 #: one divide. For d <= 10^4 this is below 6e-13; 1e-10 leaves a factor > 100
 #: of headroom while staying far below any distance the checks care about.
 SPHERE_RTOL = 1e-10
+
+
+def vector_norm(x, axis=-1, keepdims=False):
+    """Euclidean norm along ``axis`` that neither overflows nor underflows.
+
+    ``np.linalg.norm`` squares the entries, so a vector of size 1e-175 gets norm
+    0 and one of size 1e200 gets norm inf. Here the entries are divided by their
+    largest absolute value first (the scaling of LAPACK's ``dnrm2``); the result is
+    exact to a few ulp for any finite input, and 0 only for the zero vector.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., d)
+
+    Returns
+    -------
+    ndarray, shape (...) (or (..., 1) with ``keepdims``)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    big = np.max(np.abs(x), axis=axis, keepdims=True)
+    safe = np.where(big > 0.0, big, 1.0)
+    scaled = x / safe
+    norm = big * np.sqrt(np.sum(scaled * scaled, axis=axis, keepdims=True))
+    return norm if keepdims else np.squeeze(norm, axis=axis)
+
+
+def unit(x, name="x"):
+    """``x / ||x||`` along the last axis (robust for tiny and huge vectors); rejects zero vectors."""
+    norm = vector_norm(x, keepdims=True)
+    if np.any(norm == 0.0):
+        raise ValueError(f"{name} must be non-zero")
+    return x / norm
 
 
 def _points(name, value):
@@ -56,7 +89,7 @@ def project_ball(delta, eps):
     """
     delta = _points("delta", delta)
     eps = check_positive_float("eps", eps)
-    norms = np.linalg.norm(delta, axis=-1, keepdims=True)
+    norms = vector_norm(delta, keepdims=True)
     outside = norms > eps
     scale = np.divide(eps, norms, out=np.ones_like(norms), where=outside)
     return np.where(outside, delta * scale, delta)
@@ -81,21 +114,20 @@ def project_tangent(delta, v):
     """
     delta = _points("delta", delta)
     v = check_last_dim("v", _points("v", v), delta.shape[-1])
-    sq = np.einsum("...i,...i->...", delta, delta)
-    if np.any(sq == 0.0):
+    if np.any(vector_norm(delta) == 0.0):
         raise ValueError("delta must be non-zero: the tangent space of the sphere at 0 is undefined")
-    coef = np.einsum("...i,...i->...", v, delta) / sq
-    return v - coef[..., None] * delta
+    normal = unit(delta, "delta")
+    return v - np.einsum("...i,...i->...", v, normal)[..., None] * normal
 
 
 def _unit_directions(rng, n, d):
     """n uniform directions on S^{d-1}: normalised Gaussians (redrawing the measure-zero zero vector)."""
     g = rng.standard_normal((n, d))
-    norms = np.linalg.norm(g, axis=-1)
+    norms = vector_norm(g)
     while np.any(norms == 0.0):  # probability zero; guarantees no division by zero
         bad = norms == 0.0
         g[bad] = rng.standard_normal((int(bad.sum()), d))
-        norms = np.linalg.norm(g, axis=-1)
+        norms = vector_norm(g)
     return g / norms[:, None]
 
 
@@ -152,7 +184,7 @@ def uniform_ball(rng, n, d, eps):
         k = todo.size
         radius = eps * rng.random(k) ** (1.0 / d)
         out[todo] = radius[:, None] * _unit_directions(rng, k, d)
-        todo = todo[np.linalg.norm(out[todo], axis=-1) >= eps]
+        todo = todo[vector_norm(out[todo]) >= eps]
     return out
 
 
@@ -171,8 +203,8 @@ def cosine(u, v):
     """
     u = _points("u", u)
     v = check_last_dim("v", _points("v", v), u.shape[-1])
-    nu = np.linalg.norm(u, axis=-1)
-    nv = np.linalg.norm(v, axis=-1)
+    nu = vector_norm(u)
+    nv = vector_norm(v)
     if np.any(nu == 0.0):
         raise ValueError("u must be non-zero: the angle with a zero vector is undefined")
     if np.any(nv == 0.0):
@@ -197,4 +229,4 @@ def on_sphere(delta, eps, *, rtol=SPHERE_RTOL):
     delta = _points("delta", delta)
     eps = check_positive_float("eps", eps)
     rtol = check_positive_float("rtol", rtol)
-    return np.abs(np.linalg.norm(delta, axis=-1) - eps) <= rtol * eps
+    return np.abs(vector_norm(delta) - eps) <= rtol * eps

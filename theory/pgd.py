@@ -24,7 +24,7 @@ from ._validation import (
     check_positive_float,
     check_positive_int,
 )
-from .geometry import SPHERE_RTOL, project_ball
+from .geometry import SPHERE_RTOL, project_ball, vector_norm
 from .problem import Problem
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps"]
@@ -137,7 +137,7 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
         raise ValueError("give exactly one of eta and schedule")
     etas = schedule_steps(constant_schedule(eta) if schedule is None else schedule, steps)
     delta0 = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d)
-    norms = np.linalg.norm(delta0, axis=-1)
+    norms = vector_norm(delta0)
     if np.any(norms > problem.eps * (1.0 + SPHERE_RTOL)):
         raise ValueError(f"delta0 must lie in the ball of radius eps={problem.eps:g}; "
                          f"largest norm is {norms.max():g}")

@@ -15,7 +15,7 @@ from checks.support import counterexample
 from theory.diffcheck import gradient_agreement, hessian_agreement
 from theory.network import TwoLayerNet, draw_network, sigmoid, softplus
 from theory.strategies import dims, input_scales, problems, seeds, widths
-from theory.tolerances import IDENTITY_RTOL
+from theory.bounds import evaluation_error_bounds, rounding_allowance
 
 
 @st.composite
@@ -34,13 +34,15 @@ def evaluation_points(draw, n=4):
 
 
 def check_gradient(net, z, v, grad=None):
-    agreement = gradient_agreement(net.value, grad or net.grad, z, v)
+    noise = evaluation_error_bounds(net, z)[0]
+    agreement = gradient_agreement(net.value, grad or net.grad, z, v, noise=noise)
     target(agreement.worst, label="|error| / allowed")
     return agreement.ok
 
 
 def check_hessian(net, z, u, v, hvp):
-    agreement = hessian_agreement(net.grad, hvp, z, u, v)
+    noise = evaluation_error_bounds(net, z)[1]
+    agreement = hessian_agreement(net.grad, hvp, z, u, v, noise=noise)
     target(agreement.worst, label="|error| / allowed")
     return agreement.ok
 
@@ -55,12 +57,18 @@ def test_gradient_matches_finite_differences(case):
     assert check_gradient(net, z, v)
 
 
+def agree_to_rounding(x, y, bound):
+    """Two computations of one quantity, each within ``bound`` of the exact value."""
+    return bool(np.all(np.abs(x - y) <= 2.0 * bound))
+
+
 @given(evaluation_points())
 def test_value_and_grad_match_separate_calls(case):
     net, z, _, _ = case
     value, grad = net.value_and_grad(z)
-    assert np.array_equal(value, net.value(z))
-    assert np.allclose(grad, net.grad(z), rtol=IDENTITY_RTOL, atol=0.0)
+    value_error, grad_error, _ = evaluation_error_bounds(net, z)
+    assert agree_to_rounding(value, net.value(z), value_error)
+    assert agree_to_rounding(grad, net.grad(z), grad_error)
 
 
 @given(evaluation_points())
@@ -75,28 +83,22 @@ def test_hvp_matches_finite_differences(case):
     assert check_hessian(net, z, u, v, net.hvp)
 
 
-def abs_sum_scale(net, v):
-    """Sum of |terms| of H v = W^T (a * sigma'' * (W v)) with sigma'' <= 1/4: the scale of its rounding."""
-    return (np.abs(net.a) * 0.25 * np.abs(v @ net.W.T)) @ np.abs(net.W)
-
-
-def identity_tolerance(net, scale):
-    return IDENTITY_RTOL * (1 + net.m + net.d) * scale
-
-
 @given(evaluation_points())
 def test_hvp_equals_hessian_times_vector(case):
     net, z, _, v = case
-    error = np.abs(net.hvp(z, v) - full_hessian_product(net)(z, v))
-    assert np.all(error <= identity_tolerance(net, abs_sum_scale(net, v)))
+    _, _, hessian_error = evaluation_error_bounds(net, z)
+    # (H v)_i sums d products of entries of H with v: add the error of that sum.
+    _, _, hessian_scale = net.term_magnitudes(z)
+    bound = np.einsum("...ij,...j->...i", hessian_error, np.abs(v)) + rounding_allowance(
+        net.d, np.einsum("...ij,...j->...i", hessian_scale, np.abs(v)))
+    assert agree_to_rounding(net.hvp(z, v), full_hessian_product(net)(z, v), bound)
 
 
 @given(evaluation_points())
 def test_hessian_is_symmetric(case):
     net, z, _, _ = case
     hess = net.hessian(z)
-    scale = (np.abs(net.a) * 0.25 * np.abs(net.W.T)) @ np.abs(net.W)
-    assert np.all(np.abs(hess - np.swapaxes(hess, -1, -2)) <= identity_tolerance(net, scale))
+    assert agree_to_rounding(hess, np.swapaxes(hess, -1, -2), evaluation_error_bounds(net, z)[2])
 
 
 @given(dims(), widths(), seeds(), st.integers(1, 3), st.integers(1, 3))
@@ -105,11 +107,12 @@ def test_batched_evaluation_equals_pointwise(d, m, seed, b1, b2):
     z = np.random.default_rng(seed).standard_normal((b1, b2, d))
     values, grads, hessians = net.value(z), net.grad(z), net.hessian(z)
     assert values.shape == (b1, b2) and grads.shape == (b1, b2, d) and hessians.shape == (b1, b2, d, d)
+    value_error, grad_error, hessian_error = evaluation_error_bounds(net, z)
     for i in range(b1):
         for j in range(b2):
-            assert np.allclose(values[i, j], net.value(z[i, j]), rtol=IDENTITY_RTOL, atol=0.0)
-            assert np.allclose(grads[i, j], net.grad(z[i, j]), rtol=IDENTITY_RTOL, atol=IDENTITY_RTOL)
-            assert np.allclose(hessians[i, j], net.hessian(z[i, j]), rtol=IDENTITY_RTOL, atol=IDENTITY_RTOL)
+            assert agree_to_rounding(values[i, j], net.value(z[i, j]), value_error[i, j])
+            assert agree_to_rounding(grads[i, j], net.grad(z[i, j]), grad_error[i, j])
+            assert agree_to_rounding(hessians[i, j], net.hessian(z[i, j]), hessian_error[i, j])
 
 
 @given(dims(), widths(), seeds(), input_scales(1e2, 1e3))

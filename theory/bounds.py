@@ -18,9 +18,9 @@ import numpy as np
 
 from ._validation import as_float_array, check_last_dim, check_positive_float
 from .geometry import vector_norm
-from .network import TwoLayerNet, softplus
+from .network import TwoLayerNet, activations, softplus
 
-__all__ = ["hessian_norm_bound", "value_variation_bound", "rounding_allowance"]
+__all__ = ["hessian_norm_bound", "value_variation_bound", "rounding_allowance", "evaluation_error_bounds"]
 
 _U = np.finfo(np.float64).eps / 2.0  # unit roundoff 2^-53
 
@@ -104,3 +104,44 @@ def value_variation_bound(net: TwoLayerNet, x, eps) -> float:
     # |a_r sigma(w_r^T z)| over the ball by their value at x plus eps ||w_r||.
     abs_sum = float(abs_a @ (softplus(net.W @ x) + eps * row_norms))
     return min(taylor, lipschitz) + 2.0 * rounding_allowance(net.m + net.d, abs_sum)
+
+
+def evaluation_error_bounds(net: TwoLayerNet, z):
+    r"""Bounds on the rounding error of the computed f(z), ∂f(z) and ∂²f(z).
+
+    Two sources, each bounded with :func:`rounding_allowance`:
+
+    * the pre-activations :math:`t_r = w_r^\top z` (sums of d terms) carry an error
+      :math:`|\Delta t_r| \le 4\gamma_d\,|w_r|^\top|z|`, which moves
+      σ, σ' and σ'' by at most σ'|Δt|, σ''|Δt| and |Δt|/4
+      (the third derivative of softplus is bounded by σ'' <= 1/4);
+    * the outer sums over the m units, bounded through their sums of absolute terms
+      (:meth:`theory.network.TwoLayerNet.term_magnitudes`).
+
+    Two computations of one quantity by different summation orders (a batch and
+    a single point, a Hessian times v and a Hessian-vector product) differ by at
+    most twice these bounds.
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    z : array_like, shape (..., d)
+
+    Returns
+    -------
+    value_error : ndarray, shape (...)
+    grad_error : ndarray, shape (..., d)
+    hessian_error : ndarray, shape (..., d, d)
+    """
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    z = check_last_dim("z", as_float_array("z", z, min_ndim=1), net.d)
+    value_scale, grad_scale, hessian_scale = net.term_magnitudes(z)
+    shift = rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)  # (..., m): bound on |Δt_r|
+    _, dsig, d2sig = activations(z @ net.W.T)
+    abs_a, abs_W = np.abs(net.a), np.abs(net.W)
+    value_error = rounding_allowance(net.m, value_scale) + (dsig * shift) @ abs_a
+    grad_error = rounding_allowance(net.m, grad_scale) + (d2sig * shift * abs_a) @ abs_W
+    hessian_error = (rounding_allowance(net.m, hessian_scale)
+                     + (abs_W.T * (0.25 * shift * abs_a)[..., None, :]) @ abs_W)
+    return value_error, grad_error, hessian_error

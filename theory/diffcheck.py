@@ -65,7 +65,7 @@ def _pairs(z, v):
     return z, v
 
 
-def _directional(fun_rows, z, v, initial_step, scale=None):
+def _directional(fun_rows, z, v, initial_step, scale=None, noise=None):
     """Finite differences of t -> fun_rows(z[i] + t v[i], i) at t = 0, for each row i.
 
     scipy drops converged rows between iterations, so the row indices are passed
@@ -76,11 +76,22 @@ def _directional(fun_rows, z, v, initial_step, scale=None):
     the step into rounding noise when the derivative itself is tiny.
     """
     rows = np.arange(z.shape[0])
+    # Rounding floor: values of size |F| carry rounding of order u |F|; a difference
+    # quotient with step h amplifies it to u |F| / h (times the sum of the
+    # formula's weights, covered by FD_NOISE_ULPS).
+    # ``noise``, when given, is a bound on the absolute rounding error of F at z
+    # (for a cancelling sum it is much larger than u |F|).
+    magnitude = np.abs(fun_rows(z, rows))
+    if noise is not None:
+        magnitude = np.maximum(magnitude, np.asarray(noise, dtype=np.float64) / UNIT_ROUNDOFF)
+    floor_at_first_step = FD_NOISE_ULPS * UNIT_ROUNDOFF * magnitude / initial_step
     if scale is None:
         unit = np.ones(z.shape[0])
         tolerances = None
     else:
-        unit = np.where(scale > 0.0, scale, 1.0)
+        # Never finer than the noise floor: a derivative far below it cannot be
+        # resolved by differences (and dividing by it could overflow).
+        unit = np.maximum(np.maximum(scale, floor_at_first_step), np.finfo(np.float64).tiny)
         tolerances = dict(atol=FD_RTOL / 10.0, rtol=0.0)
 
     def along(t, i):
@@ -91,11 +102,8 @@ def _directional(fun_rows, z, v, initial_step, scale=None):
                      tolerances=tolerances)
     if not np.all(np.isfinite(res.df)):
         raise FloatingPointError("finite differences returned a non-finite derivative")
-    # Rounding floor: values of size |F| carry rounding of order u |F|; a difference
-    # quotient with final step h amplifies it to u |F| / h (times the sum of the
-    # formula's weights, covered by FD_NOISE_ULPS). scipy's default step_factor is 2.
+    # scipy's default step_factor is 2: the last step is initial_step / 2^nit.
     final_step = initial_step / 2.0 ** np.asarray(res.nit, dtype=np.float64)
-    magnitude = np.abs(fun_rows(z, rows))
     noise = FD_NOISE_ULPS * UNIT_ROUNDOFF * magnitude / final_step
     return res.df * unit, res.error * unit + noise / FD_ERROR_FACTOR
 
@@ -131,7 +139,7 @@ def _agreement(analytic, scale, numeric, error):
     return Agreement(analytic, numeric, error, allowed)
 
 
-def gradient_agreement(fun, grad, z, v, *, initial_step=FD_INITIAL_STEP) -> Agreement:
+def gradient_agreement(fun, grad, z, v, *, noise=None, initial_step=FD_INITIAL_STEP) -> Agreement:
     r"""Compare :math:`\partial F(z)^\top v` with finite differences of F along v.
 
     Parameters
@@ -139,16 +147,19 @@ def gradient_agreement(fun, grad, z, v, *, initial_step=FD_INITIAL_STEP) -> Agre
     fun : callable, (..., d) -> (...)
     grad : callable, (..., d) -> (..., d)
     z, v : array_like, shape (n, d)
+    noise : array_like, shape (n,), optional
+        Bound on the absolute rounding error of the computed F(z) (e.g. from
+        :func:`theory.bounds.evaluation_error_bounds`); default u |F(z)|.
     """
     z, v = _pairs(z, v)
     g = grad(z)
     analytic = np.einsum("ni,ni->n", g, v)
     scale = vector_norm(g) * vector_norm(v)
-    numeric, error = _directional(lambda p, i: fun(p), z, v, initial_step, scale)
+    numeric, error = _directional(lambda p, i: fun(p), z, v, initial_step, scale, noise)
     return _agreement(analytic, scale, numeric, error)
 
 
-def hessian_agreement(grad, hvp, z, u, v, *, initial_step=FD_INITIAL_STEP) -> Agreement:
+def hessian_agreement(grad, hvp, z, u, v, *, noise=None, initial_step=FD_INITIAL_STEP) -> Agreement:
     r"""Compare :math:`u^\top \partial^2F(z)v` (through ``hvp``) with finite differences of :math:`u^\top\partial F` along v.
 
     Parameters
@@ -158,9 +169,14 @@ def hessian_agreement(grad, hvp, z, u, v, *, initial_step=FD_INITIAL_STEP) -> Ag
         Hessian-vector product; for a full Hessian ``H`` pass
         ``lambda z, v: np.einsum("...ij,...j->...i", H(z), v)``.
     z, u, v : array_like, shape (n, d)
+    noise : array_like, shape (n, d), optional
+        Bound on the absolute rounding error of each component of the computed
+        gradient at z; it is contracted with |u|. Default u |uᵀ∂F(z)|.
     """
     z, v = _pairs(z, v)
     _, u = _pairs(z, u)
+    if noise is not None:
+        noise = np.einsum("ni,ni->n", np.asarray(noise, dtype=np.float64), np.abs(u))
     hv = hvp(z, v)
     analytic = np.einsum("ni,ni->n", u, hv)
     scale = vector_norm(hv) * vector_norm(u)
@@ -169,5 +185,5 @@ def hessian_agreement(grad, hvp, z, u, v, *, initial_step=FD_INITIAL_STEP) -> Ag
         # p has shape (k,) + (d,) or (k, j, d) for rows i of shape (k,) or (k, 1).
         return np.einsum("...i,...i->...", grad(p), u[i])
 
-    numeric, error = _directional(contracted, z, v, initial_step, scale)
+    numeric, error = _directional(contracted, z, v, initial_step, scale, noise)
     return _agreement(analytic, scale, numeric, error)

@@ -8,8 +8,10 @@ minima of :math:`L` (DEVELOPERS.md, "Conventions").
   :math:`\partial L/\partial f = 2(y - f)`, :math:`\partial^2 L/\partial f^2 = -2`.
 * **Cross-entropy** (section 5.2, last display): with :math:`s(f) = e^f/(1+e^f)`,
   :math:`\ell = -y\log s(f) - (1-y)\log(1-s(f)) = \operatorname{softplus}(f) - y f`,
-  :math:`L = y f - \operatorname{softplus}(f)`,
-  :math:`\partial L/\partial f = y - s(f)`,
+  :math:`L = y f - \operatorname{softplus}(f)
+  = -[y\operatorname{softplus}(-f) + (1-y)\operatorname{softplus}(f)]`,
+  :math:`\partial L/\partial f = y - s(f) = y\,s(-f) - (1-y)\,s(f)`
+  (the second forms are the ones computed: no cancellation),
   :math:`\partial^2 L/\partial f^2 = -s(f)(1-s(f))`.
   The paper states the derivatives of :math:`\ell`: :math:`s(f) - y` and
   :math:`s(1-s)`; they are ours with the sign flipped. Its assumptions
@@ -114,12 +116,18 @@ class CrossEntropyLoss(Loss):
             raise ValueError(f"y must lie in [0, 1] for the cross-entropy loss, got {y}")
         return y
 
+    # y f - softplus(f) and y - s(f) cancel catastrophically when the prediction
+    # is confident and right (y = 1, f >> 0: 1 - s(f) loses all digits of e^-f).
+    # The forms below use softplus(f) - f = softplus(-f) and 1 - s(f) = s(-f) and
+    # are accurate to a few ulp for every f and every y in [0, 1].
+
     def value(self, y, f):
         f = np.asarray(f, dtype=np.float64)
-        return y * f - softplus(f)
+        return -(y * softplus(-f) + (1.0 - y) * softplus(f))
 
     def dvalue(self, y, f):
-        return y - sigmoid(f)
+        f = np.asarray(f, dtype=np.float64)
+        return y * sigmoid(-f) - (1.0 - y) * sigmoid(f)
 
     def d2value(self, y, f):
         # s(1 - s) is softplus'' : computed as e/(1+e)^2, accurate for any |f|.
@@ -127,8 +135,8 @@ class CrossEntropyLoss(Loss):
 
     def dvalue_abs_range(self, y, f_lo, f_hi):
         # y - s(f) is decreasing in f, so its range is [y - s(f_hi), y - s(f_lo)].
-        a = float(y - sigmoid(f_hi))
-        b = float(y - sigmoid(f_lo))
+        a = float(self.dvalue(y, f_hi))
+        b = float(self.dvalue(y, f_lo))
         hi = max(abs(a), abs(b))
         lo = 0.0 if a <= 0.0 <= b else min(abs(a), abs(b))
         return lo, hi

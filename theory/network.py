@@ -212,6 +212,30 @@ class TwoLayerNet:
         _, _, d2sig = activations(z @ self.W.T)
         return (d2sig * self.a * (v @ self.W.T)) @ self.W
 
+    def term_magnitudes(self, z):
+        r"""Sums of the absolute values of the terms of f, ∂f and ∂²f at z.
+
+        :math:`\sum_r |a_r|\sigma(t_r)`, :math:`\sum_r |a_r|\sigma'(t_r)|w_r|` and
+        :math:`\sum_r |a_r|\sigma''(t_r)|w_r||w_r|^\top` (entrywise absolute values),
+        with :math:`t_r = w_r^\top z`. A computed sum differs from the exact one by at
+        most a multiple of these (see :func:`theory.bounds.rounding_allowance`), so
+        they are the right scales for comparing two computations of f, ∂f or ∂²f.
+
+        Parameters
+        ----------
+        z : array_like, shape (..., d)
+
+        Returns
+        -------
+        value_scale : ndarray, shape (...)
+        grad_scale : ndarray, shape (..., d)
+        hessian_scale : ndarray, shape (..., d, d)
+        """
+        sig, dsig, d2sig = activations(self._inputs(z) @ self.W.T)
+        abs_a, abs_W = np.abs(self.a), np.abs(self.W)
+        return (sig @ abs_a, (dsig * abs_a) @ abs_W,
+                (abs_W.T * (d2sig * abs_a)[..., None, :]) @ abs_W)
+
     def __repr__(self):
         return f"TwoLayerNet(d={self.d}, m={self.m})"
 

@@ -41,7 +41,7 @@ from ._validation import (
     check_positive_int,
     check_seed,
 )
-from .bounds import value_variation_bound
+from .bounds import evaluation_error_bounds, value_variation_bound
 from .geometry import _unit_directions
 from .losses import Loss, QuadraticLoss, get_loss
 from .network import TwoLayerNet, activations, draw_network
@@ -191,6 +191,31 @@ class Problem:
         lff = self.loss.d2value(self.y, f)
         hfv = (d2sig * a * (v @ W.T)) @ W
         return lf[..., None] * hfv + (lff * np.einsum("...i,...i->...", df, v))[..., None] * df
+
+    def evaluation_error_bounds(self, delta):
+        r"""First-order bounds on the rounding error of the computed L(δ) and ∂L(δ).
+
+        Propagates :func:`theory.bounds.evaluation_error_bounds` of the network
+        through the loss: :math:`|\Delta L| \le |L_f||\Delta f| + 4u|L|` and
+        :math:`|\Delta\partial L| \le |L_f||\Delta\partial f| + |L_{ff}||\Delta f||\partial f|
+        + 4u|\partial L|` (componentwise; second-order terms are negligible).
+
+        Returns
+        -------
+        value_error : ndarray, shape (...)
+        grad_error : ndarray, shape (..., d)
+        """
+        delta = self._delta(delta)
+        z = self.x + delta
+        f_err, df_err, _ = evaluation_error_bounds(self.net, z)
+        f, df = self.net.value_and_grad(z)
+        lf = np.abs(self.loss.dvalue(self.y, f))
+        lff = np.abs(self.loss.d2value(self.y, f))
+        u4 = 4.0 * np.finfo(np.float64).eps / 2.0
+        value_error = lf * f_err + u4 * np.abs(self.loss.value(self.y, f))
+        grad_error = (lf[..., None] * df_err + (lff * f_err)[..., None] * np.abs(df)
+                      + u4 * lf[..., None] * np.abs(df))
+        return value_error, grad_error
 
     @cached_property
     def bounds(self) -> LabelBounds:

@@ -1,0 +1,172 @@
+"""Losses and the section 5.2 chain rule: derivatives in f and in δ agree with finite differences.
+
+For each loss (quadratic and cross-entropy, minimisation form) the scalar
+derivatives ∂L/∂f and ∂²L/∂f² are checked against finite differences, and the
+problem's ∂L/∂δ, ∂²L/∂δ² and Hessian-vector product against finite differences of
+L(δ) and ∂L(δ). The negative control drops the Gauss–Newton term
+L_ff ∂f ∂fᵀ of the chain rule (a classic slip) and shows the check catches it.
+"""
+
+import numpy as np
+from hypothesis import event, given, note, target
+from hypothesis import strategies as st
+from scipy.special import expit
+
+from checks.support import counterexample
+from theory.diffcheck import directional_derivative, gradient_agreement, hessian_agreement
+from theory.losses import CrossEntropyLoss, QuadraticLoss, get_loss
+from theory.problem import Problem
+from theory.strategies import problems, seeds
+from theory.tolerances import FD_RTOL, IDENTITY_RTOL
+
+logits = st.floats(-50.0, 50.0)
+labels = {"quadratic": st.floats(-10.0, 10.0), "cross_entropy": st.floats(0.0, 1.0)}
+
+
+@st.composite
+def loss_points(draw):
+    name = draw(st.sampled_from(sorted(labels)))
+    loss = get_loss(name)
+    y = draw(labels[name])
+    f = np.array(draw(st.lists(logits, min_size=1, max_size=6)))
+    return loss, y, f
+
+
+def scalar_derivative(fun, f):
+    df, _ = directional_derivative(lambda p: fun(p[..., 0]), f[:, None], np.ones((f.size, 1)))
+    return df
+
+
+@given(loss_points())
+def test_loss_first_derivative_matches_finite_differences(case):
+    loss, y, f = case
+    fd = scalar_derivative(lambda t: loss.value(y, t), f)
+    assert np.allclose(loss.dvalue(y, f), fd, rtol=FD_RTOL, atol=FD_RTOL * (1 + abs(y)))
+
+
+@given(loss_points())
+def test_loss_second_derivative_matches_finite_differences(case):
+    loss, y, f = case
+    fd = scalar_derivative(lambda t: loss.dvalue(y, t), f)
+    assert np.allclose(loss.d2value(y, f), fd, rtol=FD_RTOL, atol=FD_RTOL)
+
+
+@given(st.floats(0.0, 1.0), st.floats(-1e3, 1e3))
+def test_cross_entropy_matches_the_papers_formulas(y, f):
+    """Section 5.2: dℓ/df = e^f/(1+e^f) − y and d²ℓ/df² = e^f/(1+e^f)² for ℓ = −L."""
+    loss = CrossEntropyLoss()
+    s = expit(f)
+    assert np.isclose(-loss.dvalue(y, f), s - y, rtol=IDENTITY_RTOL, atol=IDENTITY_RTOL)
+    # expit underflows to 0 below the normal range, where ours stays subnormal-accurate:
+    # there precision is absolute, hence atol = smallest normal number.
+    assert np.isclose(-loss.d2value(y, f), s * expit(-f), rtol=IDENTITY_RTOL, atol=np.finfo(float).tiny)
+    assert np.isfinite(loss.value(y, f))
+
+
+@st.composite
+def problem_points(draw, n=4):
+    """A problem (either loss), points δ in its ball, and unit directions u, v, each (n, d)."""
+    problem = draw(problems())
+    rng = np.random.default_rng(draw(seeds()))
+    d = problem.d
+    delta = problem.eps * rng.uniform(-1, 1, (n, d)) / np.sqrt(d)
+    u, v = rng.standard_normal((2, n, d))
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    note(f"{problem!r}")
+    event(f"loss={problem.loss.name}")
+    return problem, delta, u, v
+
+
+def check_loss_hessian(problem, delta, u, v, hvp):
+    noise = problem.evaluation_error_bounds(delta)[1]
+    agreement = hessian_agreement(problem.loss_grad, hvp, delta, u, v, noise=noise)
+    target(agreement.worst, label="|error| / allowed")
+    return agreement.ok
+
+
+def full_product(problem):
+    return lambda z, v: np.einsum("...ij,...j->...i", problem.loss_hessian(z), v)
+
+
+@given(problem_points())
+def test_loss_gradient_in_delta_matches_finite_differences(case):
+    problem, delta, _, v = case
+    noise = problem.evaluation_error_bounds(delta)[0]
+    agreement = gradient_agreement(problem.loss_value, problem.loss_grad, delta, v, noise=noise)
+    target(agreement.worst, label="|error| / allowed")
+    assert agreement.ok
+
+
+@given(problem_points())
+def test_loss_hessian_in_delta_matches_finite_differences(case):
+    problem, delta, u, v = case
+    assert check_loss_hessian(problem, delta, u, v, full_product(problem))
+
+
+@given(problem_points())
+def test_loss_hvp_matches_finite_differences(case):
+    problem, delta, u, v = case
+    assert check_loss_hessian(problem, delta, u, v, problem.loss_hvp)
+
+
+@given(problem_points())
+def test_value_and_grad_match_separate_calls(case):
+    problem, delta, _, _ = case
+    value, grad = problem.value_and_grad(delta)
+    assert np.array_equal(value, problem.loss_value(delta))
+    assert np.array_equal(grad, problem.loss_grad(delta))
+
+
+class MissingGaussNewtonTerm(Problem):
+    """Bug: ∂²L = L_f ∂²f only, without L_ff ∂f ∂fᵀ."""
+
+    def loss_hessian(self, delta):
+        f = self.f(delta)
+        return self.loss.dvalue(self.y, f)[..., None, None] * self.net.hessian(self.x + delta)
+
+
+def test_control_chain_rule_without_gauss_newton_term_is_caught():
+    def holds(case):
+        problem, delta, u, v = case
+        bad = MissingGaussNewtonTerm(problem.net, problem.x, problem.y, problem.eps, problem.loss)
+        return check_loss_hessian(bad, delta, u, v, full_product(bad))
+
+    problem, *_ = counterexample(problem_points(), holds)
+    assert problem.d >= 1
+
+
+def test_control_wrong_loss_derivative_is_caught():
+    class WrongSign(QuadraticLoss):
+        def dvalue(self, y, f):
+            return -super().dvalue(y, f)
+
+    def holds(case):
+        _, y, f = case
+        loss = WrongSign()
+        fd = scalar_derivative(lambda t: loss.value(y, t), f)
+        return np.allclose(loss.dvalue(y, f), fd, rtol=FD_RTOL, atol=FD_RTOL * (1 + abs(y)))
+
+    counterexample(loss_points(), holds)
+
+
+class NaiveCrossEntropy(Problem):
+    """Bug (a recorded finding): ∂L/∂f = y − s(f) computed literally cancels when y = 1 and f ≫ 0.
+
+    Hypothesis found it in the Hessian check at d = m = 1, |x| = 10, f ≈ 16:
+    relative error ~1e-9 in ∂L/∂f, 40x the allowed discrepancy.
+    """
+
+    def loss_grad(self, delta):
+        f = self.f(delta)
+        return (self.y - expit(f))[..., None] * self.net.grad(self.x + delta)
+
+
+def test_control_naive_cross_entropy_derivative_is_caught():
+    def holds(case):
+        problem, delta, u, v = case
+        bad = NaiveCrossEntropy(problem.net, problem.x, 1.0, problem.eps, "cross_entropy")
+        return check_loss_hessian(bad, delta, u, v, problem.__class__(
+            problem.net, problem.x, 1.0, problem.eps, "cross_entropy").loss_hvp)
+
+    counterexample(problem_points(), holds, max_examples=1000)

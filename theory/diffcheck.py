@@ -25,7 +25,7 @@ from ._validation import as_float_array
 from .geometry import vector_norm
 from .tolerances import FD_ERROR_FACTOR, FD_INITIAL_STEP, FD_NOISE_ULPS, FD_RTOL, UNIT_ROUNDOFF
 
-__all__ = ["Agreement", "directional_derivative", "gradient_agreement", "hessian_agreement"]
+__all__ = ["Agreement", "directional_derivative", "curve_derivative", "gradient_agreement", "hessian_agreement"]
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,30 @@ def directional_derivative(fun, z, v, *, initial_step=FD_INITIAL_STEP):
     """
     z, v = _pairs(z, v)
     return _directional(lambda p, i: fun(p), z, v, initial_step)
+
+
+def curve_derivative(g, n, *, scale=None, noise=None, initial_step=FD_INITIAL_STEP):
+    """Central-difference derivative at t = 0 of n scalar curves ``t -> g(t, i)``.
+
+    Parameters
+    ----------
+    g : callable
+        ``g(t, i)`` with ``t`` an array and ``i`` an integer array of row indices of
+        a broadcastable shape; returns the values of curve ``i`` at ``t``. scipy
+        evaluates only the rows that have not converged yet, so ``g`` must use ``i``
+        rather than assume all n rows.
+    n : int
+        Number of curves.
+    scale, noise : array_like, shape (n,), optional
+        The scale of the derivative and a bound on the rounding error of g (see
+        :func:`gradient_agreement`).
+
+    Returns
+    -------
+    df, error : ndarray, shape (n,)
+    """
+    return _directional(lambda p, i: g(p[..., 0], i), np.zeros((n, 1)), np.ones((n, 1)),
+                        initial_step, scale, noise)
 
 
 def _agreement(analytic, scale, numeric, error):

@@ -1,0 +1,96 @@
+"""Bad input to every public entry point raises a clear ValueError or TypeError naming the argument.
+
+One row per (entry point, bad argument); the table is also the README's
+"Bad input" section. The negative control runs the same assertion on an
+unvalidated function and shows that it fails (the function returns NaN).
+"""
+
+import numpy as np
+import pytest
+
+from checks.support import assert_rejects
+from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
+from theory.geometry import cosine, project_ball, project_tangent, uniform_ball, uniform_sphere
+from theory.network import TwoLayerNet, draw_network
+from theory.pgd import pgd, remark3_schedule
+from theory.problem import Problem, make_problem
+
+NET = draw_network(3, 5, seed=0)
+PROB = make_problem(3, 5, seed=0, ratio=0.1)
+GOOD = np.ones((2, 3)) * 0.01
+NAN = np.array([[np.nan, 0.0, 0.0]])
+
+CASES = [
+    # (call, args, kwargs, argument named in the message)
+    (draw_network, (0, 5), dict(seed=0), "d"),
+    (draw_network, (3, -1), dict(seed=0), "m"),
+    (draw_network, (3.5, 5), dict(seed=0), "d"),
+    (draw_network, (3, 5), dict(seed=-1), "seed"),
+    (draw_network, (3, 5), dict(seed=0, kappa=0.0), "kappa"),
+    (draw_network, (3, 5), dict(seed=0, gamma=np.nan), "gamma"),
+    (TwoLayerNet, (np.ones((5, 3)), np.ones(4)), {}, "a"),
+    (TwoLayerNet, (np.ones(3), np.ones(3)), {}, "W"),
+    (TwoLayerNet, (np.full((5, 3), np.inf), np.ones(5)), {}, "W"),
+    (NET.value, (np.ones((2, 4)),), {}, "z"),
+    (NET.grad, (NAN,), {}, "z"),
+    (NET.hessian, ("abc",), {}, "z"),
+    (NET.hvp, (GOOD, np.ones((3, 3))), {}, "v"),
+    (make_problem, (3, 5), dict(seed=0), "eps"),
+    (make_problem, (3, 5), dict(seed=0, eps=-1.0), "eps"),
+    (make_problem, (3, 5), dict(seed=0, ratio=0.0), "ratio"),
+    (make_problem, (3, 5), dict(seed=0, ratio=0.1, input_scale=-2.0), "input_scale"),
+    (make_problem, (3, 5), dict(seed=0, ratio=0.1, loss="hinge"), "loss"),
+    (make_problem, (3, 5), dict(seed=0, ratio=0.1, y=np.nan), "y"),
+    (make_problem, (3, 5), dict(seed=0, ratio=0.1, label_gap=0.0), "label_gap"),
+    (Problem, (NET, np.ones(4), 0.0, 0.1), {}, "x"),
+    (Problem, (NET, np.ones(3), 2.0, 0.1, "cross_entropy"), {}, "y"),
+    (Problem, (NET, np.ones(3), 0.0, 0.0), {}, "eps"),
+    (Problem, ("net", np.ones(3), 0.0, 0.1), {}, "net"),
+    (PROB.loss_grad, (NAN,), {}, "delta"),
+    (PROB.loss_hessian, (np.ones(2),), {}, "delta"),
+    (project_ball, (GOOD, 0.0), {}, "eps"),
+    (project_ball, (NAN, 1.0), {}, "delta"),
+    (project_tangent, (np.zeros(3), np.ones(3)), {}, "delta"),
+    (uniform_ball, (0, 0, 3, 1.0), {}, "n"),
+    (uniform_ball, (0, 4, 3, -1.0), {}, "eps"),
+    (uniform_ball, ("seed", 4, 3, 1.0), {}, "rng"),
+    (uniform_sphere, (0, 4, 0, 1.0), {}, "d"),
+    (cosine, (np.zeros(3), np.ones(3)), {}, "u"),
+    (cosine, (np.ones(3), np.zeros(3)), {}, "v"),
+    (lagrange_multiplier, (PROB, np.zeros(3)), {}, "delta"),
+    (tangent_gradient, (PROB, np.ones(4)), {}, "delta"),
+    (constrained_hessian, ("p", np.ones(3)), {}, "problem"),
+    (descent_cosine, (PROB, NAN), {}, "delta"),
+    (delta_eta_region, (PROB, GOOD), dict(eta=0.0, lb=1.0), "eta"),
+    (delta_eta_region, (PROB, GOOD), dict(eta=0.1, lb=-1.0), "lb"),
+    (pgd, (PROB, GOOD), dict(eta=-0.1, steps=3), "eta"),
+    (pgd, (PROB, GOOD), dict(eta=0.1, steps=-1), "steps"),
+    (pgd, (PROB, GOOD * 1e3), dict(eta=0.1, steps=3), "delta0"),
+    (pgd, (PROB, GOOD), dict(eta=0.1, schedule=[0.1], steps=1), "eta"),
+    (pgd, (PROB, GOOD), dict(schedule=[0.1, -0.1], steps=2), "schedule"),
+    (pgd, (PROB, GOOD), dict(schedule=[0.1], steps=2), "schedule"),
+    (remark3_schedule, (0.0, 10), {}, "beta"),
+    (remark3_schedule, (1.0, np.inf), {}, "z"),
+]
+
+
+def case_id(case):
+    call, _, _, name = case
+    return f"{getattr(call, '__qualname__', call)}-{name}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_bad_input_raises_a_clear_error_naming_the_argument(case):
+    call, args, kwargs, name = case
+    assert_rejects(call, *args, name=name, **kwargs)
+
+
+def test_control_unvalidated_function_is_caught():
+    """Negative control: a function without validation returns NaN, and the check fails."""
+
+    def unvalidated_norm(delta):
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.sum(np.asarray(delta) ** 2) * np.sign(np.sum(delta)))
+
+    with pytest.raises(AssertionError, match="accepted bad delta"):
+        assert_rejects(unvalidated_norm, -np.ones(3), name="delta")

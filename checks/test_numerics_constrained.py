@@ -1,0 +1,183 @@
+"""Section 4's constrained quantities: λ*, Γ, Ξ and the descent cosine.
+
+Independent characterisations that must agree with the implementations:
+
+* Γ(δ) is orthogonal to δ, equals the tangent projection of ∂L, and equals
+  L_f times the tangent component of ∂f (the paper's remark after Lemma 4.2,
+  up to the scalar L_f);
+* λ* solves the least-squares problem min_λ ‖∂L − λ ∂c‖ (checked against
+  :func:`numpy.linalg.lstsq`);
+* on the sphere, Ξ restricted to the tangent space is the second derivative of L
+  along great circles: for a unit tangent v and c(t) = ε(cos t δ̂ + sin t v),
+  ε² vᵀΞv = d²/dt² L(c(t)) at t = 0 (checked by finite differences of the
+  analytic first derivative ∂L(c(t))ᵀc'(t)), and ε Γᵀv = d/dt L(c(t));
+* the descent cosine ∠[−∂L, δ] equals −sgn(L_f) ∠[∂f, δ] (the mapping to the
+  paper's notation).
+
+Negative controls: Γ computed with ∂c = δ instead of 2δ (not orthogonal), and Ξ
+with the sign of λ* flipped (fails the great-circle identity).
+"""
+
+import numpy as np
+from hypothesis import given, note, target
+from hypothesis import strategies as st
+
+from checks.support import counterexample
+from theory.constrained import (
+    constrained_hessian,
+    delta_eta_region,
+    descent_cosine,
+    lagrange_multiplier,
+    tangent_gradient,
+)
+from theory.diffcheck import curve_derivative
+from theory.geometry import cosine, project_tangent, uniform_sphere, vector_norm
+from theory.strategies import problems, seeds
+from theory.tolerances import FD_ERROR_FACTOR, FD_RTOL, IDENTITY_RTOL
+
+
+@st.composite
+def sphere_cases(draw, n=4):
+    """A problem, points on its sphere (n, d), and unit tangent directions there (n, d)."""
+    problem = draw(problems(d=st.integers(2, 8)))
+    seed = draw(seeds())
+    delta = uniform_sphere(seed, n, problem.d, problem.eps)
+    v = project_tangent(delta, np.random.default_rng(seed + 1).standard_normal((n, problem.d)))
+    v /= vector_norm(v, keepdims=True)
+    note(f"{problem!r}")
+    return problem, delta, v
+
+
+def identity_tol(problem, magnitude):
+    return IDENTITY_RTOL * (1 + problem.net.m + problem.d) * magnitude
+
+
+def gamma_is_orthogonal(gamma_fn, problem, delta):
+    gamma = gamma_fn(problem, delta)
+    inner = np.abs(np.einsum("...i,...i->...", gamma, delta / vector_norm(delta, keepdims=True)))
+    return bool(np.all(inner <= identity_tol(problem, vector_norm(problem.loss_grad(delta)))))
+
+
+@given(sphere_cases())
+def test_gamma_is_orthogonal_to_delta_on_the_sphere(case):
+    problem, delta, _ = case
+    assert gamma_is_orthogonal(tangent_gradient, problem, delta)
+
+
+@given(sphere_cases())
+def test_gamma_is_the_tangent_component_of_the_loss_gradient(case):
+    problem, delta, _ = case
+    gamma = tangent_gradient(problem, delta)
+    grad = problem.loss_grad(delta)
+    tol = identity_tol(problem, vector_norm(grad, keepdims=True))
+    assert np.all(np.abs(gamma - project_tangent(delta, grad)) <= tol)
+    lf = problem.loss.dvalue(problem.y, problem.f(delta))
+    df_tangent = project_tangent(delta, problem.net.grad(problem.x + delta))
+    assert np.all(np.abs(gamma - lf[:, None] * df_tangent) <= tol)
+
+
+@given(sphere_cases())
+def test_lambda_star_solves_the_least_squares_problem(case):
+    problem, delta, _ = case
+    grad = problem.loss_grad(delta)
+    lam = lagrange_multiplier(problem, delta)
+    for i in range(delta.shape[0]):
+        ref = np.linalg.lstsq((2 * delta[i])[:, None], grad[i], rcond=None)[0][0]
+        assert np.isclose(lam[i], ref, rtol=identity_tol(problem, 1.0), atol=identity_tol(
+            problem, vector_norm(grad[i]) / problem.eps))
+
+
+def great_circle_derivatives(problem, delta, v, t):
+    """c(t), c'(t) for c(t) = ε(cos t δ̂ + sin t v); t of shape (n, ...) broadcast against rows."""
+    eps = problem.eps
+    dhat = delta / eps
+    c = eps * (np.cos(t)[..., None] * dhat + np.sin(t)[..., None] * v)
+    dc = eps * (-np.sin(t)[..., None] * dhat + np.cos(t)[..., None] * v)
+    return c, dc
+
+
+def xi_matches_great_circle(xi_fn, problem, delta, v):
+    """ε² vᵀΞv = d/dt [∂L(c(t))ᵀ c'(t)] at 0, by finite differences in t."""
+    def along(t, i):
+        c, dc = great_circle_derivatives(problem, delta[i], v[i], t)
+        return np.einsum("...i,...i->...", problem.loss_grad(c), dc)
+
+    xi = xi_fn(problem, delta)
+    scale = problem.eps ** 2 * np.linalg.norm(xi, ord=2, axis=(-2, -1))
+    noise = problem.eps * vector_norm(problem.evaluation_error_bounds(delta)[1])
+    numeric, error = curve_derivative(along, delta.shape[0], scale=scale, noise=noise)
+    analytic = problem.eps ** 2 * np.einsum("ni,nij,nj->n", v, xi, v)
+    allowed = FD_RTOL * scale + FD_ERROR_FACTOR * error + identity_tol(problem, scale)
+    target(float(np.max(np.abs(analytic - numeric) / allowed)), label="|error| / allowed")
+    return bool(np.all(np.abs(analytic - numeric) <= allowed))
+
+
+@given(sphere_cases())
+def test_xi_is_the_second_derivative_along_great_circles(case):
+    assert xi_matches_great_circle(constrained_hessian, *case)
+
+
+@given(sphere_cases())
+def test_gamma_is_the_first_derivative_along_great_circles(case):
+    """ε Γ(δ)ᵀv = d/dt L(c(t)) at t = 0."""
+    problem, delta, v = case
+
+    def along(t, i):
+        return problem.loss_value(great_circle_derivatives(problem, delta[i], v[i], t)[0])
+
+    scale = problem.eps * vector_norm(problem.loss_grad(delta))
+    noise = problem.evaluation_error_bounds(delta)[0]
+    numeric, error = curve_derivative(along, delta.shape[0], scale=scale, noise=noise)
+    gamma = tangent_gradient(problem, delta)
+    analytic = problem.eps * np.einsum("ni,ni->n", gamma, v)
+    allowed = FD_RTOL * scale + FD_ERROR_FACTOR * error
+    assert np.all(np.abs(analytic - numeric) <= allowed)
+
+
+@given(sphere_cases())
+def test_xi_is_symmetric_and_shifts_the_hessian_by_two_lambda(case):
+    problem, delta, _ = case
+    xi = constrained_hessian(problem, delta)
+    assert np.array_equal(xi, np.swapaxes(xi, -1, -2)) or np.allclose(
+        xi, np.swapaxes(xi, -1, -2), rtol=0, atol=identity_tol(problem, np.abs(xi).max()))
+    shift = -(2 * lagrange_multiplier(problem, delta))[:, None, None] * np.eye(problem.d)
+    assert np.allclose(xi - problem.loss_hessian(delta), shift, rtol=0,
+                       atol=identity_tol(problem, np.abs(xi).max()))
+
+
+@given(sphere_cases())
+def test_descent_cosine_maps_to_the_papers_angle(case):
+    problem, delta, _ = case
+    lf = problem.loss.dvalue(problem.y, problem.f(delta))
+    paper = cosine(problem.net.grad(problem.x + delta), delta)
+    assert np.allclose(descent_cosine(problem, delta), -np.sign(lf) * paper, rtol=0, atol=8 * IDENTITY_RTOL)
+
+
+@given(sphere_cases(), st.floats(1e-8, 1.0), st.floats(0.1, 10.0))
+def test_delta_eta_region_follows_the_descent_cosine(case, eta, lb):
+    problem, delta, _ = case
+    region = delta_eta_region(problem, delta, eta=eta, lb=lb)
+    cos = descent_cosine(problem, delta)
+    width = np.sqrt(eta) / lb
+    assert np.all((region == 1) == (cos >= 1 - width))
+    assert np.all((region == -1) == ((cos <= -1 + width) & (cos < 1 - width)))
+    inside = delta * 0.5  # off the sphere: in neither set
+    assert np.all(delta_eta_region(problem, inside, eta=eta, lb=lb) == 0)
+
+
+def gamma_with_wrong_constraint_gradient(problem, delta):
+    """Bug: λ* computed with ∂c = δ instead of 2δ, then Γ = ∂L − 2λ*δ."""
+    grad = problem.loss_grad(delta)
+    lam = np.einsum("...i,...i->...", grad, delta) / np.einsum("...i,...i->...", delta, delta)
+    return grad - 2 * lam[..., None] * delta
+
+
+def test_control_gamma_with_wrong_multiplier_is_not_orthogonal():
+    counterexample(sphere_cases(), lambda c: gamma_is_orthogonal(gamma_with_wrong_constraint_gradient, c[0], c[1]))
+
+
+def test_control_xi_with_flipped_multiplier_is_caught():
+    def flipped(problem, delta):
+        return problem.loss_hessian(delta) + (2 * lagrange_multiplier(problem, delta))[:, None, None] * np.eye(problem.d)
+
+    counterexample(sphere_cases(), lambda c: xi_matches_great_circle(flipped, *c))

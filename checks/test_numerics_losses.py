@@ -8,7 +8,7 @@ L_ff ∂f ∂fᵀ of the chain rule (a classic slip) and shows the check catches
 """
 
 import numpy as np
-from hypothesis import event, given, note, target
+from hypothesis import event, given, target
 from hypothesis import strategies as st
 from scipy.special import expit
 
@@ -16,7 +16,7 @@ from checks.support import counterexample
 from theory.diffcheck import directional_derivative, gradient_agreement, hessian_agreement
 from theory.losses import CrossEntropyLoss, QuadraticLoss, get_loss
 from theory.problem import Problem
-from theory.strategies import problems, seeds
+from theory.strategies import perturbation_cases
 from theory.tolerances import FD_RTOL, IDENTITY_RTOL
 
 logits = st.floats(-50.0, 50.0)
@@ -63,19 +63,14 @@ def test_cross_entropy_matches_the_papers_formulas(y, f):
     assert np.isfinite(loss.value(y, f))
 
 
-@st.composite
-def problem_points(draw, n=4):
+def _with_loss_event(case):
+    event(f"loss={case[0].loss.name}")
+    return case
+
+
+def problem_points():
     """A problem (either loss), points δ in its ball, and unit directions u, v, each (n, d)."""
-    problem = draw(problems())
-    rng = np.random.default_rng(draw(seeds()))
-    d = problem.d
-    delta = problem.eps * rng.uniform(-1, 1, (n, d)) / np.sqrt(d)
-    u, v = rng.standard_normal((2, n, d))
-    u /= np.linalg.norm(u, axis=-1, keepdims=True)
-    v /= np.linalg.norm(v, axis=-1, keepdims=True)
-    note(f"{problem!r}")
-    event(f"loss={problem.loss.name}")
-    return problem, delta, u, v
+    return perturbation_cases().map(_with_loss_event)
 
 
 def check_loss_hessian(problem, delta, u, v, hvp):

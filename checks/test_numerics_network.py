@@ -14,23 +14,19 @@ from hypothesis import strategies as st
 from checks.support import counterexample
 from theory.diffcheck import gradient_agreement, hessian_agreement
 from theory.network import TwoLayerNet, draw_network, sigmoid, softplus
-from theory.strategies import dims, input_scales, problems, seeds, widths
+from theory.strategies import dims, input_scales, perturbation_cases, problems, seeds, widths
 from theory.bounds import evaluation_error_bounds, rounding_allowance
 
 
-@st.composite
-def evaluation_points(draw, n=4):
-    """A network, and points z = x + δ with δ in its ball, and two sets of unit directions, each (n, d)."""
-    problem = draw(problems(loss="quadratic"))
-    rng = np.random.default_rng(draw(seeds()))
-    d = problem.d
-    delta = problem.eps * rng.uniform(-1, 1, (n, d)) / np.sqrt(d)
-    u, v = rng.standard_normal((2, n, d))
-    u /= np.linalg.norm(u, axis=-1, keepdims=True)
-    v /= np.linalg.norm(v, axis=-1, keepdims=True)
-    note(f"{problem!r}")
+def _to_network_inputs(case):
+    problem, delta, u, v = case
     event(f"input scale ~ 1e{np.log10(np.linalg.norm(problem.x)):.0f}")
     return problem.net, problem.x + delta, u, v
+
+
+def evaluation_points():
+    """A network, points z = x + δ with δ in its ball, and unit directions u, v, each (n, d)."""
+    return perturbation_cases(problems(loss="quadratic")).map(_to_network_inputs)
 
 
 def check_gradient(net, z, v, grad=None):

@@ -33,6 +33,7 @@ __all__ = [
     "ball_points",
     "sphere_points",
     "directions",
+    "perturbation_cases",
 ]
 
 #: Largest seed drawn (numpy accepts any non-negative int; 2^32 - 1 keeps them readable).
@@ -106,6 +107,27 @@ def sphere_points(draw, d, eps, n=st.integers(1, 8)):
 def directions(d, n):
     """``n`` unit directions in dimension ``d``, shape (n, d)."""
     return sphere_points(d, 1.0, n)
+
+
+@st.composite
+def perturbation_cases(draw, problem=None, n=4):
+    """A problem, perturbations δ in its ball and two sets of unit directions u, v, each (n, d).
+
+    The standard input of the derivative checks. δ is uniform in the cube
+    inscribed in the ball; u, v are uniform unit vectors. The problem is
+    ``note()``-d so that a failure shows the draw.
+    """
+    from hypothesis import note
+
+    problem = draw(problems() if problem is None else as_strategy(problem))
+    rng = np.random.default_rng(draw(seeds()))
+    d = problem.d
+    delta = problem.eps * rng.uniform(-1.0, 1.0, (n, d)) / np.sqrt(d)
+    u, v = rng.standard_normal((2, n, d))
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    note(f"{problem!r}")
+    return problem, delta, u, v
 
 
 def rng_for(seed) -> np.random.Generator:

@@ -3,17 +3,12 @@
 * :func:`counterexample` runs Hypothesis's ``find()`` for an input on which a
   property fails and returns the shrunk example: the standard negative control
   ("drop the hypothesis or inject a bug, and Hypothesis finds a counterexample").
-* :func:`fails_with` marks a ``@given`` test that must fail with a given
-  exception (after Hypothesis's own ``tests/common/utils.fails_with``).
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
   naming the bad argument.
 """
 
 from __future__ import annotations
 
-import functools
-
-import pytest
 from hypothesis import find, settings
 
 #: ``find()`` stops at the first counterexample and shrinks it; this is only the
@@ -41,20 +36,6 @@ def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES):
     # database=None: a control's example must be found afresh, not replayed.
     return find(strategy, fails, settings=settings(settings.default, max_examples=max_examples,
                                                    database=None))
-
-
-def fails_with(exc):
-    """Decorator: the wrapped test passes only if it raises ``exc``."""
-
-    def decorate(test):
-        @functools.wraps(test)
-        def inner(*args, **kwargs):
-            with pytest.raises(exc):
-                test(*args, **kwargs)
-
-        return inner
-
-    return decorate
 
 
 def assert_rejects(call, *args, name, exc=(ValueError, TypeError), **kwargs):

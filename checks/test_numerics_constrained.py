@@ -33,7 +33,7 @@ from theory.constrained import (
 from theory.diffcheck import curve_derivative
 from theory.geometry import cosine, project_tangent, uniform_sphere, vector_norm
 from theory.strategies import problems, seeds
-from theory.tolerances import FD_ERROR_FACTOR, FD_RTOL, IDENTITY_RTOL
+from theory.tolerances import FD_ERROR_FACTOR, FD_RTOL, FEW_OPS_RTOL, IDENTITY_RTOL
 
 
 @st.composite
@@ -172,7 +172,7 @@ def test_descent_cosine_maps_to_the_papers_angle(case):
     assume_descent_cosine_defined(problem, delta)
     lf = problem.loss.dvalue(problem.y, problem.f(delta))
     paper = cosine(problem.net.grad(problem.x + delta), delta)
-    assert np.allclose(descent_cosine(problem, delta), -np.sign(lf) * paper, rtol=0, atol=8 * IDENTITY_RTOL)
+    assert np.allclose(descent_cosine(problem, delta), -np.sign(lf) * paper, rtol=0, atol=FEW_OPS_RTOL)
 
 
 @given(sphere_cases(), st.floats(1e-8, 1.0), st.floats(0.1, 10.0))

@@ -12,12 +12,12 @@ from hypothesis import event, given, target
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from checks.support import counterexample
-from theory.diffcheck import directional_derivative, gradient_agreement, hessian_agreement
+from checks.support import CONTROL_MAX_EXAMPLES, counterexample
+from theory.diffcheck import gradient_agreement, hessian_agreement
 from theory.losses import CrossEntropyLoss, QuadraticLoss, get_loss
 from theory.problem import Problem
 from theory.strategies import perturbation_cases
-from theory.tolerances import FD_RTOL, IDENTITY_RTOL
+from theory.tolerances import IDENTITY_RTOL, UNIT_ROUNDOFF
 
 logits = st.floats(-50.0, 50.0)
 labels = {"quadratic": st.floats(-10.0, 10.0), "cross_entropy": st.floats(0.0, 1.0)}
@@ -32,23 +32,42 @@ def loss_points(draw):
     return loss, y, f
 
 
-def scalar_derivative(fun, f):
-    df, _ = directional_derivative(lambda p: fun(p[..., 0]), f[:, None], np.ones((f.size, 1)))
-    return df
+def argument_noise(f, slope_bound):
+    """Rounding of F caused by rounding its argument f + t (error u|f|) on a slope <= slope_bound.
+
+    Over a step h <= FD_INITIAL_STEP <= 1 the slope of F is at most
+    |F'(f)| + max|F''|, so ``slope_bound`` takes both; this floor matters where
+    the derivative itself vanishes (y = f for the quadratic loss).
+    """
+    return UNIT_ROUNDOFF * np.abs(f) * slope_bound
+
+
+def first_derivative_agrees(loss, y, f):
+    """∂L/∂f against finite differences of L in f (as a 1-d gradient check)."""
+    noise = argument_noise(f, np.abs(loss.dvalue(y, f)) + 2.0)  # max |L_ff| = 2 (quadratic), 1/4 (CE)
+    agreement = gradient_agreement(lambda p: loss.value(y, p[..., 0]),
+                                   lambda p: loss.dvalue(y, p[..., 0])[..., None],
+                                   f[:, None], np.ones((f.size, 1)), noise=noise)
+    return agreement.ok
+
+
+def second_derivative_agrees(loss, y, f):
+    """∂²L/∂f² against finite differences of ∂L/∂f (|∂³L/∂f³| <= 1 for both losses)."""
+    noise = argument_noise(f, np.abs(loss.d2value(y, f)) + 1.0)
+    agreement = gradient_agreement(lambda p: loss.dvalue(y, p[..., 0]),
+                                   lambda p: loss.d2value(y, p[..., 0])[..., None],
+                                   f[:, None], np.ones((f.size, 1)), noise=noise)
+    return agreement.ok
 
 
 @given(loss_points())
 def test_loss_first_derivative_matches_finite_differences(case):
-    loss, y, f = case
-    fd = scalar_derivative(lambda t: loss.value(y, t), f)
-    assert np.allclose(loss.dvalue(y, f), fd, rtol=FD_RTOL, atol=FD_RTOL * (1 + abs(y)))
+    assert first_derivative_agrees(*case)
 
 
 @given(loss_points())
 def test_loss_second_derivative_matches_finite_differences(case):
-    loss, y, f = case
-    fd = scalar_derivative(lambda t: loss.dvalue(y, t), f)
-    assert np.allclose(loss.d2value(y, f), fd, rtol=FD_RTOL, atol=FD_RTOL)
+    assert second_derivative_agrees(*case)
 
 
 @given(st.floats(0.0, 1.0), st.floats(-1e3, 1e3))
@@ -127,8 +146,7 @@ def test_control_chain_rule_without_gauss_newton_term_is_caught():
         bad = MissingGaussNewtonTerm(problem.net, problem.x, problem.y, problem.eps, problem.loss)
         return check_loss_hessian(bad, delta, u, v, full_product(bad))
 
-    problem, *_ = counterexample(problem_points(), holds)
-    assert problem.d >= 1
+    counterexample(problem_points(), holds)
 
 
 def test_control_wrong_loss_derivative_is_caught():
@@ -138,9 +156,7 @@ def test_control_wrong_loss_derivative_is_caught():
 
     def holds(case):
         _, y, f = case
-        loss = WrongSign()
-        fd = scalar_derivative(lambda t: loss.value(y, t), f)
-        return np.allclose(loss.dvalue(y, f), fd, rtol=FD_RTOL, atol=FD_RTOL * (1 + abs(y)))
+        return first_derivative_agrees(WrongSign(), y, f)
 
     counterexample(loss_points(), holds)
 
@@ -161,7 +177,9 @@ def test_control_naive_cross_entropy_derivative_is_caught():
     def holds(case):
         problem, delta, u, v = case
         bad = NaiveCrossEntropy(problem.net, problem.x, 1.0, problem.eps, "cross_entropy")
-        return check_loss_hessian(bad, delta, u, v, problem.__class__(
-            problem.net, problem.x, 1.0, problem.eps, "cross_entropy").loss_hvp)
+        good = Problem(problem.net, problem.x, 1.0, problem.eps, "cross_entropy")
+        return check_loss_hessian(bad, delta, u, v, good.loss_hvp)
 
-    counterexample(problem_points(), holds, max_examples=1000)
+    # The bug bites only where f >> 0 (a confident right prediction), a small part
+    # of the drawn space, so this control gets five times the usual budget.
+    counterexample(problem_points(), holds, max_examples=5 * CONTROL_MAX_EXAMPLES)

@@ -136,10 +136,11 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
     if not isinstance(net, TwoLayerNet):
         raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
     z = check_last_dim("z", as_float_array("z", z, min_ndim=1), net.d)
-    value_scale, grad_scale, hessian_scale = net.term_magnitudes(z)
-    shift = rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)  # (..., m): bound on |Δt_r|
-    _, dsig, d2sig = activations(z @ net.W.T)
+    acts = activations(z @ net.W.T)
+    _, dsig, d2sig = acts
+    value_scale, grad_scale, hessian_scale = net.term_magnitudes(z, acts=acts)
     abs_a, abs_W = np.abs(net.a), np.abs(net.W)
+    shift = rounding_allowance(net.d, np.abs(z) @ abs_W.T)  # (..., m): bound on |Δt_r|
     value_error = rounding_allowance(net.m, value_scale) + (dsig * shift) @ abs_a
     grad_error = rounding_allowance(net.m, grad_scale) + (d2sig * shift * abs_a) @ abs_W
     hessian_error = (rounding_allowance(net.m, hessian_scale)

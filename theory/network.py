@@ -212,7 +212,7 @@ class TwoLayerNet:
         _, _, d2sig = activations(z @ self.W.T)
         return (d2sig * self.a * (v @ self.W.T)) @ self.W
 
-    def term_magnitudes(self, z):
+    def term_magnitudes(self, z, *, acts=None):
         r"""Sums of the absolute values of the terms of f, ∂f and ∂²f at z.
 
         :math:`\sum_r |a_r|\sigma(t_r)`, :math:`\sum_r |a_r|\sigma'(t_r)|w_r|` and
@@ -224,6 +224,8 @@ class TwoLayerNet:
         Parameters
         ----------
         z : array_like, shape (..., d)
+        acts : tuple of ndarray, optional
+            ``activations(z @ W.T)`` when the caller already has it (saves the pass).
 
         Returns
         -------
@@ -231,7 +233,7 @@ class TwoLayerNet:
         grad_scale : ndarray, shape (..., d)
         hessian_scale : ndarray, shape (..., d, d)
         """
-        sig, dsig, d2sig = activations(self._inputs(z) @ self.W.T)
+        sig, dsig, d2sig = activations(self._inputs(z) @ self.W.T) if acts is None else acts
         abs_a, abs_W = np.abs(self.a), np.abs(self.W)
         return (sig @ abs_a, (dsig * abs_a) @ abs_W,
                 (abs_W.T * (d2sig * abs_a)[..., None, :]) @ abs_W)

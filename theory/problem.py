@@ -138,6 +138,13 @@ class Problem:
         """Pre-activations' activations at x + delta: (sigma, sigma', sigma''), each (..., m)."""
         return activations((self.x + self._delta(delta)) @ self.net.W.T)
 
+    def _chain(self, delta):
+        """One forward pass: (d2sigma, ∂f, L_f, L_ff) for the second-order chain rule."""
+        sig, dsig, d2sig = self._forward(delta)
+        f = sig @ self.net.a
+        df = (dsig * self.net.a) @ self.net.W
+        return d2sig, df, self.loss.dvalue(self.y, f), self.loss.d2value(self.y, f)
+
     def f(self, delta):
         """Network output f(x + δ), shape (...) for δ of shape (..., d)."""
         return self.net.value(self.x + self._delta(delta))
@@ -166,12 +173,8 @@ class Problem:
 
     def loss_hessian(self, delta):
         r""":math:`\partial^2 L = L_f\,\partial^2 f + L_{ff}\,\partial f\,\partial f^\top` (section 5.2), shape (..., d, d)."""
-        sig, dsig, d2sig = self._forward(delta)
+        d2sig, df, lf, lff = self._chain(delta)
         a, W = self.net.a, self.net.W
-        f = sig @ a
-        df = (dsig * a) @ W
-        lf = self.loss.dvalue(self.y, f)
-        lff = self.loss.d2value(self.y, f)
         hf = (W.T * (lf[..., None] * d2sig * a)[..., None, :]) @ W
         return hf + lff[..., None, None] * (df[..., :, None] * df[..., None, :])
 
@@ -183,12 +186,8 @@ class Problem:
             np.broadcast_shapes(delta.shape, v.shape)
         except ValueError:
             raise ValueError(f"v must broadcast against delta: shapes {v.shape} and {delta.shape}") from None
-        sig, dsig, d2sig = self._forward(delta)
+        d2sig, df, lf, lff = self._chain(delta)
         a, W = self.net.a, self.net.W
-        f = sig @ a
-        df = (dsig * a) @ W
-        lf = self.loss.dvalue(self.y, f)
-        lff = self.loss.d2value(self.y, f)
         hfv = (d2sig * a * (v @ W.T)) @ W
         return lf[..., None] * hfv + (lff * np.einsum("...i,...i->...", df, v))[..., None] * df
 

@@ -128,8 +128,3 @@ def perturbation_cases(draw, problem=None, n=4):
     v /= np.linalg.norm(v, axis=-1, keepdims=True)
     note(f"{problem!r}")
     return problem, delta, u, v
-
-
-def rng_for(seed) -> np.random.Generator:
-    """A generator from a drawn seed (for the occasional extra random array in a check)."""
-    return np.random.default_rng(seed)

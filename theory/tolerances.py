@@ -11,6 +11,7 @@ FD_RTOL                     1e-7       relative agreement analytic vs finite dif
 FD_ERROR_FACTOR             10         multiple of scipy's own error estimate allowed
 FD_NOISE_ULPS               64         rounding floor of a difference quotient, in ulps of |F|
 IDENTITY_RTOL               1e-12      two exact rewritings of one formula
+FEW_OPS_RTOL                64 u       a few correctly rounded operations on short vectors
 PROJECTION_RTOL             1e-12      idempotence / non-expansiveness of the projection
 KS_ALPHA                    1e-6       significance of the Kolmogorov–Smirnov sampler tests
 KS_SAMPLES                  4000       sample size of those tests
@@ -65,6 +66,13 @@ FD_NOISE_ULPS = 64.0
 #: (d, m <= 10^5 gives m u ~ 1e-11). 1e-12 relative to the natural scale of the
 #: terms plus the m-dependent part is applied as ``IDENTITY_RTOL * (1 + m + d)``.
 IDENTITY_RTOL = 1e-12
+
+#: Relative error of a result that takes a handful of correctly rounded operations
+#: on vectors of length d <= 50 (a norm, a normalisation, a dot product, a
+#: product or quotient of such): each contributes at most (d/2 + 2) u for a
+#: pairwise sum and u otherwise, so 64 u (about 7e-15) covers them. Used for the
+#: cosine, the tangent projection, the norm, ||x|| = input_scale and the schedules.
+FEW_OPS_RTOL = 64 * UNIT_ROUNDOFF
 
 #: Projection onto the ball: idempotence and non-expansiveness hold exactly in real
 #: arithmetic; numerically the projected point carries the relative error of one

@@ -228,6 +228,9 @@ class Problem:
         return LabelBounds(f0, radius, lo, hi, lo, hi, "|dL/df|")
 
     def __repr__(self):
+        recipe = getattr(self, "_recipe", None)
+        if recipe is not None:  # drawn by make_problem: show the call that replays it
+            return recipe
         return (f"Problem(d={self.d}, m={self.net.m}, |x|={np.linalg.norm(self.x):.3g}, "
                 f"y={self.y:.6g}, eps={self.eps:.3g}, loss={self.loss.name!r})")
 
@@ -285,6 +288,15 @@ def make_problem(d, m, *, seed, input_scale=1.0, eps=None, ratio=None, loss="qua
             y = f0 + sign * (value_variation_bound(net, x, eps) + label_gap)
         else:
             y = float(rng_y.random() < 0.5)
+        explicit_y = ""
     else:
         y = check_finite_float("y", y)
-    return Problem(net, x, y, eps, loss)
+        explicit_y = f", y={y!r}"
+    problem = Problem(net, x, y, eps, loss)
+    extras = "".join(f", {k}={v!r}" for k, v in (("kappa", kappa), ("gamma", gamma)) if v is not None)
+    if label_gap != DEFAULT_LABEL_GAP:
+        extras += f", label_gap={label_gap!r}"
+    # repr() is the call that rebuilds this problem, so a failing example replays by copy-paste.
+    problem._recipe = (f"make_problem({d}, {m}, seed={seed}, input_scale={input_scale!r}, eps={eps!r}, "
+                       f"loss={loss.name!r}{extras}{explicit_y})")
+    return problem

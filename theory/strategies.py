@@ -20,6 +20,7 @@ from .geometry import uniform_ball, uniform_sphere
 from .losses import LOSSES
 from .network import draw_network
 from .problem import make_problem
+from .regimes import INPUT_SCALE, REGIME_MAX_DIM, REGIME_MIN_DIM, WIDTH_SPAN, min_width, regime
 
 __all__ = [
     "as_strategy",
@@ -34,6 +35,9 @@ __all__ = [
     "sphere_points",
     "directions",
     "perturbation_cases",
+    "regime_dims",
+    "regime_problems",
+    "regime_etas",
 ]
 
 #: Largest seed drawn (numpy accepts any non-negative int; 2^32 - 1 keeps them readable).
@@ -128,3 +132,42 @@ def perturbation_cases(draw, problem=None, n=4):
     v /= np.linalg.norm(v, axis=-1, keepdims=True)
     note(f"{problem!r}")
     return problem, delta, u, v
+
+
+def regime_dims():
+    """Dimensions of the regime: d in [REGIME_MIN_DIM, REGIME_MAX_DIM] (:mod:`theory.regimes`)."""
+    return dims(REGIME_MIN_DIM, REGIME_MAX_DIM)
+
+
+#: Fractions of ε_max drawn by :func:`regime_problems` (strictly below 1: the claims say ε < ε_max).
+EPS_FRACTIONS = log_uniform(0.05, 0.99)
+
+
+@st.composite
+def regime_problems(draw, claim, d=None, loss="quadratic", eps_fraction=EPS_FRACTIONS,
+                    input_scale=INPUT_SCALE):
+    r"""Problems inside a claim's regime (:mod:`theory.regimes`).
+
+    d from :func:`regime_dims` unless given; m in [min_width(d), WIDTH_SPAN·min_width(d)]
+    (m = Ω(d^{5/2})); ε = ``eps_fraction`` · ε_max(m) with the claim's exponent;
+    ‖x‖ = ``input_scale``. The problem is ``note()``-d.
+    """
+    from hypothesis import note
+
+    rule = regime(claim)
+    d = draw(as_strategy(regime_dims() if d is None else d))
+    low = max(3, min_width(d))
+    m = draw(st.integers(low, WIDTH_SPAN * low))
+    eps = draw(as_strategy(eps_fraction)) * rule.eps_max(m)
+    seed = draw(seeds())
+    problem = make_problem(d, m, seed=seed, input_scale=draw(as_strategy(input_scale)),
+                           eps=eps, loss=draw(as_strategy(loss)))
+    note(f"{rule.claim} regime: seed={seed}, {problem!r}")
+    return problem
+
+
+def regime_etas(problem, claim, fraction=log_uniform(0.05, 0.99)):
+    """Step sizes η = ``fraction`` · η_max(m, ε) for a problem in a claim's regime."""
+    rule = regime(claim)
+    top = rule.eta_max(problem.net.m, problem.eps)
+    return as_strategy(fraction).map(lambda f: f * top)

@@ -9,14 +9,14 @@
 
 from __future__ import annotations
 
-from hypothesis import find, settings
+from hypothesis import Phase, find, settings
 
 #: ``find()`` stops at the first counterexample and shrinks it; this is only the
 #: budget before giving up (a control that needs more is a weak control).
 CONTROL_MAX_EXAMPLES = 200
 
 
-def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES):
+def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES, shrink=True):
     """Return the shrunk example on which ``holds`` is False; fail the test if none is found.
 
     Parameters
@@ -25,6 +25,10 @@ def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES):
     holds : callable
         The property, returning True when it holds on an example. An
         AssertionError raised inside counts as "does not hold".
+    shrink : bool
+        Shrink the counterexample (default). Controls whose every evaluation
+        runs a search pass False: they only need to show that one exists; the
+        recorded, shrunk counterexamples live in the literal tests' ``@example``.
     """
 
     def fails(example):
@@ -34,8 +38,9 @@ def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES):
             return True
 
     # database=None: a control's example must be found afresh, not replayed.
+    phases = tuple(p for p in settings.default.phases if shrink or p != Phase.shrink)
     return find(strategy, fails, settings=settings(settings.default, max_examples=max_examples,
-                                                   database=None))
+                                                   database=None, phases=phases))
 
 
 def assert_rejects(call, *args, name, exc=(ValueError, TypeError), **kwargs):

@@ -82,6 +82,7 @@ __all__ = [
     "EPS_REFERENCE",
     "LOSS_CURVATURE_REFERENCE",
     "NEAR_CRITICAL_COSINE",
+    "DEFINITENESS_MARGIN",
     "DISTANCE_SAFETY",
     "ITERATION_CONSTANT",
     "EXPONENT_TOLERANCE",
@@ -150,6 +151,15 @@ LOSS_CURVATURE_REFERENCE = 2.0
 #: leaves φ a universal constant; 1/2 (60 degrees from the tangent plane) is
 #: far from both the critical points (±1) and the equator (0).
 NEAR_CRITICAL_COSINE = 0.5
+
+#: γ of Lemma 4.4: near a critical point, −sgn(λ*) vᵀΞv >= γ for all unit v.
+#: Derivation: Ξ = ∂²L − 2λ*I and |λ*| = |∂Lᵀδ|/(2ε²) >= 𝓛_f ‖∂f‖ φ/(2ε), so
+#: −sgn(λ*) vᵀΞv >= 𝓛_f ‖∂f‖ φ/ε − ‖∂²L‖; in the regime that is at least
+#: 2 · 0.13 · 0.5 / 0.025 − M_ref ≈ 3.2 (0.13: the smallest ‖∂f(x)‖ of the
+#: calibration). Calibration (200 draws at d = 7, 8 and ε = 0.99 ε_max, 256
+#: sphere points and 128 cap-boundary points each): smallest value 7.5, 1 %
+#: quantile 10.3. γ = 1 keeps a factor 3 below the derived bound.
+DEFINITENESS_MARGIN = 1.0
 
 #: Theorem 3.1's distance constant K' per draw: at the output time
 #: ‖P_T ∂f‖ < η^{1/2}, and near δ* the tangent gradient of L is Ξ(δ*) (δ − δ*)

@@ -51,6 +51,7 @@ __all__ = [
     "min_gradient_norm",
     "min_gradient_cosine",
     "SEARCH_SAMPLES",
+    "condition_6",
     "SEARCH_STARTS",
     "DEFAULT_STARTS",
     "MERGE_RTOL",
@@ -411,3 +412,32 @@ def min_gradient_cosine(problem, *, n_samples=SEARCH_SAMPLES, n_starts=SEARCH_ST
         if value < best.value:
             best = SearchResult(value, pair)
     return best
+
+
+def condition_6(problem, eta, lb, *, seed=0):
+    r"""Lemma 4.5's condition (6) for one draw: returns (left side, holds).
+
+    .. math::
+        \arccos\big(\min_{\delta,\delta'}\angle[\partial f(\delta), \partial f(\delta')]\big)
+        + \arccos\sqrt{(\mathrm{lb}^2 - \eta)/\mathrm{lb}^2} \le \pi/4
+
+    over δ, δ' on the sphere, with lb standing for 𝓛B_l. The minimum cosine is
+    searched (:func:`min_gradient_cosine`), so the left side is a lower estimate:
+    a draw reported as satisfying (6) may violate it at pairs the search
+    missed. When η >= lb² the square root is undefined and (6) fails.
+
+    Returns
+    -------
+    lhs : float
+        The left side (inf when η >= lb²).
+    holds : bool
+    """
+    from ._validation import check_positive_float
+
+    eta = check_positive_float("eta", eta)
+    lb = check_positive_float("lb", lb)
+    if eta >= lb * lb:
+        return float("inf"), False
+    worst = min_gradient_cosine(problem, seed=seed).value
+    lhs = float(np.arccos(np.clip(worst, -1.0, 1.0)) + np.arccos(np.sqrt((lb * lb - eta) / (lb * lb))))
+    return lhs, lhs <= np.pi / 4

@@ -91,6 +91,7 @@ __all__ = [
     "REGIMES",
     "min_width",
     "interior_decrease_constant",
+    "gradient_lower_bound",
     "gradient_failure_probability",
     "regime",
 ]
@@ -193,6 +194,18 @@ def min_width(d):
 
 
 _M_REF = min_width(REGIME_MIN_DIM)
+
+
+def gradient_lower_bound(dloss_lower, floor=GRADIENT_FLOOR):
+    r"""𝓛_f B_l: the lower bound on ‖∂L‖ = |L_f| ‖∂f‖ over the ball (the paper's 𝓛B_l).
+
+    It is the ``lb`` of the sets Δη± and of Lemma 4.5's condition (6)
+    (:func:`theory.constrained.delta_eta_region`, :func:`theory.landscape.condition_6`).
+    For the quadratic loss 𝓛_f = 2𝓛 (L_f = 2(y − f)); the paper writes 𝓛B_l,
+    absorbing the factor 2 in its constants.
+    """
+    dloss_lower = check_positive_float("dloss_lower", dloss_lower)
+    return dloss_lower * check_positive_float("floor", floor)
 
 
 def interior_decrease_constant(dloss_lower, floor=GRADIENT_FLOOR):

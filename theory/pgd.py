@@ -27,7 +27,8 @@ from ._validation import (
 from .geometry import SPHERE_RTOL, project_ball, vector_norm
 from .problem import Problem
 
-__all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps"]
+__all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
+           "HittingResult", "pgd_until"]
 
 
 @dataclass(frozen=True)
@@ -150,3 +151,72 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
         deltas[t + 1] = project_ball(deltas[t] - etas[t] * grad, problem.eps)
     losses[steps] = problem.loss_value(deltas[steps])
     return Trajectory(deltas, losses, etas)
+
+
+@dataclass(frozen=True)
+class HittingResult:
+    """First times at which PGD iterates satisfy a criterion.
+
+    Attributes
+    ----------
+    times : ndarray of int, shape (*batch,)
+        First t with ``criterion(δ_t)`` true; −1 where it never held within the budget.
+    deltas : ndarray, shape (*batch, d)
+        δ at that time (the last iterate where it never held).
+    """
+
+    times: np.ndarray
+    deltas: np.ndarray
+
+    @property
+    def reached(self) -> np.ndarray:
+        """Boolean mask, shape (*batch,): the criterion held within the budget."""
+        return self.times >= 0
+
+
+def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
+    r"""Run PGD with per-trajectory constant steps until each iterate meets ``criterion``.
+
+    The iteration of :func:`pgd`, with ``eta`` broadcast against the batch (one
+    step size per trajectory), stopping each trajectory at its first hit.
+
+    Parameters
+    ----------
+    problem : Problem
+    delta0 : array_like, shape (*batch, d)
+        Starts in the ball.
+    eta : float or array_like, shape broadcastable to (*batch,)
+        Step sizes, > 0.
+    criterion : callable
+        ``criterion(deltas) -> bool array of shape (*batch,)``; evaluated on δ_0, δ_1, ...
+    max_steps : int
+        Budget, >= 0.
+
+    Returns
+    -------
+    HittingResult
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    max_steps = check_positive_int("max_steps", max_steps, minimum=0)
+    delta = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d).copy()
+    if np.any(vector_norm(delta) > problem.eps * (1.0 + SPHERE_RTOL)):
+        raise ValueError(f"delta0 must lie in the ball of radius eps={problem.eps:g}")
+    eta = as_float_array("eta", eta)
+    if np.any(eta <= 0.0):
+        raise ValueError(f"eta must be > 0, got min {eta.min()}")
+    batch = delta.shape[:-1]
+    eta = np.broadcast_to(eta, batch)[..., None]
+    times = np.full(batch, -1, dtype=int)
+    hit_at = delta.copy()
+    for t in range(max_steps + 1):
+        active = times < 0
+        hit = active & np.asarray(criterion(delta), dtype=bool)
+        times[hit] = t
+        hit_at[hit] = delta[hit]
+        if t == max_steps or not np.any(times < 0):
+            break
+        delta = project_ball(delta - eta * problem.loss_grad(delta), problem.eps)
+    never = times < 0
+    hit_at[never] = delta[never]
+    return HittingResult(times, hit_at)

@@ -8,7 +8,7 @@ point δ_t on the sphere that is O(η^{1/2}) close to some local minimum δ*.
 Executable form
 ---------------
 * The output time is Corollary 3.1's t̃: the first t with δ_t on the sphere and
-  ‖P_T ∂f(δ_t)‖ < η^{1/2} (:func:`output_criterion`).
+  ‖P_T ∂f(δ_t)‖ < η^{1/2} (:func:`theory.pgd.output_criterion`).
 * δ* is found independently of PGD's iteration: Riemannian Newton steps
   (:func:`theory.landscape.newton_on_sphere`) from δ_t̃ solve Γ(δ*) = 0 to
   rounding, and δ* must be a strict local minimum (Ξ positive definite on the
@@ -47,9 +47,9 @@ from hypothesis import given, note, target
 from hypothesis import strategies as st
 
 from checks.support import counterexample
-from theory.geometry import on_sphere, project_ball, project_tangent, uniform_ball, vector_norm
+from theory.geometry import project_ball, uniform_ball, vector_norm
 from theory.landscape import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
-from theory.pgd import pgd_until
+from theory.pgd import output_criterion, pgd_until
 from theory.regimes import (
     DISTANCE_SAFETY,
     EXPONENT_TOLERANCE,
@@ -64,17 +64,6 @@ CLAIM = "theorem_3_1"
 #: slope's error is ~1e-3 / log(3.6), far inside EXPONENT_TOLERANCE.
 ETA_FRACTIONS = np.array([0.9, 0.6, 0.4, 0.25])
 STARTS = 4
-
-
-def output_criterion(problem, eta, power=0.5):
-    """Corollary 3.1's output rule: on the sphere and ‖P_T ∂f(δ)‖ < η^power (η per trajectory)."""
-    threshold = np.asarray(eta) ** power
-
-    def met(delta):
-        tangent = project_tangent(delta, problem.net.grad(problem.x + delta))
-        return on_sphere(delta, problem.eps) & (vector_norm(tangent) < threshold)
-
-    return met
 
 
 def ascent_until(problem, delta0, eta, criterion, *, max_steps):

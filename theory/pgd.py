@@ -28,7 +28,7 @@ from .geometry import SPHERE_RTOL, project_ball, vector_norm
 from .problem import Problem
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
-           "HittingResult", "pgd_until"]
+           "HittingResult", "pgd_until", "output_criterion"]
 
 
 @dataclass(frozen=True)
@@ -220,3 +220,39 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
     never = times < 0
     hit_at[never] = delta[never]
     return HittingResult(times, hit_at)
+
+
+def output_criterion(problem, eta, power=0.5):
+    r"""Corollary 3.1's output rule as a ``criterion`` for :func:`pgd_until`.
+
+    True where δ is on the sphere (:func:`theory.geometry.on_sphere`) and the
+    tangent component of ∂f is small: :math:`\|\mathcal P_{\mathcal T}\partial f(\delta)\| < \eta^{p}`
+    with p = ``power`` (the paper's 1/2).
+
+    Parameters
+    ----------
+    problem : Problem
+    eta : float or array_like, shape broadcastable to the batch
+        The step size(s) η > 0.
+    power : float
+        The exponent p, > 0.
+
+    Returns
+    -------
+    callable
+        ``criterion(deltas)`` with ``deltas`` of shape (*batch, d) -> bool array (*batch,).
+    """
+    from .geometry import on_sphere, project_tangent
+
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    eta = as_float_array("eta", eta)
+    if np.any(eta <= 0.0):
+        raise ValueError(f"eta must be > 0, got min {eta.min()}")
+    threshold = eta ** check_positive_float("power", power)
+
+    def met(delta):
+        tangent = project_tangent(delta, problem.net.grad(problem.x + delta))
+        return on_sphere(delta, problem.eps) & (vector_norm(tangent) < threshold)
+
+    return met

@@ -84,6 +84,8 @@ __all__ = [
     "NEAR_CRITICAL_COSINE",
     "DEFINITENESS_MARGIN",
     "DISTANCE_SAFETY",
+    "REMARK3_CONSTANT",
+    "REMARK3_HORIZON",
     "ITERATION_CONSTANT",
     "EXPONENT_TOLERANCE",
     "TAU_EPS_FACTOR",
@@ -169,6 +171,19 @@ DEFINITENESS_MARGIN = 1.0
 #: 2 covers the second-order remainder (relative size ‖δ − δ*‖/ε, below 1/2 in
 #: the regime).
 DISTANCE_SAFETY = 2.0
+
+#: Remark 3: D_s (z + s) <= REMARK3_CONSTANT · D_0 z for all s. Derivation
+#: (linearised at δ*): on the sphere the error contracts along the slowest
+#: tangent eigenvector of Ξ(δ*) (eigenvalue μ) by (1 − η_s μ) per step, so with
+#: η_s = 2/(β(s + z)), D_s ≈ D_0 (z/(z + s))^{4μ/β} and D_s (z + s)/(D_0 z)
+#: ≈ (z/(z + s))^{4μ/β − 1} <= 1 exactly when β <= 4μ; 2 covers the
+#: second-order terms. Corollary 3.1 leaves β "calculated explicitly": the
+#: checks take β = μ (draws β in [μ/2, 2μ]); β > 4μ breaks the bound.
+REMARK3_CONSTANT = 2.0
+
+#: Remark 3's horizon: the schedule runs for REMARK3_HORIZON · z steps (the bound
+#: is checked on all of them), long enough for (z + s)/z to reach 21.
+REMARK3_HORIZON = 20
 
 #: Theorem 3.1's iteration constant K in "within K η^{-2} iterations". With
 #: η < ε² the bound K η^{-2} >= ε^{-4} is enormous; K = 1 is the literal O(1).

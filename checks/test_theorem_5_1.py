@@ -23,8 +23,7 @@ Repaired statement: d >= 2 (the regime has d >= REGIME_MIN_DIM).
 
 Negative controls: ε = 10³ ε_max (~20 at input scale 1: several minima);
 ratio ε/‖x‖ = 1/2 at input scale 10³ (section 5.1: a large input scale gives a
-rugged landscape; ``test_section_5_1.py`` shows the same ratio at scale 1 has
-one minimum). At the regime's own ratio (~0.01) input scale 10³ does not
+rugged landscape; ``test_section_5_1.py`` compares scales at a fixed ratio). At the regime's own ratio (~0.01) input scale 10³ does not
 create minima: only units whose kink w_rᵀ(x + δ) = 0 is crossed in the ball
 bend the landscape, a fraction about P(|N(0, 1)| < ratio·√d) of them, which
 does not grow with the scale.

@@ -42,7 +42,7 @@ from theory.geometry import uniform_ball, unit
 from theory.landscape import condition_6
 from theory.pgd import pgd
 from theory.problem import make_problem
-from theory.regimes import gradient_lower_bound
+from theory.regimes import GRADIENT_FLOOR, gradient_lower_bound
 from theory.strategies import log_uniform, regime_etas, regime_problems, seeds
 
 CLAIM = "theorem_3_1"
@@ -68,8 +68,9 @@ def run_regions(problem, delta0, eta, lb, *, step=None):
     return np.concatenate(regions)
 
 
-def check_trajectories_avoid_maxima(problem, eta, seed, *, step=None, require_condition=True):
-    lb = gradient_lower_bound(problem.bounds.dloss_lower)
+def check_trajectories_avoid_maxima(problem, eta, seed, *, step=None, require_condition=True,
+                                    floor=GRADIENT_FLOOR):
+    lb = gradient_lower_bound(problem.bounds.dloss_lower, floor)
     if not eta < min(1.0, lb):
         event("eta >= min(1, LB_l): outside the lemma")
         assume(False)

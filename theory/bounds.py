@@ -20,7 +20,8 @@ from ._validation import as_float_array, check_last_dim, check_positive_float
 from .geometry import vector_norm
 from .network import TwoLayerNet, activations, softplus
 
-__all__ = ["hessian_norm_bound", "value_variation_bound", "rounding_allowance", "evaluation_error_bounds"]
+__all__ = ["hessian_norm_bound", "value_variation_bound", "rounding_allowance", "evaluation_error_bounds",
+           "certified_gradient_floor"]
 
 _U = np.finfo(np.float64).eps / 2.0  # unit roundoff 2^-53
 
@@ -146,3 +147,32 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
     hessian_error = (rounding_allowance(net.m, hessian_scale)
                      + (abs_W.T * (0.25 * shift * abs_a)[..., None, :]) @ abs_W)
     return value_error, grad_error, hessian_error
+
+
+def certified_gradient_floor(net: TwoLayerNet, x, eps) -> float:
+    r"""A certified B_l for one draw: :math:`\min_{\|\delta\|\le\varepsilon}\|\partial f(x+\delta)\| \ge` this.
+
+    :math:`\|\partial f(x+\delta)\| \ge \|\partial f(x)\| - \varepsilon H` with H from
+    :func:`hessian_norm_bound` (mean value theorem), minus the rounding error of
+    the computed ∂f(x). Zero when the right side is not positive.
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    x : array_like, shape (d,)
+    eps : float
+        Radius, > 0.
+
+    Returns
+    -------
+    float
+    """
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
+    if x.ndim != 1:
+        raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
+    eps = check_positive_float("eps", eps)
+    _, grad_err, _ = evaluation_error_bounds(net, x)
+    floor = float(vector_norm(net.grad(x))) - float(vector_norm(grad_err)) - eps * hessian_norm_bound(net)
+    return max(floor, 0.0)

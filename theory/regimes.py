@@ -94,6 +94,7 @@ __all__ = [
     "min_width",
     "interior_decrease_constant",
     "gradient_lower_bound",
+    "definiteness_margin",
     "gradient_failure_probability",
     "regime",
 ]
@@ -161,7 +162,9 @@ NEAR_CRITICAL_COSINE = 0.5
 #: 2 · 0.13 · 0.5 / 0.025 − M_ref ≈ 3.2 (0.13: the smallest ‖∂f(x)‖ of the
 #: calibration). Calibration (200 draws at d = 7, 8 and ε = 0.99 ε_max, 256
 #: sphere points and 128 cap-boundary points each): smallest value 7.5, 1 %
-#: quantile 10.3. γ = 1 keeps a factor 3 below the derived bound.
+#: quantile 10.3. γ = 1 keeps a factor 3 below the derived bound. The bound is
+#: proportional to 𝓛_f; γ is stated for the quadratic label's 𝓛_f = 2 and
+#: rescaled for other losses by :func:`definiteness_margin`.
 DEFINITENESS_MARGIN = 1.0
 
 #: Theorem 3.1's distance constant K' per draw: at the output time
@@ -221,6 +224,17 @@ def gradient_lower_bound(dloss_lower, floor=GRADIENT_FLOOR):
     """
     dloss_lower = check_positive_float("dloss_lower", dloss_lower)
     return dloss_lower * check_positive_float("floor", floor)
+
+
+def definiteness_margin(dloss_lower):
+    """Lemma 4.4's γ for a loss with |∂L/∂f| >= dloss_lower: DEFINITENESS_MARGIN · dloss_lower / 2.
+
+    The derived lower bound on −sgn(λ*) vᵀΞv is proportional to 𝓛_f
+    (:data:`DEFINITENESS_MARGIN`); the quadratic loss with the default label has
+    𝓛_f = 2, for which γ = DEFINITENESS_MARGIN. Section 5.2's "conclusions stand"
+    means the same statement with γ scaled by the loss's 𝓛_f.
+    """
+    return DEFINITENESS_MARGIN * check_positive_float("dloss_lower", dloss_lower) / 2.0
 
 
 def interior_decrease_constant(dloss_lower, floor=GRADIENT_FLOOR):

@@ -34,7 +34,7 @@ Gradient floor B_l (Lemmas 4.1, 4.3)
 -----------------------------------
 :data:`GRADIENT_FLOOR` = 0.02, i.e. 1/25 of the typical ‖∂f‖ ≈ 1/2. Calibration
 (``python -m theory.calibration``, 400 draws at d = 7, m = 130..260): the
-smallest ‖∂f(x)‖ observed was 0.13 and the 0.1 % quantile 0.14, consistent
+smallest ‖∂f(x)‖ observed was 0.138 and the 0.1 % quantile 0.149, consistent
 with the χ² model above; B_l = 0.02 leaves a factor 2 for the variation
 over the ball (next paragraph) and the model's probability bound.
 
@@ -47,7 +47,7 @@ m_ref = min_width(REGIME_MIN_DIM) and then scales with its own exponent:
 :math:`c_p = \varepsilon_{ref}\,(\log m_{ref})^p`. EPS_REFERENCE is derived from
 the gradient floor: over the ball, :math:`\|\partial f(\delta)\| \ge \|\partial f(x)\|
 - \varepsilon \sup\|\partial^2 f\|`; with the observed Hessian norm in the
-regime below :data:`HESSIAN_REFERENCE` (calibration: max 0.36 over 400 draws at
+regime below :data:`HESSIAN_REFERENCE` (calibration: max 0.33 over 400 draws at
 d = 6..8, median 0.17), :math:`\varepsilon_{ref} = B_l/(2 H_{ref})` keeps the loss
 of gradient over the ball below B_l / 2.
 
@@ -142,7 +142,7 @@ REGIME_MIN_DIM = next(d for d in range(1, 64)
 #: Largest d the regime strategies draw (cost grows as d^{7/2} through m·d).
 REGIME_MAX_DIM = REGIME_MIN_DIM + 1
 
-#: H_ref, an upper reference for ‖∂²f‖ in the regime (calibration: max 0.36 in 400 draws).
+#: H_ref, an upper reference for ‖∂²f‖ in the regime (calibration: max 0.33 in 400 draws).
 HESSIAN_REFERENCE = 0.4
 
 #: ε_ref = B_l / (2 H_ref): every claim's ε_max at the reference width (module docstring).
@@ -159,7 +159,7 @@ NEAR_CRITICAL_COSINE = 0.5
 #: γ of Lemma 4.4: near a critical point, −sgn(λ*) vᵀΞv >= γ for all unit v.
 #: Derivation: Ξ = ∂²L − 2λ*I and |λ*| = |∂Lᵀδ|/(2ε²) >= 𝓛_f ‖∂f‖ φ/(2ε), so
 #: −sgn(λ*) vᵀΞv >= 𝓛_f ‖∂f‖ φ/ε − ‖∂²L‖; in the regime that is at least
-#: 2 · 0.13 · 0.5 / 0.025 − M_ref ≈ 3.2 (0.13: the smallest ‖∂f(x)‖ of the
+#: 2 · 0.138 · 0.5 / 0.025 − M_ref ≈ 3.5 (0.138: the smallest ‖∂f(x)‖ of the
 #: calibration). Calibration (200 draws at d = 7, 8 and ε = 0.99 ε_max, 256
 #: sphere points and 128 cap-boundary points each): smallest value 7.5, 1 %
 #: quantile 10.3. γ = 1 keeps a factor 3 below the derived bound. The bound is

@@ -12,8 +12,12 @@ from checks.support import assert_rejects
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import cosine, project_ball, project_tangent, uniform_ball, uniform_sphere
 from theory.network import TwoLayerNet, draw_network
-from theory.pgd import pgd, remark3_schedule
+from theory.bounds import certified_gradient_floor
+from theory.landscape import condition_6, critical_points, min_gradient_norm, newton_on_sphere, tangent_basis
+from theory.pgd import output_criterion, pgd, pgd_until, remark3_schedule
 from theory.problem import Problem, make_problem
+from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
+from theory.scale import escape_steps
 
 NET = draw_network(3, 5, seed=0)
 PROB = make_problem(3, 5, seed=0, ratio=0.1)
@@ -71,6 +75,28 @@ CASES = [
     (pgd, (PROB, GOOD), dict(schedule=[0.1], steps=2), "schedule"),
     (remark3_schedule, (0.0, 10), {}, "beta"),
     (remark3_schedule, (1.0, np.inf), {}, "z"),
+    (pgd_until, (PROB, GOOD, 0.0, lambda dl: np.ones(2, bool)), dict(max_steps=3), "eta"),
+    (pgd_until, (PROB, GOOD, 0.1, lambda dl: np.ones(2, bool)), dict(max_steps=-1), "max_steps"),
+    (pgd_until, (PROB, GOOD * 1e3, 0.1, lambda dl: np.ones(2, bool)), dict(max_steps=3), "delta0"),
+    (output_criterion, (PROB, -1.0), {}, "eta"),
+    (output_criterion, (PROB, 0.1), dict(power=0.0), "power"),
+    (min_width, (0,), {}, "d"),
+    (regime("theorem_3_1").eps_max, (2,), {}, "m"),
+    (regime("theorem_3_1").eta_max, (100, np.nan), {}, "eps"),
+    (regime("lemma_4_3").eta_max, (100, 0.1), {}, "step size"),
+    (regime, ("lemma_9_9",), {}, "claim"),
+    (gradient_failure_probability, (3,), dict(floor=0.0), "floor"),
+    (definiteness_margin, (-1.0,), {}, "dloss_lower"),
+    (certified_gradient_floor, (NET, np.ones(4), 0.1), {}, "x"),
+    (certified_gradient_floor, (NET, np.ones(3), 0.0), {}, "eps"),
+    (critical_points, (PROB,), dict(n_starts=0), "n_starts"),
+    (critical_points, (make_problem(1, 3, seed=0, eps=0.1),), {}, "d"),
+    (newton_on_sphere, (PROB, np.ones(4)), {}, "delta"),
+    (tangent_basis, (np.zeros(3),), {}, "delta"),
+    (min_gradient_norm, ("p",), {}, "problem"),
+    (condition_6, (PROB, 0.0, 1.0), {}, "eta"),
+    (condition_6, (PROB, 0.1, np.nan), {}, "lb"),
+    (escape_steps, ("p", 0), {}, "problem"),
 ]
 
 

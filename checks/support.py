@@ -3,6 +3,8 @@
 * :func:`counterexample` runs Hypothesis's ``find()`` for an input on which a
   property fails and returns the shrunk example: the standard negative control
   ("drop the hypothesis or inject a bug, and Hypothesis finds a counterexample").
+* :func:`ascent_problem` is the injected bug shared by the dynamics controls:
+  PGD run on it climbs the loss.
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
   naming the bad argument.
 """
@@ -10,6 +12,8 @@
 from __future__ import annotations
 
 from hypothesis import Phase, find, settings
+
+from theory.problem import Problem
 
 #: ``find()`` stops at the first counterexample and shrinks it; this is only the
 #: budget before giving up (a control that needs more is a weak control).
@@ -54,3 +58,23 @@ def assert_rejects(call, *args, name, exc=(ValueError, TypeError), **kwargs):
         assert name in str(err), f"error {err!r} does not name the argument {name!r}"
         return err
     raise AssertionError(f"{getattr(call, '__name__', call)} accepted bad {name}: returned {result!r}")
+
+
+class _AscentProblem(Problem):
+    """A problem whose gradient has the wrong sign; values and Hessians are unchanged."""
+
+    def loss_grad(self, delta):
+        return -super().loss_grad(delta)
+
+    def value_and_grad(self, delta):
+        value, grad = super().value_and_grad(delta)
+        return value, -grad
+
+
+def ascent_problem(problem):
+    """Injected bug: the same draw, with ∂L's sign flipped, so that PGD on it climbs L.
+
+    Every PGD routine of :mod:`theory.pgd` runs on it unchanged; the recorded
+    losses are the true L, so the checks of the original claim apply as they are.
+    """
+    return _AscentProblem(problem.net, problem.x, problem.y, problem.eps, problem.loss)

@@ -14,7 +14,8 @@ Executable form
   eigenvalue of Ξ(δ*) on the tangent space (drawn in [μ/2, 2μ]); z is the
   smallest integer with η_0 = 2/(βz) < η.
 * Remark 3 made explicit: D_s (z + s) <= REMARK3_CONSTANT · D_0 z for every s
-  up to REMARK3_HORIZON · z, and D_s → 0 (D at the horizon below D_0 / 10).
+  up to S = REMARK3_HORIZON · z; at s = S this says D_S <= 2 D_0/21, so D_s → 0
+  is part of the same check.
   Derivation and constant in :mod:`theory.regimes`.
 
 Finding (a threshold, tested from both sides)
@@ -36,8 +37,8 @@ import pytest
 from hypothesis import given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
-from theory.geometry import project_ball, uniform_ball, vector_norm
+from checks.support import ascent_problem, counterexample
+from theory.geometry import uniform_ball, vector_norm
 from theory.landscape import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
 from theory.pgd import output_criterion, pgd, pgd_until, remark3_schedule
 from theory.regimes import REMARK3_CONSTANT, REMARK3_HORIZON, regime
@@ -61,14 +62,8 @@ def shrinking_run(problem, seed, beta_over_mu, *, ascent=False):
     beta = beta_over_mu * eig[0]
     z = int(np.floor(2.0 / (beta * eta))) + 1  # smallest integer with eta_0 = 2/(beta z) < eta
     steps = REMARK3_HORIZON * z
-    if ascent:  # injected bug: the shrinking phase climbs the loss
-        etas = remark3_schedule(beta, z)(np.arange(steps))
-        deltas = [delta_t]
-        for e in etas:
-            deltas.append(project_ball(deltas[-1] + e * problem.loss_grad(deltas[-1]), problem.eps))
-        deltas = np.stack(deltas)
-    else:
-        deltas = pgd(problem, delta_t, schedule=remark3_schedule(beta, z), steps=steps).deltas
+    runner = ascent_problem(problem) if ascent else problem  # ascent: the injected bug of a control
+    deltas = pgd(runner, delta_t, schedule=remark3_schedule(beta, z), steps=steps).deltas
     D = vector_norm(deltas - star) ** 2
     note(f"mu={eig[0]:.4g}, beta={beta:.4g}, z={z}, eta={eta:.3g}, D_0={D[0]:.3g}, D_S={D[-1]:.3g}")
     return D, z
@@ -79,8 +74,8 @@ def check_remark_3(problem, seed, beta_over_mu, **kw):
     s = np.arange(D.size)
     ratio = D * (z + s) / (D[0] * z)
     target(float(ratio.max()), label="max D_s (z+s) / (D_0 z)")
+    # D_s -> 0 is part of this bound: at s = S = 20 z it gives D_S <= 2 D_0 / 21.
     assert ratio.max() <= REMARK3_CONSTANT, f"D_s (z + s) reached {ratio.max():.3g} D_0 z"
-    assert D[-1] <= D[0] / 10, f"D does not shrink: D_S / D_0 = {D[-1] / D[0]:.3g}"
 
 
 def cases(beta=log_uniform(0.5, 2.0)):

@@ -38,7 +38,7 @@ import pytest
 from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from checks.support import ascent_problem, counterexample
 from theory.geometry import vector_norm
 from theory.landscape import min_gradient_norm
 from theory.pgd import pgd
@@ -120,13 +120,7 @@ def test_interior_step_decreases_loss_by_c_eta(case):
 
 def ascent_step(problem, delta, eta):
     """Injected bug: the step climbs the loss (the sign of the gradient is flipped)."""
-    from theory.geometry import project_ball
-    from theory.pgd import Trajectory
-
-    after = project_ball(delta + eta * problem.loss_grad(delta), problem.eps)
-    return Trajectory(np.stack([delta, after]), np.stack([problem.loss_value(delta),
-                                                          problem.loss_value(after)]),
-                      np.array([eta]))
+    return pgd_step(ascent_problem(problem), delta, eta)
 
 
 @pytest.mark.negative_control

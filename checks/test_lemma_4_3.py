@@ -94,13 +94,11 @@ def check_tangent_gradient_bound(problem, deltas, beta, *, one_sided=False, gamm
 
 
 def check_gradient_floor_on_sphere(problem, seed, floor=GRADIENT_FLOOR):
-    """‖∂L‖ >= 𝓛_f B_l on the sphere, through ‖∂f‖ >= B_l at the worst point found."""
+    """‖∂f‖ >= B_l at the worst sphere point found (so ‖∂L‖ = |L_f|‖∂f‖ >= 𝓛_f B_l)."""
     found = min_gradient_norm(problem, on_sphere=True, seed=seed)
-    lower = problem.bounds.dloss_lower
-    note(f"min |df| on the sphere = {found.value:.6g}, L_f = {lower:.6g}")
+    note(f"min |df| on the sphere = {found.value:.6g}, L_f >= {problem.bounds.dloss_lower:.6g}")
     target(floor / max(found.value, 1e-300), label="B_l / min |df|")
     assert found.value >= floor, f"|df| = {found.value:.3g} < B_l = {floor:g} on the sphere"
-    assert lower * found.value >= lower * floor
 
 
 @given(problem=regime_problems(CLAIM), seed=seeds(), beta=st.floats(0.0, 1.0))

@@ -123,6 +123,17 @@ def test_per_draw_smaller_input_scale_has_no_more_local_minima(seed, scales, rat
 
 
 @pytest.mark.negative_control
+def test_control_per_draw_count_breaks_when_the_scales_are_swapped():
+    cases = st.tuples(seeds(), st.floats(0.3, 1.0))
+
+    def holds(case):
+        seed, ratio = case
+        return minima_count(seed, LARGE_SCALE, ratio) <= minima_count(seed, SMALL_SCALE, ratio)
+
+    counterexample(cases, holds, shrink=False)
+
+
+@pytest.mark.negative_control
 def test_control_large_scale_has_significantly_more_minima():
     counterexample(BASES, lambda b: check_small_scale_no_worse(reversed_measure(minima_count), b) is None,
                    shrink=False, max_examples=3)

@@ -24,6 +24,9 @@ regime's B_l = 0.02 makes that ≈ 4e-5, below most regime steps; the check
 there uses the draw's certified floor (:func:`theory.bounds.certified_gradient_floor`,
 ‖∂f(x)‖ − εH ≈ 0.4) as B_l.
 
+The carried-over checks reuse the claim modules' ``check_*`` helpers; their
+negative controls live in those modules and exercise the same helpers.
+
 Finding (regime boundary): at large input scale the assumption 𝓛 > 0 fails
 in floating point — f reaches tens to hundreds, the prediction becomes
 confidently right, and |∂L/∂f| = σ(−|f|) underflows or is certified only
@@ -43,10 +46,14 @@ from checks.test_lemma_4_3 import check_gradient_floor_on_sphere, check_tangent_
 from checks.test_lemma_4_4 import cap_points, check_definite_near_critical_points
 from checks.test_lemma_4_5 import check_trajectories_avoid_maxima
 from checks.test_theorem_3_1 import ETA_FRACTIONS, check_pgd_reaches_a_local_minimum
-from checks.test_theorem_5_1 import TAU_EPS_FACTOR, check_unique_minimum
+from checks.test_theorem_5_1 import check_unique_minimum
 from theory.bounds import certified_gradient_floor
 from theory.geometry import uniform_ball
-from theory.regimes import NEAR_CRITICAL_COSINE
+from theory.losses import (
+    CROSS_ENTROPY_PAPER_UPPER,
+    CROSS_ENTROPY_SHARP_CURVATURE,
+)
+from theory.regimes import NEAR_CRITICAL_COSINE, TAU_EPS_FACTOR
 from theory.strategies import (
     ball_points,
     input_scales,
@@ -58,10 +65,6 @@ from theory.strategies import (
 )
 
 CE = "cross_entropy"
-#: The paper's stated constants for cross-entropy (section 5.2).
-PAPER_UPPER = 1.0          # |dL/df| = |s(f) - y| < 1
-PAPER_CURVATURE = 1.0      # |d2L/df2| <= 1
-SHARP_CURVATURE = 0.25     # max of sigma'' = s(1 - s)
 
 
 def check_cross_entropy_assumptions(problem, seed):
@@ -73,9 +76,10 @@ def check_cross_entropy_assumptions(problem, seed):
     note(f"certified |L_f| in [{b.dloss_lower:.3g}, {b.dloss_upper:.3g}], sampled [{lf.min():.3g}, {lf.max():.3g}]")
     target(-float(np.log10(max(b.dloss_lower, 1e-300))), label="-log10 certified lower")
     assert b.dloss_lower > 0.0, "no positive lower bound on |dL/df| over the ball (L = 0)"
-    assert b.dloss_upper <= PAPER_UPPER
+    assert b.dloss_upper <= CROSS_ENTROPY_PAPER_UPPER
     assert np.all((lf >= b.dloss_lower) & (lf <= b.dloss_upper))
-    assert np.all(lff <= SHARP_CURVATURE) and SHARP_CURVATURE <= PAPER_CURVATURE
+    # The sharp bound 1/4, which is inside the paper's B = 1 (CROSS_ENTROPY_PAPER_CURVATURE).
+    assert np.all(lff <= CROSS_ENTROPY_SHARP_CURVATURE)
 
 
 # --- (i) the assumptions -----------------------------------------------------------

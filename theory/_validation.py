@@ -62,6 +62,14 @@ def check_positive_float(name: str, value) -> float:
     return value
 
 
+def check_positive_array(name: str, value) -> np.ndarray:
+    """Return ``value`` as a float64 array of finite values > 0, or raise naming ``name``."""
+    value = as_float_array(name, value)
+    if np.any(value <= 0.0):
+        raise ValueError(f"{name} must be > 0, got min {value.min()}")
+    return value
+
+
 def check_seed(name: str, value) -> int:
     """A seed is a non-negative integer (what :func:`numpy.random.default_rng` accepts)."""
     return check_positive_int(name, value, minimum=0)

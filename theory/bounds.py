@@ -35,6 +35,16 @@ def rounding_allowance(n_terms: int, abs_sum: float) -> float:
     return 4.0 * nu / (1.0 - nu) * abs_sum
 
 
+def _net_point_radius(net, x, eps):
+    """Validate (net, x of shape (d,), eps > 0) for the bounds around one input."""
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
+    if x.ndim != 1:
+        raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
+    return x, check_positive_float("eps", eps)
+
+
 def _spectral_norm_upper(W: np.ndarray) -> float:
     """Largest singular value of W, inflated by the backward error of the SVD.
 
@@ -90,12 +100,7 @@ def value_variation_bound(net: TwoLayerNet, x, eps) -> float:
     -------
     float
     """
-    if not isinstance(net, TwoLayerNet):
-        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
-    x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
-    if x.ndim != 1:
-        raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
-    eps = check_positive_float("eps", eps)
+    x, eps = _net_point_radius(net, x, eps)
     grad_norm = float(vector_norm(net.grad(x)))
     taylor = eps * grad_norm + 0.5 * hessian_norm_bound(net) * eps * eps
     abs_a = np.abs(net.a)
@@ -167,12 +172,7 @@ def certified_gradient_floor(net: TwoLayerNet, x, eps) -> float:
     -------
     float
     """
-    if not isinstance(net, TwoLayerNet):
-        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
-    x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
-    if x.ndim != 1:
-        raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
-    eps = check_positive_float("eps", eps)
+    x, eps = _net_point_radius(net, x, eps)
     _, grad_err, _ = evaluation_error_bounds(net, x)
     floor = float(vector_norm(net.grad(x))) - float(vector_norm(grad_err)) - eps * hessian_norm_bound(net)
     return max(floor, 0.0)

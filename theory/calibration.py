@@ -28,9 +28,10 @@ from .scale import LARGE_SCALE, SMALL_SCALE, escape_steps
 
 
 def gradient_at_x(draws):
-    d = REGIME_MIN_DIM
-    norms = [np.linalg.norm(make_problem(d, min_width(d) * (1 + s % 2), seed=s, eps=0.01).net.grad(
-        make_problem(d, min_width(d) * (1 + s % 2), seed=s, eps=0.01).x)) for s in range(draws)]
+    d, norms = REGIME_MIN_DIM, []
+    for s in range(draws):
+        p = make_problem(d, min_width(d) * (1 + s % 2), seed=s, eps=0.01)
+        norms.append(np.linalg.norm(p.net.grad(p.x)))
     print(f"1. |df(x)| at d={d}: min {np.min(norms):.3f}, 0.1% quantile {np.quantile(norms, 1e-3):.3f}, "
           f"median {np.median(norms):.3f}")
 

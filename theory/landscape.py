@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
-from ._validation import as_float_array, as_rng, check_last_dim, check_positive_int
+from ._validation import as_float_array, as_rng, check_last_dim, check_positive_float, check_positive_int
 from .constrained import constrained_hessian, tangent_gradient
-from .geometry import _unit_directions, vector_norm
+from .geometry import _unit_directions, cosine, uniform_ball, uniform_sphere, vector_norm
 from .problem import Problem
 
 __all__ = [
@@ -56,10 +56,13 @@ __all__ = [
     "DEFAULT_STARTS",
     "MERGE_RTOL",
     "CRITICAL_GTOL",
+    "NEWTON_STOP_RTOL",
+    "DEGENERATE_RTOL",
 ]
 
-#: Default number of starts of the multi-start search (each start gives one
-#: descent and one ascent run). 2d + 16 starts cover the sphere well enough in
+#: Default number of uniform starts of the multi-start search, to which the two
+#: points ±∂L(0)/‖∂L(0)‖ are added (each start gives one descent and one ascent
+#: run). 16 + 2 starts cover the sphere well enough in
 #: the dimensions of the checks (d <= 8), where the landscape in the regime has
 #: two critical points and the controls a handful.
 DEFAULT_STARTS = 16
@@ -75,8 +78,20 @@ MERGE_RTOL = 1e-6
 #: Γ (a difference of O(‖∂L‖) terms) and flags slow, degenerate points.
 CRITICAL_GTOL = 1e-8
 
+#: Newton stops when ‖Γ‖/‖∂L‖ falls below this (a few units of rounding of Γ,
+#: a difference of O(‖∂L‖) terms: nothing smaller is meaningful).
+NEWTON_STOP_RTOL = 1e-15
+
+#: A tangent eigenvalue of Ξ smaller than DEGENERATE_RTOL times the largest in
+#: magnitude counts as zero (the point is "degenerate", neither a strict
+#: minimum nor maximum). Eigenvalues of a symmetric matrix are computed to
+#: ~u · ‖Ξ‖; Ξ itself carries the rounding of λ* and ∂²L, ~1e-13 relative at a
+#: refined point; 1e-9 is far above both and far below the eigenvalue ratios
+#: of the regime's landscapes (>= 1e-2).
+DEGENERATE_RTOL = 1e-9
+
 #: Random points evaluated before the local searches of :func:`min_gradient_norm`
-#: and :func:`min_gradient_cosine`; the best DEFAULT_STARTS of them start SLSQP.
+#: and :func:`min_gradient_cosine`; the best SEARCH_STARTS of them start the local searches.
 SEARCH_SAMPLES = 256
 
 #: Local searches (SLSQP / L-BFGS-B runs) of :func:`min_gradient_norm` and
@@ -181,7 +196,7 @@ def newton_on_sphere(problem, delta, *, max_iter=50):
         ratio = float(vector_norm(gamma) / scale) if scale > 0 else 0.0
         if ratio < best_ratio:
             best, best_ratio = delta, ratio
-        if ratio <= 1e-15:
+        if ratio <= NEWTON_STOP_RTOL:
             break
         q = tangent_basis(delta)
         h = q.T @ constrained_hessian(problem, delta) @ q
@@ -218,7 +233,7 @@ def _sphere_runs(problem, starts, sign):
     return out
 
 
-def _classify(problem, delta, ratio, zero_tol):
+def _classify(problem, delta, ratio, zero_tol=DEGENERATE_RTOL):
     eig = np.linalg.eigvalsh(tangent_hessian(problem, delta))
     scale = max(float(np.max(np.abs(eig))), np.finfo(float).tiny)
     if np.any(np.abs(eig) <= zero_tol * scale):
@@ -272,7 +287,7 @@ def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum
                 continue
             if any(vector_norm(delta - p.delta) <= MERGE_RTOL * problem.eps for p in found):
                 continue
-            found.append(_classify(problem, delta, ratio, zero_tol=1e-9))
+            found.append(_classify(problem, delta, ratio))
     return sorted(found, key=lambda p: p.loss)
 
 
@@ -302,23 +317,20 @@ class SearchResult:
     delta: np.ndarray
 
 
-def _search_starts(rng, problem, n, on_sphere, shape=()):
-    from .geometry import uniform_ball, uniform_sphere
-
+def _search_starts(rng, problem, n, on_sphere):
     sampler = uniform_sphere if on_sphere else uniform_ball
-    return sampler(rng, n * int(np.prod(shape, dtype=int)), problem.d, problem.eps).reshape(
-        (n,) + tuple(shape) + (problem.d,))
+    return sampler(rng, n, problem.d, problem.eps)
 
 
 def min_gradient_norm(problem, *, on_sphere=False, n_samples=SEARCH_SAMPLES,
                       n_starts=SEARCH_STARTS, seed=0):
     r"""Search for :math:`\min \|\partial f(x + \delta)\|` over the ball (or the sphere).
 
-    Lemma 4.1 bounds this minimum below by B_l over :math:`\mathbb B(0, arepsilon)`;
-    Lemma 4.3 over :math:`arepsilon\mathbb S^{d-1}`. The search evaluates
-    ``n_samples`` uniform points, then runs SLSQP on :math:`	frac12\|\partial f\|^2`
+    Lemma 4.1 bounds this minimum below by B_l over :math:`\mathbb B(0, \varepsilon)`;
+    Lemma 4.3 over :math:`\varepsilon\mathbb S^{d-1}`. The search evaluates
+    ``n_samples`` uniform points, then runs SLSQP on :math:`\tfrac12\|\partial f\|^2`
     (gradient :math:`\partial^2 f\,\partial f` by a Hessian-vector product) under
-    :math:`\|\delta\|^2 \le arepsilon^2` (or ``= ε²``) from the best ``n_starts``.
+    :math:`\|\delta\|^2 \le \varepsilon^2` (or ``= ε²``) from the best ``n_starts``.
     The result is an upper estimate of the true minimum (a point attains it).
 
     Returns
@@ -346,9 +358,7 @@ def min_gradient_norm(problem, *, on_sphere=False, n_samples=SEARCH_SAMPLES,
                        options=dict(maxiter=100, ftol=1e-14))
         delta = res.x
         norm = vector_norm(delta)
-        if on_sphere:
-            delta = eps * delta / norm
-        elif norm > eps:
+        if on_sphere or norm > eps:  # SLSQP meets the constraint only to its tolerance
             delta = eps * delta / norm
         value = float(vector_norm(net.grad(x + delta)))
         if value < best.value:
@@ -357,20 +367,17 @@ def min_gradient_norm(problem, *, on_sphere=False, n_samples=SEARCH_SAMPLES,
 
 
 def min_gradient_cosine(problem, *, n_samples=SEARCH_SAMPLES, n_starts=SEARCH_STARTS, seed=0):
-    r"""Search for :math:`\min_{\delta,\delta'\inarepsilon\mathbb S^{d-1}} ngle[\partial f(\delta), \partial f(\delta')]`.
+    r"""Search for :math:`\min_{\delta,\delta'\in\varepsilon\mathbb S^{d-1}} \angle[\partial f(\delta), \partial f(\delta')]`.
 
     The quantity of Lemma 4.5's condition (6) and of section 5.1.1. Sampled
     pairs first, then L-BFGS-B on the pair parametrised as
-    :math:`(arepsilon u/\|u\|, arepsilon u'/\|u'\|)`, 
-    (2d variables) and the analytic gradient through Hessian-vector products.
+    :math:`(\varepsilon u/\|u\|, \varepsilon u'/\|u'\|)` (2d variables) with the analytic gradient through Hessian-vector products.
 
     Returns
     -------
     SearchResult
         ``value`` the smallest cosine found, ``delta`` of shape (2, d), the pair.
     """
-    from .geometry import cosine
-
     _check(problem, need_d2=False)
     rng = as_rng("seed", seed)
     net, x, eps, d = problem.net, problem.x, problem.eps, problem.d
@@ -432,8 +439,6 @@ def condition_6(problem, eta, lb, *, seed=0):
         The left side (inf when η >= lb²).
     holds : bool
     """
-    from ._validation import check_positive_float
-
     eta = check_positive_float("eta", eta)
     lb = check_positive_float("lb", lb)
     if eta >= lb * lb:

@@ -142,6 +142,13 @@ class CrossEntropyLoss(Loss):
         return lo, hi
 
 
+#: Section 5.2's stated constants for cross-entropy: |∂L/∂f| = |s(f) − y| < 𝓤 = 1
+#: and |∂²L/∂f²| = s(f)(1 − s(f)) <= 𝓑 = 1.
+CROSS_ENTROPY_PAPER_UPPER = 1.0
+CROSS_ENTROPY_PAPER_CURVATURE = 1.0
+#: The sharp curvature bound: max of s(1 − s) = σ'' is 1/4 (at f = 0).
+CROSS_ENTROPY_SHARP_CURVATURE = 0.25
+
 #: Registered losses by name.
 LOSSES = {cls.name: cls for cls in (QuadraticLoss, CrossEntropyLoss)}
 

@@ -21,10 +21,11 @@ import numpy as np
 from ._validation import (
     as_float_array,
     check_last_dim,
+    check_positive_array,
     check_positive_float,
     check_positive_int,
 )
-from .geometry import SPHERE_RTOL, project_ball, vector_norm
+from .geometry import SPHERE_RTOL, on_sphere, project_ball, project_tangent, vector_norm
 from .problem import Problem
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
@@ -108,6 +109,21 @@ def schedule_steps(schedule, steps) -> np.ndarray:
     return etas
 
 
+def _check_problem(problem):
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+
+
+def _starts(problem, delta0):
+    """Validate starts of shape (*batch, d) inside the closed ball (up to SPHERE_RTOL); returns a copy."""
+    delta0 = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d)
+    norms = vector_norm(delta0)
+    if np.any(norms > problem.eps * (1.0 + SPHERE_RTOL)):
+        raise ValueError(f"delta0 must lie in the ball of radius eps={problem.eps:g}; "
+                         f"largest norm is {norms.max():g}")
+    return delta0.copy()
+
+
 def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
     r"""Run projected gradient descent from a batch of starts (section 3).
 
@@ -131,17 +147,12 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
         ``deltas`` of shape (steps + 1, *batch, d) and ``losses`` of shape
         (steps + 1, *batch).
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    _check_problem(problem)
     steps = check_positive_int("steps", steps, minimum=0)
     if (eta is None) == (schedule is None):
         raise ValueError("give exactly one of eta and schedule")
     etas = schedule_steps(constant_schedule(eta) if schedule is None else schedule, steps)
-    delta0 = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d)
-    norms = vector_norm(delta0)
-    if np.any(norms > problem.eps * (1.0 + SPHERE_RTOL)):
-        raise ValueError(f"delta0 must lie in the ball of radius eps={problem.eps:g}; "
-                         f"largest norm is {norms.max():g}")
+    delta0 = _starts(problem, delta0)
     batch = delta0.shape[:-1]
     deltas = np.empty((steps + 1,) + delta0.shape)
     losses = np.empty((steps + 1,) + batch)
@@ -196,15 +207,10 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
     -------
     HittingResult
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    _check_problem(problem)
     max_steps = check_positive_int("max_steps", max_steps, minimum=0)
-    delta = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d).copy()
-    if np.any(vector_norm(delta) > problem.eps * (1.0 + SPHERE_RTOL)):
-        raise ValueError(f"delta0 must lie in the ball of radius eps={problem.eps:g}")
-    eta = as_float_array("eta", eta)
-    if np.any(eta <= 0.0):
-        raise ValueError(f"eta must be > 0, got min {eta.min()}")
+    delta = _starts(problem, delta0)
+    eta = check_positive_array("eta", eta)
     batch = delta.shape[:-1]
     eta = np.broadcast_to(eta, batch)[..., None]
     times = np.full(batch, -1, dtype=int)
@@ -242,14 +248,8 @@ def output_criterion(problem, eta, power=0.5):
     callable
         ``criterion(deltas)`` with ``deltas`` of shape (*batch, d) -> bool array (*batch,).
     """
-    from .geometry import on_sphere, project_tangent
-
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
-    eta = as_float_array("eta", eta)
-    if np.any(eta <= 0.0):
-        raise ValueError(f"eta must be > 0, got min {eta.min()}")
-    threshold = eta ** check_positive_float("power", power)
+    _check_problem(problem)
+    threshold = check_positive_array("eta", eta) ** check_positive_float("power", power)
 
     def met(delta):
         tangent = project_tangent(delta, problem.net.grad(problem.x + delta))

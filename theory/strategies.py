@@ -156,7 +156,7 @@ def regime_problems(draw, claim, d=None, loss="quadratic", eps_fraction=EPS_FRAC
 
     rule = regime(claim)
     d = draw(as_strategy(regime_dims() if d is None else d))
-    low = max(3, min_width(d))
+    low = max(3, min_width(d))  # eps_max(m) needs log m > 1, i.e. m >= 3 (min_width(1) = 1)
     m = draw(st.integers(low, WIDTH_SPAN * low))
     eps = draw(as_strategy(eps_fraction)) * rule.eps_max(m)
     seed = draw(seeds())

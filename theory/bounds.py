@@ -14,14 +14,18 @@ the few other roundings in a term: exp, log1p, max, product).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._validation import as_float_array, check_last_dim, check_positive_float
 from .geometry import vector_norm
+from .losses import SOFTPLUS_THIRD_MAX
 from .network import TwoLayerNet, activations, softplus
 
-__all__ = ["hessian_norm_bound", "value_variation_bound", "rounding_allowance", "evaluation_error_bounds",
-           "certified_gradient_floor"]
+__all__ = ["hessian_norm_bound", "local_hessian_bound", "third_derivative_bound", "value_variation_bound",
+           "rounding_allowance", "evaluation_error_bounds", "certified_gradient_floor", "gradient_norm_range",
+           "UniquenessCertificate", "uniqueness_certificate", "certified_tau_eps", "TAU_BISECTION_RTOL"]
 
 _U = np.finfo(np.float64).eps / 2.0  # unit roundoff 2^-53
 
@@ -155,11 +159,93 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
 
 
 def certified_gradient_floor(net: TwoLayerNet, x, eps) -> float:
-    r"""A certified B_l for one draw: :math:`\min_{\|\delta\|\le\varepsilon}\|\partial f(x+\delta)\| \ge` this.
+    r"""A certified B_l for one draw (Lemma 4.1): :math:`\min_{\|\delta\|\le\varepsilon}\|\partial f(x+\delta)\| \ge` this.
 
-    :math:`\|\partial f(x+\delta)\| \ge \|\partial f(x)\| - \varepsilon H` with H from
-    :func:`hessian_norm_bound` (mean value theorem), minus the rounding error of
-    the computed ∂f(x). Zero when the right side is not positive.
+    :math:`\|\partial f(x+\delta)\| \ge \|\partial f(x)\| - \varepsilon H(\varepsilon)` with
+    :math:`H(\varepsilon)` from :func:`local_hessian_bound` (mean value theorem), minus
+    the rounding error of the computed ∂f(x); the lower end of
+    :func:`gradient_norm_range`. Zero when the right side is not positive.
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    x : array_like, shape (d,)
+    eps : float
+        Radius, > 0.
+
+    Returns
+    -------
+    float
+    """
+    return gradient_norm_range(net, x, eps)[0]
+
+
+def _sigma2_range(lo, hi):
+    """Elementwise sup and inf of σ'' = s(1 - s) over the intervals [lo, hi].
+
+    σ'' is even and decreasing in |t|: its sup is 1/4 when 0 lies in the
+    interval, else its value at the endpoint nearest 0; its inf is at the
+    endpoint farthest from 0. Values are widened by 16 ulp (relative) for the
+    rounding of exp and the few operations of :func:`theory.network.activations`.
+    """
+    s_lo, s_hi = activations(lo)[2], activations(hi)[2]
+    sup = np.where((lo <= 0.0) & (hi >= 0.0), 0.25, np.maximum(s_lo, s_hi)) * (1.0 + 16.0 * _U)
+    inf = np.minimum(s_lo, s_hi) * (1.0 - 16.0 * _U)
+    return np.minimum(sup, 0.25), inf
+
+
+def _psd_norm_upper(W, weights):
+    r"""Upper bound on :math:`\lambda_{\max}(W^\top \operatorname{diag}(c) W)` for weights c >= 0, shape (m,).
+
+    The computed d × d matrix differs from the exact one by at most
+    :func:`rounding_allowance` of its sums (Frobenius norm, which bounds the
+    spectral norm); ``eigvalsh`` is backward stable (error <= 8 d u ‖M‖).
+    """
+    M = (W.T * weights) @ W
+    top = float(np.linalg.eigvalsh(0.5 * (M + M.T))[-1])
+    err = float(np.linalg.norm(rounding_allowance(W.shape[0], (np.abs(W).T * weights) @ np.abs(W))))
+    return max(top, 0.0) * (1.0 + 8.0 * W.shape[1] * _U) + err
+
+
+def _unit_intervals(net, x, eps):
+    """Per unit r, an interval certainly containing w_r^T(x + δ) for every ‖δ‖ <= ε.
+
+    Centre: the computed t_r = w_r^T x, whose error is at most
+    rounding_allowance(d, |w_r|^T|x|); half-width: ε‖w_r‖ (Cauchy-Schwarz),
+    inflated for the rounding of the norm.
+    """
+    t = net.W @ x
+    shift = rounding_allowance(net.d, np.abs(net.W) @ np.abs(x))
+    half = eps * vector_norm(net.W) * (1.0 + 4.0 * (net.d + 2) * _U) + shift
+    return t, t - half, t + half
+
+
+def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
+    r"""Upper bound :math:`H(\varepsilon)` on :math:`\|\partial^2 f(x + \delta)\|_2` over the ball :math:`\|\delta\| \le \varepsilon`.
+
+    Sharper than :func:`hessian_norm_bound` because it keeps the signs of
+    :math:`a_r` at the centre and the saturation of far units. With
+    :math:`t_r = w_r^\top x`, every unit's pre-activation stays in
+    :math:`I_r = [t_r - \varepsilon\|w_r\|, t_r + \varepsilon\|w_r\|]` on the ball. For
+    any unit vector u,
+
+    .. math::
+        |u^\top(\partial^2 f(x+\delta) - \partial^2 f(x))u|
+        = \Big|\sum_r a_r\,(\sigma''(t_r') - \sigma''(t_r))\,(w_r^\top u)^2\Big|
+        \le u^\top W^\top \operatorname{diag}(|a| \odot e)\,W u,
+
+    with :math:`e_r = \sup_{s \in I_r}|\sigma''(s) - \sigma''(t_r)|`, and likewise
+    :math:`|u^\top\partial^2 f(x+\delta)\,u| \le u^\top W^\top\operatorname{diag}(|a|\odot c)Wu`
+    with :math:`c_r = \sup_{I_r}\sigma''`. As the Hessian is symmetric its norm is
+    :math:`\max_u |u^\top \partial^2 f\,u|`, so
+
+    .. math::
+        H(\varepsilon) = \min\big(\|\partial^2 f(x)\|_2 + \lambda_{\max}(W^\top\operatorname{diag}(|a|e)W),\;
+        \lambda_{\max}(W^\top\operatorname{diag}(|a|c)W)\big),
+
+    each term inflated for rounding (the computed Hessian at x by its certified
+    evaluation error, :func:`evaluation_error_bounds`). Non-decreasing in ε
+    (the intervals grow), as :func:`certified_tau_eps` requires.
 
     Parameters
     ----------
@@ -173,6 +259,214 @@ def certified_gradient_floor(net: TwoLayerNet, x, eps) -> float:
     float
     """
     x, eps = _net_point_radius(net, x, eps)
+    t, lo, hi = _unit_intervals(net, x, eps)
+    sup, inf = _sigma2_range(lo, hi)
+    s0 = activations(t)[2]
+    e = np.maximum(sup - s0, s0 - inf) + 16.0 * _U * s0
+    abs_a = np.abs(net.a)
+    _, _, h_err = evaluation_error_bounds(net, x)
+    h0 = net.hessian(x)
+    centre = float(np.linalg.norm(h0, 2)) * (1.0 + 8.0 * net.d * _U) + float(np.linalg.norm(h_err))
+    moving = centre + _psd_norm_upper(net.W, abs_a * e)
+    crude = _psd_norm_upper(net.W, abs_a * sup)
+    return min(moving, crude, hessian_norm_bound(net))
+
+
+def third_derivative_bound(net: TwoLayerNet) -> float:
+    r"""Upper bound on :math:`\sup_z \sup_{\|u\|=1} |\partial^3 f(z)[u, u, u]|` for every input z.
+
+    :math:`\partial^3 f(z)[u,u,u] = \sum_r a_r\sigma^{(3)}(w_r^\top z)(w_r^\top u)^3`, so with
+    :math:`|\sigma^{(3)}| \le` :data:`theory.losses.SOFTPLUS_THIRD_MAX` and
+    :math:`|w_r^\top u|^3 \le \|w_r\|(w_r^\top u)^2`:
+
+    .. math::
+        |\partial^3 f[u,u,u]| \le \sigma^{(3)}_{\max}\,\max_r\|w_r\|\;
+        \lambda_{\max}(W^\top\operatorname{diag}(|a|)W).
+
+    (For a symmetric trilinear form this also bounds :math:`|\partial^3 f[u, v, w]|`
+    over unit vectors, by Banach's theorem on symmetric multilinear forms.)
+    """
+    if not isinstance(net, TwoLayerNet):
+        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    row = float(np.max(vector_norm(net.W))) * (1.0 + 4.0 * (net.d + 2) * _U)
+    return SOFTPLUS_THIRD_MAX * row * _psd_norm_upper(net.W, np.abs(net.a))
+
+
+def gradient_norm_range(net: TwoLayerNet, x, eps):
+    r"""Certified bounds :math:`B_l \le \|\partial f(x+\delta)\| \le B_u` over the ball :math:`\|\delta\| \le \varepsilon`.
+
+    By the mean value theorem, :math:`|\,\|\partial f(x+\delta)\| - \|\partial f(x)\|\,| \le
+    \varepsilon H(\varepsilon)` with :math:`H(\varepsilon)` from
+    :func:`local_hessian_bound`; the computed :math:`\partial f(x)` is off by at most
+    its certified evaluation error. The upper bound is also capped by
+    :math:`\|W\|_2\|a\|_2` (as :math:`0 < \sigma' < 1`, :math:`\|W^\top(a\odot\sigma')\| \le \|W\|_2\|a\|_2`).
+
+    Returns
+    -------
+    (lower, upper) : tuple of float
+        ``lower`` is clipped at 0.
+    """
+    x, eps = _net_point_radius(net, x, eps)
     _, grad_err, _ = evaluation_error_bounds(net, x)
-    floor = float(vector_norm(net.grad(x))) - float(vector_norm(grad_err)) - eps * hessian_norm_bound(net)
-    return max(floor, 0.0)
+    g = float(vector_norm(net.grad(x)))
+    err = float(vector_norm(grad_err)) + 4.0 * net.d * _U * g
+    move = eps * local_hessian_bound(net, x, eps)
+    cap = _spectral_norm_upper(net.W) * float(vector_norm(net.a)) * (1.0 + 4.0 * (net.m + 2) * _U)
+    return max(g - err - move, 0.0), min(g + err + move, cap)
+
+
+@dataclass(frozen=True)
+class UniquenessCertificate:
+    r"""The outcome of :func:`uniqueness_certificate` for one draw and one radius.
+
+    Attributes
+    ----------
+    eps : float
+        The radius certified (or not).
+    hessian_bound : float
+        :math:`H(\varepsilon)` (:func:`local_hessian_bound`).
+    gradient_floor : float
+        Certified :math:`B_l(\varepsilon) \le \min_{\text{ball}}\|\partial f\|`.
+    dloss_lower : float
+        Certified lower bound on :math:`|\partial L/\partial f|` over the ball.
+    contraction : float
+        :math:`\varepsilon H(\varepsilon)/B_l(\varepsilon)` (inf when the floor is 0):
+        the Lipschitz constant of the map T of the derivation.
+    certified : bool
+        ``contraction < 1`` and ``dloss_lower > 0``: exactly one local minimum
+        (and one local maximum) of L on the sphere, both strict.
+    """
+
+    eps: float
+    hessian_bound: float
+    gradient_floor: float
+    dloss_lower: float
+    contraction: float
+    certified: bool
+
+
+def _problem_parts(problem):
+    from .problem import Problem  # lazy: theory.problem imports this module
+
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    return problem.net, problem.x, problem.y, problem.loss
+
+
+def uniqueness_certificate(problem, eps=None) -> UniquenessCertificate:
+    r"""Certify, for one draw, that L has exactly one local minimum on the sphere of radius ε (Theorem 5.1).
+
+    Parameters
+    ----------
+    problem : Problem
+        Its network, input, label and loss are used; d >= 2 (for d = 1 the
+        sphere is two isolated points, both local minima).
+    eps : float, optional
+        The radius to certify; default ``problem.eps``.
+
+    Returns
+    -------
+    UniquenessCertificate
+
+    Notes
+    -----
+    **Derivation.** Write :math:`L_f = \partial L/\partial f` and suppose
+    :math:`L_f \ne 0` on the ball (certified by ``dloss_lower > 0``; for the
+    quadratic loss this is assumption 3), so its sign s is constant there, and
+    :math:`\|\partial f\| \ge B_l > 0`. Let :math:`n(\delta) = \partial f/\|\partial f\|`.
+    As :math:`\partial L = L_f\,\partial f`, the descent direction is
+    :math:`-\partial L/\|\partial L\| = -s\,n(\delta)`, whatever the loss.
+
+    *Critical points.* δ on the sphere is critical iff ∂L is parallel to δ, i.e.
+    :math:`\delta = \pm\varepsilon n(\delta)`. Type (i):
+    :math:`\delta = T(\delta) := -s\varepsilon n(\delta)` (descent cosine
+    ∠[−∂L, δ] = +1); type (ii): :math:`\delta = -T(\delta)` (cosine −1).
+
+    *T is a contraction of the closed ball.* Its Jacobian is
+    :math:`-s\varepsilon(I - nn^\top)\partial^2 f/\|\partial f\|`, of norm at most
+    :math:`\varepsilon H/B_l` (the loss cancels: only the direction of ∂f moves),
+    and the ball is convex, so T is :math:`\varepsilon H/B_l`-Lipschitz. When
+    :math:`\varepsilon H < B_l`, Banach's theorem gives exactly one fixed point;
+    T maps into the sphere, so it lies on the sphere. Hence exactly one type (i)
+    point; likewise (−T) exactly one type (ii) point.
+
+    *Types.* The Riemannian Hessian of L on the sphere at a critical point, on a
+    unit tangent t (t ⊥ δ ∥ ∂f, so :math:`t^\top\partial f = 0` and the
+    :math:`L_{ff}\,\partial f\partial f^\top` term drops), is
+    :math:`t^\top\partial^2 L\,t - \partial L^\top\delta/\varepsilon^2
+    = L_f\,t^\top\partial^2 f\,t \pm |L_f|\,\|\partial f\|/\varepsilon`, with + at
+    type (i) and − at type (ii). As :math:`|t^\top\partial^2 f t| \le H < B_l/\varepsilon
+    \le \|\partial f\|/\varepsilon`, type (i) is a strict local minimum and type (ii)
+    a strict local maximum. For d >= 2 a strict local maximum is not a local
+    minimum, so L has exactly one local minimum on the sphere (its global
+    minimum) and exactly one local maximum.
+
+    The condition is :math:`\varepsilon H(\varepsilon) < B_l(\varepsilon)` with
+    :math:`B_l(\varepsilon) = \|\partial f(x)\| - \varepsilon H(\varepsilon)` (minus rounding), i.e.
+    roughly :math:`\varepsilon < \|\partial f(x)\|/(2H)`. This is sharper than the
+    contraction of :math:`\delta \mapsto \varepsilon u/\|u\|` bounded through
+    :math:`\|\partial^2 L\|/\|\partial L\|`, which would carry the loss curvature
+    :math:`L_{ff}\|\partial f\|^2` and the ratio 𝓤/𝓛.
+    """
+    net, x, y, loss = _problem_parts(problem)
+    if net.d < 2:
+        raise ValueError(f"d must be >= 2 to certify a unique minimum on the sphere, got d={net.d}")
+    eps = problem.eps if eps is None else check_positive_float("eps", eps)
+    h = local_hessian_bound(net, x, eps)
+    floor, _ = gradient_norm_range(net, x, eps)
+    f0 = float(net.value(x))
+    radius = value_variation_bound(net, x, eps)
+    dloss_lower, _ = loss.dvalue_abs_range(y, f0 - radius, f0 + radius)
+    contraction = eps * h / floor if floor > 0.0 else float("inf")
+    return UniquenessCertificate(eps=eps, hessian_bound=h, gradient_floor=floor,
+                                 dloss_lower=float(dloss_lower), contraction=float(contraction),
+                                 certified=bool(contraction < 1.0 and dloss_lower > 0.0))
+
+
+#: Relative width of the final bracket of :func:`certified_tau_eps`'s bisection.
+TAU_BISECTION_RTOL = 1e-6
+
+
+def certified_tau_eps(problem, *, eps_cap=None) -> float:
+    r"""The certified uniqueness radius τ_ε of one draw (Theorem 5.1).
+
+    The largest ε (to :data:`TAU_BISECTION_RTOL`, rounded down) at which
+    :func:`uniqueness_certificate` holds. The certificate's condition is
+    monotone in ε (:math:`H(\varepsilon)` and the loss range grow, :math:`B_l(\varepsilon)`
+    shrinks), so it holds at every radius below the returned value, which is
+    therefore a certified threshold: for every ε < τ_ε this draw has exactly one
+    local minimum on the sphere.
+
+    For the quadratic loss the label of ``problem`` is kept fixed, so at radii
+    where f reaches y the certificate fails (assumption 3).
+
+    Parameters
+    ----------
+    problem : Problem
+        d >= 2.
+    eps_cap : float, optional
+        Largest radius tried (default 10³ · (‖x‖ + 1)); returned when certified there.
+
+    Returns
+    -------
+    float
+        0.0 when no radius is certified.
+    """
+    net, x, _, _ = _problem_parts(problem)
+    cap = 1e3 * (float(vector_norm(x)) + 1.0) if eps_cap is None else check_positive_float("eps_cap", eps_cap)
+    if uniqueness_certificate(problem, cap).certified:
+        return cap
+    # Bracket from below: halve until certified (or give up at a negligible radius).
+    lo = cap
+    while not uniqueness_certificate(problem, lo).certified:
+        lo /= 2.0
+        if lo < 1e-12 * cap:
+            return 0.0
+    hi = 2.0 * lo
+    while hi - lo > TAU_BISECTION_RTOL * lo:
+        mid = 0.5 * (lo + hi)
+        if uniqueness_certificate(problem, mid).certified:
+            lo = mid
+        else:
+            hi = mid
+    return lo

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import brentq, minimize
 
 from ._validation import as_float_array, as_rng, check_last_dim, check_positive_float, check_positive_int
 from .constrained import constrained_hessian, tangent_gradient
@@ -47,6 +47,15 @@ __all__ = [
     "critical_points",
     "local_minima",
     "local_maxima",
+    "CircleScan",
+    "circle_critical_points",
+    "CIRCLE_INITIAL_POINTS",
+    "CIRCLE_MAX_EVALUATIONS",
+    "ThresholdResult",
+    "minima_threshold",
+    "THRESHOLD_EPS_CAP",
+    "THRESHOLD_RTOL",
+    "THRESHOLD_MAX_DOUBLINGS",
     "SearchResult",
     "min_gradient_norm",
     "min_gradient_cosine",
@@ -116,6 +125,10 @@ class CriticalPoint:
         ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"`` (a zero eigenvalue).
     gradient_ratio : float
         ‖Γ(δ)‖ / ‖∂L(δ)‖ at the refined point.
+    hits : int or None
+        How many search runs (descent or ascent, one per start) converged to
+        this point; a point reached by one run of many signals thin coverage.
+        None for the certified circle scan (d = 2), which uses no starts.
     """
 
     delta: np.ndarray
@@ -123,6 +136,7 @@ class CriticalPoint:
     eigenvalues: np.ndarray
     kind: str
     gradient_ratio: float
+    hits: int | None = None
 
 
 def _check(problem, need_d2=True):
@@ -233,10 +247,13 @@ def _sphere_runs(problem, starts, sign):
     return out
 
 
-def _classify(problem, delta, ratio, zero_tol=DEGENERATE_RTOL):
+def _classify(problem, delta, ratio, zero_tol=DEGENERATE_RTOL, hits=None, kind=None):
+    """A CriticalPoint at delta; ``kind`` when already proved, else from the tangent eigenvalues."""
     eig = np.linalg.eigvalsh(tangent_hessian(problem, delta))
     scale = max(float(np.max(np.abs(eig))), np.finfo(float).tiny)
-    if np.any(np.abs(eig) <= zero_tol * scale):
+    if kind is not None:
+        pass
+    elif np.any(np.abs(eig) <= zero_tol * scale):
         kind = "degenerate"
     elif eig[0] > 0:
         kind = "minimum"
@@ -245,32 +262,46 @@ def _classify(problem, delta, ratio, zero_tol=DEGENERATE_RTOL):
     else:
         kind = "saddle"
     return CriticalPoint(delta=delta, loss=float(problem.loss_value(delta)), eigenvalues=eig,
-                         kind=kind, gradient_ratio=ratio)
+                         kind=kind, gradient_ratio=ratio, hits=hits)
 
 
-def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum", "maximum")):
-    r"""Critical points of L on the sphere found by multi-start search and Newton refinement.
+def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum", "maximum"),
+                    method="auto"):
+    r"""Critical points of L on the sphere.
 
     Parameters
     ----------
     problem : Problem
         With d >= 2.
     n_starts : int
-        Starts (uniform on the sphere, plus ±∂L(0)/‖∂L(0)‖, where the small-ε
-        minimum and maximum lie), each run downhill for minima and uphill for maxima.
+        Multi-start search only: starts (uniform on the sphere, plus
+        ±∂L(0)/‖∂L(0)‖, where the small-ε minimum and maximum lie), each run
+        downhill for minima and uphill for maxima.
     seed : int or numpy.random.Generator
-        Seed of the starts.
+        Multi-start search only: seed of the starts.
     kinds : tuple of str
-        Which searches to run: ``"minimum"`` (descent), ``"maximum"`` (ascent).
+        Multi-start search only: which searches to run, ``"minimum"`` (descent)
+        and/or ``"maximum"`` (ascent). The circle scan finds every kind at once.
+    method : {"auto", "circle", "search"}
+        ``"circle"``: the certified scan of :func:`circle_critical_points` (d = 2
+        only); ``"search"``: multi-start descent/ascent with Newton refinement;
+        ``"auto"``: the circle scan for d = 2, the search otherwise.
 
     Returns
     -------
     list of CriticalPoint
-        Distinct points (closer than MERGE_RTOL·ε are merged) that Newton refined
-        to ‖Γ‖ <= CRITICAL_GTOL·‖∂L‖, sorted by loss. Saddles are found only when
-        a descent or ascent run ends on one.
+        Distinct points sorted by loss. From the search: points that Newton
+        refined to ‖Γ‖ <= CRITICAL_GTOL·‖∂L‖, merged when closer than
+        MERGE_RTOL·ε, each with the number of runs that reached it (``hits``);
+        saddles only when a run ends on one. From the circle scan: every
+        critical point (see :func:`circle_critical_points` for when this is
+        certified).
     """
     _check(problem)
+    if method not in ("auto", "circle", "search"):
+        raise ValueError(f"method must be 'auto', 'circle' or 'search', got {method!r}")
+    if method == "circle" or (method == "auto" and problem.d == 2):
+        return circle_critical_points(problem).points
     n_starts = check_positive_int("n_starts", n_starts)
     rng = as_rng("seed", seed)
     d = problem.d
@@ -278,29 +309,237 @@ def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum
     starts = list(_unit_directions(rng, n_starts, d))
     if vector_norm(g0) > 0:
         starts += [-g0 / vector_norm(g0), g0 / vector_norm(g0)]
-    found = []
+    found, hits = [], []
     for kind in kinds:
         sign = {"minimum": 1.0, "maximum": -1.0}[kind]
         for delta in _sphere_runs(problem, starts, sign):
             delta, ratio = newton_on_sphere(problem, delta)
             if ratio > CRITICAL_GTOL:
                 continue
-            if any(vector_norm(delta - p.delta) <= MERGE_RTOL * problem.eps for p in found):
+            same = [i for i, (q, _) in enumerate(found) if vector_norm(delta - q) <= MERGE_RTOL * problem.eps]
+            if same:
+                hits[same[0]] += 1
                 continue
-            found.append(_classify(problem, delta, ratio))
-    return sorted(found, key=lambda p: p.loss)
+            found.append((delta, ratio))
+            hits.append(1)
+    points = [_classify(problem, delta, ratio, hits=n) for (delta, ratio), n in zip(found, hits)]
+    return sorted(points, key=lambda p: p.loss)
 
 
-def local_minima(problem, *, n_starts=DEFAULT_STARTS, seed=0):
+def local_minima(problem, *, n_starts=DEFAULT_STARTS, seed=0, method="auto"):
     """The strict local minima of L on the sphere (see :func:`critical_points`)."""
-    return [p for p in critical_points(problem, n_starts=n_starts, seed=seed, kinds=("minimum",))
+    return [p for p in critical_points(problem, n_starts=n_starts, seed=seed, kinds=("minimum",),
+                                       method=method)
             if p.kind == "minimum"]
 
 
-def local_maxima(problem, *, n_starts=DEFAULT_STARTS, seed=0):
+def local_maxima(problem, *, n_starts=DEFAULT_STARTS, seed=0, method="auto"):
     """The strict local maxima of L on the sphere (see :func:`critical_points`)."""
-    return [p for p in critical_points(problem, n_starts=n_starts, seed=seed, kinds=("maximum",))
+    return [p for p in critical_points(problem, n_starts=n_starts, seed=seed, kinds=("maximum",),
+                                       method=method)
             if p.kind == "maximum"]
+
+
+# --- d = 2: the certified scan of the circle ---------------------------------------
+
+#: Initial uniform grid of the circle scan (points on the circle).
+CIRCLE_INITIAL_POINTS = 256
+
+#: Budget of the circle scan (evaluations of the tangential derivative beyond
+#: the initial grid). A simple critical point needs about log2(M2/|g'|) extra
+#: bisections, a zero-free arc about M1/|g| points. The most rugged landscape of
+#: Figure 1 (input scale 100, ratio 10, ε = 1000, M1 about 13 times the largest
+#: |g'|) needs about 1.4e5 evaluations (0.9 s); 2^18 leaves a margin of 2. The
+#: budget runs out near a degenerate (double) critical point, and the scan then
+#: says it is not certified.
+CIRCLE_MAX_EVALUATIONS = 2**18
+
+
+@dataclass(frozen=True)
+class CircleScan:
+    r"""Result of :func:`circle_critical_points`.
+
+    Attributes
+    ----------
+    points : list of CriticalPoint
+        The critical points found, sorted by loss.
+    certified : bool
+        True when every interval of the final grid was proved to hold no zero
+        or exactly one zero of the tangential derivative: ``points`` is then
+        the complete list of critical points (up to the root finder's tolerance).
+    evaluations : int
+        Evaluations of the tangential derivative g(θ).
+    lipschitz : float
+        M1, the bound on the derivative of g used.
+    curvature : float
+        M2, the bound on the second derivative of g used.
+    unresolved : int
+        Intervals left unproved when the budget ran out (0 when certified).
+    """
+
+    points: list
+    certified: bool
+    evaluations: int
+    lipschitz: float
+    curvature: float
+    unresolved: int
+
+
+def _circle_bounds(problem):
+    """(M1, M2, T2): bounds on |g'|, |g''| and ‖∂²L‖ over the circle (see circle_critical_points)."""
+    from .bounds import gradient_norm_range, local_hessian_bound, third_derivative_bound, value_variation_bound
+
+    net, x, eps = problem.net, problem.x, problem.eps
+    G = gradient_norm_range(net, x, eps)[1]
+    H = local_hessian_bound(net, x, eps)
+    H3 = third_derivative_bound(net)
+    f0 = float(net.value(x))
+    R = value_variation_bound(net, x, eps)
+    l1 = float(problem.loss.dvalue_abs_range(problem.y, f0 - R, f0 + R)[1])
+    l2, l3 = (float(v) for v in problem.loss.curvature_bounds(problem.y, f0 - R, f0 + R))
+    T1 = l1 * G
+    T2 = l2 * G * G + l1 * H
+    T3 = l3 * G ** 3 + 3.0 * l2 * G * H + l1 * H3
+    m1 = eps * eps * T2 + eps * T1
+    m2 = eps ** 3 * T3 + 3.0 * eps * eps * T2 + eps * T1
+    return m1, m2, T2
+
+
+def _circle_derivative(problem, theta, t2):
+    """g(θ) = ∂L(δ(θ))ᵀδ'(θ) and a bound on its rounding error, for θ of shape (n,)."""
+    eps = problem.eps
+    c, s = np.cos(theta), np.sin(theta)
+    delta = eps * np.stack([c, s], axis=-1)
+    tangent = eps * np.stack([-s, c], axis=-1)
+    grad = problem.loss_grad(delta)
+    g = np.einsum("...i,...i->...", grad, tangent)
+    _, grad_err = problem.evaluation_error_bounds(delta)
+    u = np.finfo(np.float64).eps / 2.0
+    err = eps * vector_norm(grad_err) + 8.0 * u * (eps * vector_norm(grad) + eps * eps * t2)
+    return g, err
+
+
+def _circle_scan(problem, initial_points, max_evaluations, bound_factor=1.0):
+    """The scan of :func:`circle_critical_points`; ``bound_factor`` < 1 makes M1, M2 wrong (controls only)."""
+    m1, m2, t2 = _circle_bounds(problem)
+    m1, m2 = bound_factor * m1, bound_factor * m2
+    theta = np.linspace(0.0, 2.0 * np.pi, initial_points + 1)
+    g, err = _circle_derivative(problem, theta, t2)
+    a, b = theta[:-1], theta[1:]
+    ga, gb, ea, eb = g[:-1], g[1:], err[:-1], err[1:]
+    evaluations = theta.size
+    roots = []  # (a, b, g(a)) of the intervals proved to hold exactly one zero
+    while a.size:
+        h = b - a
+        certain = (np.abs(ga) > ea) & (np.abs(gb) > eb)
+        same = certain & (np.sign(ga) == np.sign(gb))
+        opposite = certain & (np.sign(ga) != np.sign(gb))
+        lipschitz_free = same & ((np.abs(ga) - ea) + (np.abs(gb) - eb) > m1 * h)
+        # The secant slope is g'(xi) for some xi in [a, b], so |g'| >= slope - M2 h on [a, b].
+        monotone = (np.abs(gb - ga) - ea - eb) / h > m2 * h
+        zero_free = lipschitz_free | (same & monotone)
+        one_zero = opposite & monotone
+        roots += [(a[i], b[i], ga[i]) for i in np.nonzero(one_zero)[0]]
+        keep = ~(zero_free | one_zero)
+        a, b, ga, gb, ea, eb = a[keep], b[keep], ga[keep], gb[keep], ea[keep], eb[keep]
+        if not a.size or evaluations + a.size > max_evaluations + initial_points + 1:
+            break
+        mid = 0.5 * (a + b)
+        gm, em = _circle_derivative(problem, mid, t2)
+        evaluations += mid.size
+        a, b = np.concatenate([a, mid]), np.concatenate([mid, b])
+        ga, gb = np.concatenate([ga, gm]), np.concatenate([gm, gb])
+        ea, eb = np.concatenate([ea, em]), np.concatenate([em, eb])
+    unresolved = int(a.size)
+    # Best effort on the unproved intervals: a certain sign change still holds a zero.
+    extra = (np.abs(ga) > ea) & (np.abs(gb) > eb) & (np.sign(ga) != np.sign(gb))
+    roots += [(a[i], b[i], ga[i]) for i in np.nonzero(extra)[0]]
+
+    def scalar(t):
+        return float(_circle_derivative(problem, np.array([t]), t2)[0][0])
+
+    points = []
+    for lo, hi, glo in roots:
+        t = brentq(scalar, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+        delta = problem.eps * np.array([np.cos(t), np.sin(t)])
+        grad = problem.loss_grad(delta)
+        ratio = float(vector_norm(tangent_gradient(problem, delta))
+                      / max(float(vector_norm(grad)), np.finfo(float).tiny))
+        # g goes from - to + across the zero: L decreases then increases, a strict minimum.
+        points.append(_classify(problem, delta, ratio, kind="minimum" if glo < 0 else "maximum"))
+    return CircleScan(points=sorted(points, key=lambda p: p.loss), certified=unresolved == 0,
+                      evaluations=int(evaluations), lipschitz=float(m1), curvature=float(m2),
+                      unresolved=unresolved)
+
+
+def circle_critical_points(problem, *, initial_points=CIRCLE_INITIAL_POINTS,
+                           max_evaluations=CIRCLE_MAX_EVALUATIONS):
+    r"""Every critical point of L on the circle of radius ε (d = 2), with a proof that none was missed.
+
+    Parametrise the circle as :math:`\delta(\theta) = \varepsilon(\cos\theta, \sin\theta)` and
+    let :math:`\varphi(\theta) = L(\delta(\theta))`. Its derivative, the tangential
+    derivative :math:`g = \varphi' = \partial L^\top\delta'`, vanishes exactly at the
+    critical points; a zero where g goes from − to + is a strict local minimum
+    of L, from + to − a strict local maximum.
+
+    **Bounds.** With :math:`\|\delta^{(k)}\| = \varepsilon`,
+    :math:`g' = \partial^2 L[\delta', \delta'] + \partial L^\top\delta''` and
+    :math:`g'' = \partial^3 L[\delta']^3 + 3\,\partial^2 L[\delta', \delta''] + \partial L^\top\delta'''`, so
+
+    .. math::
+        |g'| \le M_1 = \varepsilon^2 T_2 + \varepsilon T_1, \qquad
+        |g''| \le M_2 = \varepsilon^3 T_3 + 3\varepsilon^2 T_2 + \varepsilon T_1,
+
+    where, over the ball, :math:`T_1 = \ell_1 G \ge \|\partial L\|`,
+    :math:`T_2 = \ell_2 G^2 + \ell_1 H \ge \|\partial^2 L\|` and
+    :math:`T_3 = \ell_3 G^3 + 3\ell_2 G H + \ell_1 H_3 \ge \|\partial^3 L\|` (the chain
+    rule of section 5.2 and its third-order analogue), with G the certified upper
+    bound on ‖∂f‖ (:func:`theory.bounds.gradient_norm_range`), H the Hessian bound
+    (:func:`theory.bounds.local_hessian_bound`), :math:`H_3` the third-derivative
+    bound (:func:`theory.bounds.third_derivative_bound`) and :math:`\ell_k` bounds on
+    :math:`|\partial^k L/\partial f^k|` over the certified range of f
+    (:meth:`theory.losses.Loss.curvature_bounds`).
+
+    **Scan.** Start from ``initial_points`` equally spaced θ; an interval
+    [a, b] of length h is proved
+
+    * *zero-free* when g has the same certain sign at both ends and either
+      :math:`|g(a)| + |g(b)| > M_1 h` (a zero θ* would need
+      :math:`|g(a)| \le M_1(\theta^*-a)` and :math:`|g(b)| \le M_1(b-\theta^*)`), or g is
+      monotone on it (below);
+    * to hold *exactly one* zero when the signs are certain and opposite and g
+      is monotone on it: the secant slope :math:`(g(b)-g(a))/h` equals
+      :math:`g'(\xi)` for some ξ in [a, b], so
+      :math:`|g'| \ge |g(b)-g(a)|/h - M_2 h > 0` on the whole interval;
+
+    otherwise it is bisected (one batch of evaluations per round). "Certain"
+    signs and the secant account for the certified rounding error of the
+    computed g (:meth:`theory.problem.Problem.evaluation_error_bounds`). Each
+    proved single zero is located by scipy's ``brentq``. The scan therefore
+    cannot miss a pair of zeros between two grid points: every interval of the
+    final grid is proved to hold none or one.
+
+    Parameters
+    ----------
+    problem : Problem
+        d = 2.
+    initial_points : int
+        Size of the initial grid, >= 4.
+    max_evaluations : int
+        Budget of bisection evaluations; when it runs out the result says
+        ``certified=False`` and lists the zeros of the intervals whose sign
+        change is certain.
+
+    Returns
+    -------
+    CircleScan
+    """
+    _check(problem)
+    if problem.d != 2:
+        raise ValueError(f"d must be 2 for the circle scan, got d={problem.d}")
+    initial_points = check_positive_int("initial_points", initial_points, minimum=4)
+    max_evaluations = check_positive_int("max_evaluations", max_evaluations)
+    return _circle_scan(problem, initial_points, max_evaluations)
 
 
 @dataclass(frozen=True)
@@ -446,3 +685,115 @@ def condition_6(problem, eta, lb, *, seed=0):
     worst = min_gradient_cosine(problem, seed=seed).value
     lhs = float(np.arccos(np.clip(worst, -1.0, 1.0)) + np.arccos(np.sqrt((lb * lb - eta) / (lb * lb))))
     return lhs, lhs <= np.pi / 4
+
+
+# --- the empirical uniqueness threshold (Theorem 5.1) -------------------------------
+
+#: Default largest radius tried by :func:`minima_threshold` (absolute). At input
+#: scale 1 the first second minimum appears at ε ≈ 0.5 to 3 (d = 2, m = 32:
+#: ``python -m theory.threshold``); 20 leaves a wide margin. A draw with one
+#: minimum up to the cap reports an infinite threshold.
+THRESHOLD_EPS_CAP = 20.0
+
+#: Relative width of the final bracket of :func:`minima_threshold`'s bisection.
+THRESHOLD_RTOL = 1e-3
+
+#: The doubling search of :func:`minima_threshold` starts this many halvings below
+#: the cap when the draw has no certified radius.
+THRESHOLD_MAX_DOUBLINGS = 30
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    r"""The smallest radius at which a second local minimum appears, for one draw.
+
+    Attributes
+    ----------
+    eps : float
+        A radius with at least two local minima on the sphere, within
+        ``rtol`` of ``below`` (inf when none was found up to the cap).
+    below : float
+        The largest radius known to have exactly one minimum, just below ``eps``.
+    certified_tau : float
+        The draw's certified uniqueness radius
+        (:func:`theory.bounds.certified_tau_eps`); ``below >= certified_tau``
+        unless the landscape finder is wrong.
+    evaluations : int
+        Landscapes computed.
+    certified_counts : bool
+        True when every count came from a certified circle scan (d = 2).
+    """
+
+    eps: float
+    below: float
+    certified_tau: float
+    evaluations: int
+    certified_counts: bool
+
+
+def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
+                     n_starts=DEFAULT_STARTS, seed=0):
+    r"""Bisection on ε for the radius at which a second local minimum of L appears on the sphere.
+
+    The family is ``problem`` with only ε varied (network, input, label and
+    loss fixed; build ``problem`` at the largest radius of interest so that its
+    label keeps assumption 3 on every smaller ball). The search doubles ε from
+    the draw's certified τ_ε until the landscape finder (:func:`local_minima`:
+    the certified circle scan for d = 2, the multi-start search otherwise)
+    finds two minima, then bisects between the last radius with one minimum and
+    the first with two. The count need not be monotone in ε, so ``eps`` is a
+    radius where the count first changes on this path, an upper estimate of the
+    smallest such radius; below the certified τ_ε the count is provably 1.
+
+    Parameters
+    ----------
+    problem : Problem
+        d >= 2.
+    eps_cap : float
+        Largest radius tried.
+    rtol : float
+        Relative width of the final bracket.
+    n_starts, seed
+        Of the multi-start search (d > 2).
+
+    Returns
+    -------
+    ThresholdResult
+    """
+    from .bounds import certified_tau_eps
+    from .problem import Problem
+
+    _check(problem)
+    eps_cap = check_positive_float("eps_cap", eps_cap)
+    rtol = check_positive_float("rtol", rtol)
+    tau = certified_tau_eps(problem, eps_cap=eps_cap)
+    evaluations, certified = 0, True
+
+    def count(eps):
+        nonlocal evaluations, certified
+        evaluations += 1
+        at = Problem(problem.net, problem.x, problem.y, eps, problem.loss)
+        if problem.d == 2:
+            scan = circle_critical_points(at)
+            certified = certified and scan.certified
+            return sum(p.kind == "minimum" for p in scan.points)
+        certified = False
+        return len(local_minima(at, n_starts=n_starts, seed=seed, method="search"))
+
+    lo = tau if tau > 0.0 else eps_cap * 2.0 ** -THRESHOLD_MAX_DOUBLINGS
+    hi = None
+    while lo < eps_cap:
+        nxt = min(2.0 * lo, eps_cap)
+        if count(nxt) >= 2:
+            hi = nxt
+            break
+        lo = nxt
+    if hi is None:
+        return ThresholdResult(float("inf"), eps_cap, tau, evaluations, certified)
+    while hi - lo > rtol * hi:
+        mid = 0.5 * (lo + hi)
+        if count(mid) >= 2:
+            hi = mid
+        else:
+            lo = mid
+    return ThresholdResult(float(hi), float(lo), tau, evaluations, certified)

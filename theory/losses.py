@@ -34,7 +34,7 @@ import numpy as np
 from ._validation import check_finite_float
 from .network import activations, sigmoid, softplus
 
-__all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss"]
+__all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss", "SOFTPLUS_THIRD_MAX"]
 
 
 class Loss:
@@ -65,6 +65,17 @@ class Loss:
         Returns
         -------
         (lower, upper) : tuple of float
+        """
+        raise NotImplementedError
+
+    def curvature_bounds(self, y, f_lo, f_hi):
+        r"""Upper bounds on :math:`|\partial^2 L/\partial f^2|` and :math:`|\partial^3 L/\partial f^3|` for f in ``[f_lo, f_hi]``.
+
+        Used by the certified scan of :func:`theory.landscape.circle_critical_points`.
+
+        Returns
+        -------
+        (second, third) : tuple of float
         """
         raise NotImplementedError
 
@@ -100,6 +111,10 @@ class QuadraticLoss(Loss):
         hi = 2.0 * max(abs(y - f_lo), abs(y - f_hi))
         lo = 0.0 if f_lo <= y <= f_hi else 2.0 * min(abs(y - f_lo), abs(y - f_hi))
         return lo, hi
+
+    def curvature_bounds(self, y, f_lo, f_hi):
+        # L_ff = -2 and L_fff = 0 everywhere.
+        return 2.0, 0.0
 
 
 class CrossEntropyLoss(Loss):
@@ -141,6 +156,18 @@ class CrossEntropyLoss(Loss):
         lo = 0.0 if a <= 0.0 <= b else min(abs(a), abs(b))
         return lo, hi
 
+    def curvature_bounds(self, y, f_lo, f_hi):
+        # |L_ff| = s(1 - s) = softplus''(f) is unimodal with its maximum 1/4 at
+        # f = 0: its sup over [f_lo, f_hi] is at 0 or at the endpoint nearest 0
+        # (inflated by 16 ulp for the rounding of the evaluation).
+        # |L_fff| = |s(1 - s)(1 - 2s)| <= SOFTPLUS_THIRD_MAX (global bound).
+        if f_lo <= 0.0 <= f_hi:
+            second = CROSS_ENTROPY_SHARP_CURVATURE
+        else:
+            nearest = f_lo if f_lo > 0.0 else f_hi
+            second = min(float(activations(nearest)[2]) * (1.0 + 16.0 * _U), CROSS_ENTROPY_SHARP_CURVATURE)
+        return second, SOFTPLUS_THIRD_MAX
+
 
 #: Section 5.2's stated constants for cross-entropy: |∂L/∂f| = |s(f) − y| < 𝓤 = 1
 #: and |∂²L/∂f²| = s(f)(1 − s(f)) <= 𝓑 = 1.
@@ -148,6 +175,15 @@ CROSS_ENTROPY_PAPER_UPPER = 1.0
 CROSS_ENTROPY_PAPER_CURVATURE = 1.0
 #: The sharp curvature bound: max of s(1 − s) = σ'' is 1/4 (at f = 0).
 CROSS_ENTROPY_SHARP_CURVATURE = 0.25
+
+#: :math:`\max_t |\sigma^{(3)}(t)|` for softplus σ. With s the sigmoid,
+#: σ⁽³⁾ = s(1 - s)(1 - 2s); as a polynomial in p = s on [0, 1] its extrema are at
+#: p = (3 ∓ √3)/6, where its absolute value is 1/(6√3) ≈ 0.0962. It bounds the
+#: third derivative of the network (:func:`theory.bounds.third_derivative_bound`)
+#: and of the cross-entropy loss in f (the same function of f).
+SOFTPLUS_THIRD_MAX = 1.0 / (6.0 * np.sqrt(3.0))
+
+_U = np.finfo(np.float64).eps / 2.0  # unit roundoff
 
 #: Registered losses by name.
 LOSSES = {cls.name: cls for cls in (QuadraticLoss, CrossEntropyLoss)}

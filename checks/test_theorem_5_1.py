@@ -21,6 +21,22 @@ For d = 1 the "sphere" is the two points ±ε, and each is an isolated, hence
 local, minimum: the count is 2 for every draw. Pinned: d = 1, m = 3, seed 0.
 Repaired statement: d >= 2 (the regime has d >= REGIME_MIN_DIM).
 
+Certificates (issue 4)
+----------------------
+Each example also asks :func:`theory.bounds.uniqueness_certificate` whether the
+draw is *certified* to have one minimum (a contraction argument, derived in its
+docstring); ``event()`` records "certified" or "sampled only" (see
+``--hypothesis-show-statistics``). In the regime every example so far is
+certified: the certified τ_ε of a draw (0.3 to 0.9 at input scale 1) is 10 to
+40 times the regime's radius. Three checks tie the certificate to the
+landscape:
+
+* certified ⇒ the landscape finder finds exactly one local minimum and one
+  local maximum (d = 2: the certified circle scan; d > 2: the search);
+* the empirical threshold (:func:`theory.landscape.minima_threshold`, the radius
+  where a second minimum appears) is never below the certified τ_ε;
+* control: a wrong certificate claiming 10 τ_ε is caught by the landscape.
+
 Negative controls: ε = 10³ ε_max (~20 at input scale 1: several minima);
 ratio ε/‖x‖ = 1/2 at input scale 10³ (section 5.1: a large input scale gives a
 rugged landscape; ``test_section_5_1.py`` compares scales at a fixed ratio). At the regime's own ratio (~0.01) input scale 10³ does not
@@ -29,15 +45,17 @@ bend the landscape, a fraction about P(|N(0, 1)| < ratio·√d) of them, which
 does not grow with the scale.
 """
 
+import numpy as np
 import pytest
-from hypothesis import event, example, given, note, target
+from hypothesis import assume, event, example, given, note, target
 from hypothesis import strategies as st
 
 from checks.support import counterexample
-from theory.landscape import local_minima
-from theory.problem import make_problem
+from theory.bounds import certified_tau_eps, uniqueness_certificate
+from theory.landscape import THRESHOLD_EPS_CAP, critical_points, local_minima, minima_threshold
+from theory.problem import Problem, make_problem
 from theory.regimes import REGIME_MAX_DIM, REGIME_MIN_DIM, TAU_EPS_FACTOR, min_width
-from theory.strategies import dims, regime_problems, seeds
+from theory.strategies import as_strategy, dims, input_scales, log_uniform, regime_problems, seeds, widths
 
 CLAIM = "theorem_3_1"
 
@@ -49,7 +67,15 @@ def count_minima(problem, seed):
     return len(local_minima(problem, seed=seed))
 
 
+def record_evidence(problem):
+    """``event()`` whether this draw's uniqueness is certified or only sampled; returns the flag."""
+    certified = problem.d >= 2 and uniqueness_certificate(problem).certified
+    event("certified" if certified else "sampled only")
+    return certified
+
+
 def check_unique_minimum(problem, seed):
+    record_evidence(problem)
     count = count_minima(problem, seed)
     note(f"{count} local minima on the sphere")
     event(f"{count} local minima")
@@ -89,3 +115,61 @@ def test_control_several_minima_at_large_input_scale_and_fixed_ratio():
         make_problem(REGIME_MIN_DIM, 2 * min_width(REGIME_MIN_DIM), seed=s[0], input_scale=1e3,
                      ratio=0.5), s[1]))
     counterexample(cases, lambda c: check_unique_minimum(*c) is None, shrink=False)
+
+
+# --- certificates against the landscape -----------------------------------------------
+
+
+@st.composite
+def certified_cases(draw, d=dims(2, 5), factor=log_uniform(0.05, 0.999)):
+    """(problem at ``factor`` times its certified tau_eps, search seed); input scale 0.01 to 100.
+
+    The label is drawn at radius THRESHOLD_EPS_CAP · input scale, so it keeps
+    assumption 3 on every smaller ball.
+    """
+    base = draw(st.builds(lambda d, m, seed, scale: make_problem(d, m, seed=seed, input_scale=scale,
+                                                                 ratio=THRESHOLD_EPS_CAP),
+                          as_strategy(d), widths(1, 64), seeds(), input_scales(1e-2, 1e2)))
+    tau = certified_tau_eps(base)
+    assume(tau > 0.0)
+    eps = draw(as_strategy(factor)) * tau
+    note(f"tau_eps = {tau!r}, eps = {eps!r}")
+    return Problem(base.net, base.x, base.y, eps, base.loss), draw(seeds())
+
+
+def check_certified_landscape(problem, seed):
+    """Certified => exactly one local minimum and one local maximum are found."""
+    certified = record_evidence(problem)
+    points = critical_points(problem, seed=seed)
+    kinds = sorted(p.kind for p in points)
+    note(f"certified={certified}, critical points: {kinds}")
+    if certified:
+        assert kinds == ["maximum", "minimum"], f"certified unique, but the landscape has {kinds}"
+
+
+@given(case=certified_cases())
+def test_certified_draw_has_exactly_one_minimum_and_one_maximum(case):
+    check_certified_landscape(*case)
+
+
+@pytest.mark.negative_control
+def test_control_ten_times_tau_eps_is_caught_by_the_landscape():
+    # A deliberately wrong certificate: every radius below 10 tau_eps "certified".
+    def holds(case):
+        problem, seed = case
+        kinds = sorted(p.kind for p in critical_points(problem, seed=seed))
+        return kinds == ["maximum", "minimum"]
+
+    counterexample(certified_cases(d=2, factor=10.0), holds, shrink=False)
+
+
+@given(base=st.builds(lambda m, seed: make_problem(2, m, seed=seed, eps=THRESHOLD_EPS_CAP),
+                      widths(1, 64), seeds()))
+def test_empirical_threshold_is_never_below_certified_tau_eps(base):
+    found = minima_threshold(base)
+    note(f"{found}")
+    event("second minimum found" if np.isfinite(found.eps) else "one minimum up to the cap")
+    assert found.certified_counts
+    if found.certified_tau > 0:
+        target(found.certified_tau / found.below, label="tau_eps / threshold")
+    assert found.below >= found.certified_tau

@@ -1,0 +1,85 @@
+"""The landscape finder: the certified circle scan (d = 2) and the multi-start search (d > 2).
+
+Properties: the scan's points are critical points; on a circle, minima and
+maxima alternate (between two zeros of the tangential derivative where it
+rises, there is one where it falls); the scan finds every point the search
+finds (the search may miss some, never the scan); the search reports how many
+runs reached each point.
+
+Negative control (a deliberately wrong bound is caught): the scan with its
+Lipschitz bounds divided by 1000 and a coarse initial grid "proves" arcs
+zero-free that hold a pair of critical points, and misses them.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import event, given, note, target
+from hypothesis import strategies as st
+
+from checks.support import counterexample
+from theory.landscape import (
+    CRITICAL_GTOL,
+    DEFAULT_STARTS,
+    MERGE_RTOL,
+    _circle_scan,
+    circle_critical_points,
+    critical_points,
+)
+from theory.problem import make_problem
+from theory.strategies import dims, input_scales, log_uniform, seeds, widths
+
+
+@st.composite
+def circle_problems(draw, ratio=log_uniform(1e-2, 10.0), m=widths(1, 64)):
+    return make_problem(2, draw(m), seed=draw(seeds()), input_scale=draw(input_scales(1e-2, 1e2)),
+                        ratio=draw(ratio))
+
+
+@given(circle_problems())
+def test_circle_scan_returns_critical_points(problem):
+    scan = circle_critical_points(problem)
+    event(f"certified: {scan.certified}")
+    note(f"{scan.evaluations} evaluations, {len(scan.points)} points")
+    assert scan.points
+    worst = max(p.gradient_ratio for p in scan.points)
+    target(worst / CRITICAL_GTOL, label="|Gamma|/|dL| / CRITICAL_GTOL")
+    assert worst <= CRITICAL_GTOL
+
+
+@given(circle_problems())
+def test_circle_scan_minima_and_maxima_alternate(problem):
+    scan = circle_critical_points(problem)
+    kinds = [p.kind for p in sorted(scan.points, key=lambda p: np.arctan2(p.delta[1], p.delta[0]))]
+    event(f"{kinds.count('minimum')} minima")
+    if scan.certified:
+        assert all(a != b for a, b in zip(kinds, kinds[1:] + kinds[:1])), kinds
+
+
+@given(circle_problems(), seeds())
+def test_circle_scan_finds_every_point_the_search_finds(problem, seed):
+    scan = circle_critical_points(problem).points
+    search = critical_points(problem, seed=seed, method="search")
+    missed = len(scan) - len(search)
+    event(f"search missed {missed} of {len(scan)}")
+    for p in search:
+        gap = min(np.linalg.norm(p.delta - q.delta) for q in scan)
+        assert gap <= MERGE_RTOL * problem.eps, f"the scan missed the {p.kind} at {p.delta!r}"
+
+
+@given(dims(3, 6), widths(1, 64), seeds())
+def test_search_reports_the_runs_that_reached_each_point(d, m, seed):
+    problem = make_problem(d, m, seed=seed, ratio=1.0)
+    points = critical_points(problem, seed=seed, method="search")
+    runs = 2 * (DEFAULT_STARTS + 2)  # a descent and an ascent from each start
+    assert all(p.hits >= 1 for p in points)
+    assert sum(p.hits for p in points) <= runs
+
+
+@pytest.mark.negative_control
+def test_control_scan_with_wrong_bounds_misses_critical_points():
+    def holds(problem):
+        right = circle_critical_points(problem)
+        wrong = _circle_scan(problem, 8, 2**16, bound_factor=1e-3)
+        return not right.certified or len(wrong.points) == len(right.points)
+
+    counterexample(circle_problems(ratio=log_uniform(1.0, 10.0)), holds, shrink=False)

@@ -14,8 +14,9 @@ significant: a one-sided sign test over the pairs that differ rejects at
 STATISTICAL_ALPHA. Each example is itself a 40-draw experiment, so these tests
 run 1/20 of the profile's examples (at least 2).
 
-* Landscape: local minima counted by :func:`theory.landscape.local_minima`
-  at r = LANDSCAPE_RATIO; per draw as well (the literal reading: the count
+* Landscape: local minima counted by :func:`theory.scale.count_minima` (the
+  certified circle scan, the same code as Figure 1 and its table) at
+  r = LANDSCAPE_RATIO; per draw as well (the literal reading: the count
   never decreases with the scale, checked between the two scales of a draw
   for scales and ratios drawn by Hypothesis).
 * Escape: :func:`theory.scale.escape_steps` (steps until the loss has dropped
@@ -30,9 +31,12 @@ with ε, 100 times too small) makes the escape property fail.
 Finding: the escape effect depends on the ratio. In this model it is strong
 at r = 0.3 (28 slower pairs against 6, p = 1e-4), weak at r = 1 (23 against
 13, p = 0.07) and absent at r = 3 (18 against 18). The landscape effect is
-robust (r = 1: every small-scale draw has one minimum; mean 1.65 at ‖x‖ = 100).
+robust (r = 1: every small-scale draw has one minimum; mean 2.00 at ‖x‖ = 100,
+exact counts from the certified circle scan).
 No per-draw counterexample to the monotone count was found.
 """
+
+import json
 
 import numpy as np
 import pytest
@@ -41,18 +45,20 @@ from hypothesis import strategies as st
 from scipy.stats import binomtest
 
 from checks.support import counterexample
-from theory.landscape import local_minima
 from theory.problem import make_problem
 from theory.scale import (
     ESCAPE_RATIO,
     ESCAPE_STEP_FRACTION,
     FIGURE_DIM,
+    FIGURE_RATIOS,
+    FIGURE_SCALES,
     FIGURE_WIDTH,
     LANDSCAPE_RATIO,
     LARGE_SCALE,
     PAIRED_DRAWS,
     SMALL_SCALE,
     STATISTICAL_ALPHA,
+    count_minima,
     escape_steps,
 )
 from theory.strategies import input_scales, log_uniform, seeds
@@ -66,7 +72,10 @@ def problem_at(seed, scale, ratio):
 
 
 def minima_count(seed, scale, ratio=LANDSCAPE_RATIO):
-    return len(local_minima(problem_at(seed, scale, ratio), seed=seed))
+    # The landscape code of Figure 1 and its table: the certified circle scan (d = 2).
+    count, certified = count_minima(problem_at(seed, scale, ratio), seed)
+    event(f"exact count (certified scan): {certified}")
+    return count
 
 
 def escape(seed, scale, ratio=ESCAPE_RATIO, *, step_fraction=ESCAPE_STEP_FRACTION):
@@ -151,3 +160,24 @@ def test_control_escape_check_catches_an_unscaled_step():
         return escape(seed, scale, step_fraction=ESCAPE_STEP_FRACTION / (100 if scale == SMALL_SCALE else 1))
     counterexample(BASES, lambda b: check_small_scale_no_worse(buggy, b) is None,
                    shrink=False, max_examples=3)
+
+
+# --- Figure 1 and its table (the command of the README) ---------------------------------
+
+
+def test_figure1_command_writes_the_table(tmp_path):
+    from theory.figure1 import main
+
+    assert main(["--out", str(tmp_path), "--draws", "2"]) == 0
+    table = json.loads((tmp_path / "figure1_minima.json").read_text())
+    assert len(table["panels"]) == len(FIGURE_SCALES) * len(FIGURE_RATIOS)
+    assert all(p["scan_certified"] == 1.0 for p in table["panels"])
+    assert "| 0.01 | 0.1 |" in (tmp_path / "figure1_minima.md").read_text()
+
+
+def test_figure1_command_draws_the_png_with_the_plots_extra(tmp_path):
+    pytest.importorskip("matplotlib")
+    from theory.figure1 import draw_figure
+
+    draw_figure(tmp_path / "figure1.png", seed=0)
+    assert (tmp_path / "figure1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

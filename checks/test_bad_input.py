@@ -12,12 +12,28 @@ from checks.support import assert_rejects
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import cosine, project_ball, project_tangent, uniform_ball, uniform_sphere
 from theory.network import TwoLayerNet, draw_network
-from theory.bounds import certified_gradient_floor
-from theory.landscape import condition_6, critical_points, min_gradient_norm, newton_on_sphere, tangent_basis
+from theory.bounds import (
+    certified_gradient_floor,
+    certified_tau_eps,
+    gradient_norm_range,
+    local_hessian_bound,
+    third_derivative_bound,
+    uniqueness_certificate,
+)
+from theory.landscape import (
+    circle_critical_points,
+    condition_6,
+    critical_points,
+    min_gradient_norm,
+    minima_threshold,
+    newton_on_sphere,
+    tangent_basis,
+)
 from theory.pgd import output_criterion, pgd, pgd_until, remark3_schedule
 from theory.problem import Problem, make_problem
 from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
-from theory.scale import escape_steps
+from theory.scale import count_minima, escape_steps
+from theory.threshold import fit_log_exponent
 
 NET = draw_network(3, 5, seed=0)
 PROB = make_problem(3, 5, seed=0, ratio=0.1)
@@ -97,6 +113,20 @@ CASES = [
     (condition_6, (PROB, 0.0, 1.0), {}, "eta"),
     (condition_6, (PROB, 0.1, np.nan), {}, "lb"),
     (escape_steps, ("p", 0), {}, "problem"),
+    (local_hessian_bound, (NET, np.ones(3), -1.0), {}, "eps"),
+    (third_derivative_bound, ("net",), {}, "net"),
+    (gradient_norm_range, (NET, np.ones((2, 3)), 0.1), {}, "x"),
+    (uniqueness_certificate, (make_problem(1, 3, seed=0, eps=0.1),), {}, "d"),
+    (uniqueness_certificate, (PROB,), dict(eps=np.nan), "eps"),
+    (certified_tau_eps, ("p",), {}, "problem"),
+    (certified_tau_eps, (PROB,), dict(eps_cap=0.0), "eps_cap"),
+    (circle_critical_points, (PROB,), {}, "d"),
+    (circle_critical_points, (make_problem(2, 5, seed=0, ratio=0.1),), dict(initial_points=2), "initial_points"),
+    (critical_points, (PROB,), dict(method="exhaustive"), "method"),
+    (minima_threshold, (PROB,), dict(rtol=0.0), "rtol"),
+    (count_minima, ("p",), {}, "problem"),
+    (fit_log_exponent, ([8, 8], [1.0, 2.0]), {}, "widths"),
+    (fit_log_exponent, ([8, 64], [1.0, np.nan]), {}, "values"),
 ]
 
 

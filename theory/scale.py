@@ -155,6 +155,8 @@ def count_minima(problem, seed=0):
     so the count is exact when ``certified``; d > 2 the multi-start search
     (never certified). Shared by the section 5.1 checks, Figure 1 and its table.
     """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
     if problem.d == 2:
         scan = circle_critical_points(problem)
         return sum(p.kind == "minimum" for p in scan.points), scan.certified

@@ -10,13 +10,17 @@ closest to the bound.
 Negative controls (a deliberately wrong bound is caught):
 
 * the Hessian bound without its moving term (only ‖∂²f(x)‖ at the centre);
+* a Hessian bound that takes the sup of σ'' at the interval ends only: it
+  shrinks as the radius grows (the monotonicity τ_ε relies on);
 * the third-derivative bound at a tenth of its size;
 * the gradient floor without the curvature term (‖∂f(x)‖ alone);
-* the uniqueness radius τ_ε taken ten times too large (the empirical
-  threshold is 2.6 to 30 times τ_ε, ``python -m theory.threshold``).
+* τ_ε's bisection returning the upper end of its bracket.
 
-The landscape side of the uniqueness certificate (certified ⇒ exactly one
-minimum) is in ``test_theorem_5_1.py``.
+The third derivative's closed form is checked against central differences
+of uᵀ∂²f u (:func:`theory.diffcheck.gradient_agreement`, tolerances from
+:mod:`theory.tolerances`). The landscape side of the uniqueness certificate
+(certified ⇒ exactly one minimum; a certificate claiming 10 τ_ε is caught) is
+in ``test_theorem_5_1.py``.
 """
 
 import numpy as np
@@ -25,28 +29,23 @@ from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
 from checks.support import counterexample
+from checks.test_numerics_problem import probe_points
 from theory.bounds import (
+    TAU_BISECTION_RTOL,
     certified_tau_eps,
     evaluation_error_bounds,
     gradient_norm_range,
-    hessian_norm_bound,
     local_hessian_bound,
     third_derivative_bound,
     uniqueness_certificate,
 )
-from theory.geometry import uniform_ball, uniform_sphere, vector_norm
+from theory.diffcheck import gradient_agreement
+from theory.geometry import uniform_sphere, vector_norm
 from theory.landscape import min_gradient_norm
 from theory.network import activations
 from theory.problem import Problem
 from theory.strategies import dims, log_uniform, networks, problems, seeds, widths
 from theory.tolerances import UNIT_ROUNDOFF
-
-
-def probe_points(problem, seed, n=64):
-    """Uniform points of the ball plus ±ε ∂f(x)/‖∂f(x)‖, shape (n + 2, d)."""
-    g = problem.net.grad(problem.x)
-    extreme = problem.eps * g / vector_norm(g) if vector_norm(g) > 0 else np.zeros_like(g)
-    return np.vstack([uniform_ball(seed, n, problem.d, problem.eps), extreme, -extreme])
 
 
 def hessian_norms(problem, seed):
@@ -70,17 +69,28 @@ def test_local_hessian_bound_dominates_the_hessian_on_the_ball(problem, seed):
     check_hessian_bound(problem, seed, local_hessian_bound(problem.net, problem.x, problem.eps))
 
 
-@given(networks())
-def test_local_hessian_bound_is_at_most_the_global_bound(net):
-    x = np.ones(net.d) / np.sqrt(net.d)
-    assert local_hessian_bound(net, x, 0.1) <= hessian_norm_bound(net)
+def check_grows_with_the_radius(problem, shrink, bound=local_hessian_bound):
+    # Certified tau_eps needs H(eps) non-decreasing in eps.
+    net, x, eps = problem.net, problem.x, problem.eps
+    assert bound(net, x, shrink * eps) <= bound(net, x, eps)
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), log_uniform(0.1, 0.9))
 def test_local_hessian_bound_grows_with_the_radius(problem, shrink):
-    # Certified tau_eps needs H(eps) non-decreasing in eps.
-    net, x, eps = problem.net, problem.x, problem.eps
-    assert local_hessian_bound(net, x, shrink * eps) <= local_hessian_bound(net, x, eps)
+    check_grows_with_the_radius(problem, shrink)
+
+
+def endpoint_hessian_bound(net, x, eps):
+    """Injected bug: sup of σ'' over each unit's interval taken at its endpoints only (the peak at 0 forgotten)."""
+    t, rho = net.W @ x, eps * vector_norm(net.W)
+    c = np.maximum(activations(t - rho)[2], activations(t + rho)[2])
+    return float(np.linalg.eigvalsh((net.W.T * (np.abs(net.a) * c)) @ net.W)[-1])
+
+
+@pytest.mark.negative_control
+def test_control_endpoint_bound_shrinks_as_the_radius_grows():
+    cases = st.tuples(problems(ratio=log_uniform(1e-1, 10.0)), log_uniform(0.1, 0.9))
+    counterexample(cases, lambda c: check_grows_with_the_radius(*c, bound=endpoint_hessian_bound) is None)
 
 
 @pytest.mark.negative_control
@@ -92,10 +102,17 @@ def test_control_centre_hessian_is_exceeded_on_the_ball():
     counterexample(cases, lambda c: check_hessian_bound(c[0], c[1], centre_only(c[0])) is None)
 
 
+def quadratic_form_gradient(net, u):
+    r"""∇_z of :math:`u^\top\partial^2 f(z)u`, i.e. :math:`\sum_r a_r\sigma^{(3)}(w_r^\top z)(w_r^\top u)^2 w_r`, for z of shape (n, d)."""
+    def grad(z):
+        _, ds, d2s = activations(z @ net.W.T)
+        return (d2s * (1.0 - 2.0 * ds) * net.a * (net.W @ u) ** 2) @ net.W
+    return grad
+
+
 def third_derivative(net, z, u):
-    r""":math:`\partial^3 f(z)[u, u, u] = \sum_r a_r\sigma^{(3)}(w_r^\top z)(w_r^\top u)^3`, σ⁽³⁾ = σ''(1 − 2σ')."""
-    _, ds, d2s = activations(net.W @ z)
-    return float(net.a @ (d2s * (1.0 - 2.0 * ds) * (net.W @ u) ** 3))
+    r""":math:`\partial^3 f(z)[u, u, u]`, the gradient of :math:`u^\top\partial^2 f\,u` along u (checked by finite differences below)."""
+    return float(quadratic_form_gradient(net, u)(z) @ u)
 
 
 def check_third_derivative_bound(net, seed, bound):
@@ -115,14 +132,17 @@ def test_third_derivative_bound_dominates_the_third_derivative(net, seed):
     check_third_derivative_bound(net, seed, third_derivative_bound(net))
 
 
-def test_third_derivative_agrees_with_differences_of_the_hessian():
-    # The closed form used above is the derivative of u^T d2f(z + t u) u at t = 0.
-    from theory.network import draw_network
-
-    net = draw_network(3, 5, seed=1)
-    z, u, h = np.array([0.3, -0.2, 0.5]), np.array([0.6, 0.0, 0.8]), 1e-4
-    fd = (u @ net.hessian(z + h * u) @ u - u @ net.hessian(z - h * u) @ u) / (2 * h)
-    assert abs(fd - third_derivative(net, z, u)) <= 1e-6 * max(1.0, abs(fd))
+@given(networks(), seeds())
+def test_third_derivative_agrees_with_differences_of_the_hessian(net, seed):
+    # The closed form behind third_derivative is the derivative of u^T d2f(z + t u) u at t = 0.
+    rng = np.random.default_rng(seed)
+    u = uniform_sphere(rng, 1, net.d, 1.0)[0]
+    z = rng.standard_normal((4, net.d))
+    noise = np.einsum("...i,...ij,j->...", np.abs(u), evaluation_error_bounds(net, z)[2], np.abs(u))
+    agreement = gradient_agreement(lambda p: np.einsum("i,...ij,j->...", u, net.hessian(p), u),
+                                   quadratic_form_gradient(net, u), z, np.broadcast_to(u, z.shape), noise=noise)
+    target(agreement.worst, label="|analytic - fd| / allowed")
+    assert agreement.ok
 
 
 @pytest.mark.negative_control
@@ -164,15 +184,26 @@ def test_control_floor_without_curvature_is_wrong():
 # --- the uniqueness radius ----------------------------------------------------------
 
 
-@given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)))
-def test_certified_tau_eps_brackets_the_certificate(problem):
-    # tau is the largest certified radius: certified just below, not just above.
-    tau = certified_tau_eps(problem)
+def check_tau_brackets_the_certificate(problem, tau):
+    # tau is the largest certified radius: certified at tau, not a bracket width above.
     event(f"tau_eps > 0: {tau > 0}")
     if tau == 0.0:
         return
     assert uniqueness_certificate(problem, tau).certified
-    assert not uniqueness_certificate(problem, tau * 1.01).certified
+    assert not uniqueness_certificate(problem, tau * (1.0 + 2.0 * TAU_BISECTION_RTOL)).certified
+
+
+@given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)))
+def test_certified_tau_eps_brackets_the_certificate(problem):
+    check_tau_brackets_the_certificate(problem, certified_tau_eps(problem))
+
+
+@pytest.mark.negative_control
+def test_control_bisection_returning_the_upper_end_is_caught():
+    # Injected bug: the bisection returns the (uncertified) upper end of its final bracket.
+    cases = problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0))
+    counterexample(cases, lambda p: check_tau_brackets_the_certificate(
+        p, certified_tau_eps(p) * (1.0 + 2.0 * TAU_BISECTION_RTOL)) is None)
 
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-3, 1.0))

@@ -55,7 +55,7 @@ from theory.bounds import certified_tau_eps, uniqueness_certificate
 from theory.landscape import THRESHOLD_EPS_CAP, critical_points, local_minima, minima_threshold
 from theory.problem import Problem, make_problem
 from theory.regimes import REGIME_MAX_DIM, REGIME_MIN_DIM, TAU_EPS_FACTOR, min_width
-from theory.threshold import PAPER_EXPONENT, fit_log_exponent, threshold_sweep
+from theory.threshold import CHECK_DRAWS, CHECK_WIDTHS, PAPER_EXPONENT, fit_log_exponent, threshold_sweep
 from theory.strategies import as_strategy, dims, input_scales, log_uniform, regime_problems, seeds, widths
 
 CLAIM = "theorem_3_1"
@@ -180,10 +180,10 @@ def test_empirical_threshold_is_never_below_certified_tau_eps(base):
 
 
 def test_empirical_threshold_does_not_shrink_like_the_papers_rate():
-    # A small sweep (d = 2, m = 8, 64, 512, 5 draws): the fitted exponent p of
-    # median threshold ~ (log m)^-p stays below the paper's 2 (measured: ~0.1,
+    # A small sweep (theory.threshold.CHECK_WIDTHS, CHECK_DRAWS): the fitted exponent p
+    # of median threshold ~ (log m)^-p stays below the paper's 2 (measured: ~0.1,
     # python -m theory.threshold). The paper's rate is sufficient, not sharp.
-    result = threshold_sweep(widths=(8, 64, 512), draws=5)
+    result = threshold_sweep(widths=CHECK_WIDTHS, draws=CHECK_DRAWS)
     assert result["exponent"] < PAPER_EXPONENT, result
 
 

@@ -34,11 +34,21 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import brentq, minimize
 
+from .bounds import (
+    _sigma2_range,
+    certified_tau_eps,
+    gradient_norm_range,
+    local_hessian_bound,
+    rounding_allowance,
+    third_derivative_bound,
+    value_variation_bound,
+)
 from ._validation import as_float_array, as_rng, check_last_dim, check_positive_float, check_positive_int
 from .constrained import constrained_hessian, tangent_gradient
 from .geometry import _unit_directions, cosine, uniform_ball, uniform_sphere, vector_norm
 from .network import activations
 from .problem import Problem
+from .tolerances import UNIT_ROUNDOFF
 
 __all__ = [
     "CriticalPoint",
@@ -253,18 +263,22 @@ def _classify(problem, delta, ratio, zero_tol=DEGENERATE_RTOL, hits=None, kind=N
     """A CriticalPoint at delta; ``kind`` when already proved, else from the tangent eigenvalues."""
     eig = np.linalg.eigvalsh(tangent_hessian(problem, delta))
     scale = max(float(np.max(np.abs(eig))), np.finfo(float).tiny)
-    if kind is not None:
-        pass
-    elif np.any(np.abs(eig) <= zero_tol * scale):
-        kind = "degenerate"
-    elif eig[0] > 0:
-        kind = "minimum"
-    elif eig[-1] < 0:
-        kind = "maximum"
-    else:
-        kind = "saddle"
+    if kind is None:
+        kind = _kind_from_spectrum(eig, zero_tol * scale)
     return CriticalPoint(delta=delta, loss=float(problem.loss_value(delta)), eigenvalues=eig,
                          kind=kind, gradient_ratio=ratio, hits=hits)
+
+
+def _kind_from_spectrum(eig, zero):
+    """Minimum, maximum, saddle or degenerate (an eigenvalue within ``zero`` of 0) from ascending eigenvalues."""
+    if np.any(np.abs(eig) <= zero):
+        return "degenerate"
+    elif eig[0] > 0:
+        return "minimum"
+    elif eig[-1] < 0:
+        return "maximum"
+    else:
+        return "saddle"
 
 
 def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum", "maximum"),
@@ -397,8 +411,6 @@ class CircleScan:
 
 def _circle_bounds(problem):
     """Global bounds over the ball: a dict with M1, M2 (on |g'|, |g''|) and the pieces the arc bounds reuse."""
-    from .bounds import gradient_norm_range, local_hessian_bound, third_derivative_bound, value_variation_bound
-
     net, x, eps = problem.net, problem.x, problem.eps
     G = gradient_norm_range(net, x, eps)[1]
     H = local_hessian_bound(net, x, eps)
@@ -407,11 +419,16 @@ def _circle_bounds(problem):
     R = value_variation_bound(net, x, eps)
     l1 = float(problem.loss.dvalue_abs_range(problem.y, f0 - R, f0 + R)[1])
     l2, l3 = (float(v) for v in problem.loss.curvature_bounds(problem.y, f0 - R, f0 + R))
+    m1, m2 = _g_derivative_bounds(eps, G, H, H3, l1, l2, l3)
+    return dict(m1=m1, m2=m2, G=G, H=H, H3=H3, l1=l1, l2=l2, l3=l3)
+
+
+def _g_derivative_bounds(eps, G, H, H3, l1, l2, l3):
+    """(M1, M2) from bounds on ‖∂^k f‖ (G, H, H3) and |∂^k L/∂f^k| (l1, l2, l3): the formulas of circle_critical_points."""
     T1 = l1 * G
     T2 = l2 * G * G + l1 * H
     T3 = l3 * G ** 3 + 3.0 * l2 * G * H + l1 * H3
-    return dict(m1=eps * eps * T2 + eps * T1, m2=eps ** 3 * T3 + 3.0 * eps * eps * T2 + eps * T1,
-                t2=T2, G=G, H=H, H3=H3, l1=l1, l2=l2, l3=l3)
+    return eps * eps * T2 + eps * T1, eps ** 3 * T3 + 3.0 * eps * eps * T2 + eps * T1
 
 
 def _arc_bounds(problem, a, b, glob):
@@ -431,15 +448,13 @@ ho\|w_r\|]` with :math:`t_r = w_r^	op(x + \delta(c))`,
     Saturated units (far from their kink) contribute almost nothing, which keeps
     the scan short where g is exponentially small but not zero.
     """
-    from .bounds import _sigma2_range, rounding_allowance
-
     net, eps = problem.net, problem.eps
     c = 0.5 * (a + b)
     rho = 0.5 * eps * (b - a)
     z = problem.x + eps * np.stack([np.cos(c), np.sin(c)], axis=-1)
     t = z @ net.W.T
     rn = vector_norm(net.W)
-    u = np.finfo(np.float64).eps / 2.0
+    u = UNIT_ROUNDOFF
     half = rho[:, None] * rn * (1.0 + 16.0 * u) + rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)
     lo, hi = t - half, t + half
     ds_sup = activations(hi)[1] * (1.0 + 16.0 * u)
@@ -448,11 +463,7 @@ ho\|w_r\|]` with :math:`t_r = w_r^	op(x + \delta(c))`,
     G = np.minimum((ds_sup * abs_a) @ rn, glob["G"])
     H = np.minimum((d2s_sup * abs_a) @ rn ** 2, glob["H"])
     H3 = np.minimum((d2s_sup * abs_a) @ rn ** 3, glob["H3"])
-    l1, l2, l3 = glob["l1"], glob["l2"], glob["l3"]
-    T1 = l1 * G
-    T2 = l2 * G * G + l1 * H
-    T3 = l3 * G ** 3 + 3.0 * l2 * G * H + l1 * H3
-    return eps * eps * T2 + eps * T1, eps ** 3 * T3 + 3.0 * eps * eps * T2 + eps * T1
+    return _g_derivative_bounds(eps, G, H, H3, glob["l1"], glob["l2"], glob["l3"])
 
 
 def _circle_derivative(problem, theta, glob):
@@ -470,7 +481,7 @@ def _circle_derivative(problem, theta, glob):
     grad = problem.loss_grad(delta)
     g = np.einsum("...i,...i->...", grad, tangent)
     _, grad_err = problem.evaluation_error_bounds(delta)
-    u = np.finfo(np.float64).eps / 2.0
+    u = UNIT_ROUNDOFF
     local_m1, _ = _arc_bounds(problem, theta, theta, glob)
     err = eps * vector_norm(grad_err) + 8.0 * u * (eps * vector_norm(grad) + local_m1) + eps * SUBNORMAL_FLOOR
     return g, err
@@ -824,9 +835,6 @@ def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
     -------
     ThresholdResult
     """
-    from .bounds import certified_tau_eps
-    from .problem import Problem
-
     _check(problem)
     eps_cap = check_positive_float("eps_cap", eps_cap)
     rtol = check_positive_float("rtol", rtol)

@@ -33,6 +33,7 @@ import numpy as np
 
 from ._validation import check_finite_float
 from .network import activations, sigmoid, softplus
+from .tolerances import UNIT_ROUNDOFF
 
 __all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss", "SOFTPLUS_THIRD_MAX"]
 
@@ -165,7 +166,7 @@ class CrossEntropyLoss(Loss):
             second = CROSS_ENTROPY_SHARP_CURVATURE
         else:
             nearest = f_lo if f_lo > 0.0 else f_hi
-            second = min(float(activations(nearest)[2]) * (1.0 + 16.0 * _U), CROSS_ENTROPY_SHARP_CURVATURE)
+            second = min(float(activations(nearest)[2]) * (1.0 + 16.0 * UNIT_ROUNDOFF), CROSS_ENTROPY_SHARP_CURVATURE)
         return second, SOFTPLUS_THIRD_MAX
 
 
@@ -182,8 +183,6 @@ CROSS_ENTROPY_SHARP_CURVATURE = 0.25
 #: third derivative of the network (:func:`theory.bounds.third_derivative_bound`)
 #: and of the cross-entropy loss in f (the same function of f).
 SOFTPLUS_THIRD_MAX = 1.0 / (6.0 * np.sqrt(3.0))
-
-_U = np.finfo(np.float64).eps / 2.0  # unit roundoff
 
 #: Registered losses by name.
 LOSSES = {cls.name: cls for cls in (QuadraticLoss, CrossEntropyLoss)}

@@ -180,18 +180,26 @@ def certified_gradient_floor(net: TwoLayerNet, x, eps) -> float:
     return gradient_norm_range(net, x, eps)[0]
 
 
+#: Absolute error allowed for a computed σ' or σ'' below the normal range: the
+#: smallest normal float64 (2^-1022). A true value below it is computed as a
+#: subnormal or as 0, so "computed + UNDERFLOW_FLOOR" is a valid upper bound.
+UNDERFLOW_FLOOR = float(np.finfo(np.float64).tiny)
+
+
 def _sigma2_range(lo, hi):
     """Elementwise sup and inf of σ'' = s(1 - s) over the intervals [lo, hi].
 
     σ'' is even and decreasing in |t|: its sup is 1/4 when 0 lies in the
     interval, else its value at the endpoint nearest 0; its inf is at the
     endpoint farthest from 0. Values are widened by 16 ulp (relative) for the
-    rounding of exp and the few operations of :func:`theory.network.activations`.
+    rounding of exp and the few operations of :func:`theory.network.activations`,
+    and by :data:`UNDERFLOW_FLOOR` (absolute): beyond |t| ~ 708 the computed σ''
+    leaves the normal range and is 0 beyond ~745, while the true value is positive.
     """
     s_lo, s_hi = activations(lo)[2], activations(hi)[2]
     sup = np.where((lo <= 0.0) & (hi >= 0.0), 0.25, np.maximum(s_lo, s_hi)) * (1.0 + 16.0 * _U)
     inf = np.minimum(s_lo, s_hi) * (1.0 - 16.0 * _U)
-    return np.minimum(sup, 0.25), inf
+    return np.minimum(sup + UNDERFLOW_FLOOR, 0.25), np.maximum(inf - UNDERFLOW_FLOOR, 0.0)
 
 
 def _psd_norm_upper(W, weights):
@@ -269,7 +277,10 @@ def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
     centre = float(np.linalg.norm(h0, 2)) * (1.0 + 8.0 * net.d * _U) + float(np.linalg.norm(h_err))
     moving = centre + _psd_norm_upper(net.W, abs_a * e)
     crude = _psd_norm_upper(net.W, abs_a * sup)
-    return min(moving, crude, hessian_norm_bound(net))
+    # Units whose sigma'' underflowed contribute at most UNDERFLOW_FLOOR |a_r| ||w_r||^2
+    # each; the sum is added in the normal range (the products above may underflow).
+    underflow = UNDERFLOW_FLOOR * float(abs_a @ vector_norm(net.W) ** 2) * 2.0
+    return min(moving, crude, hessian_norm_bound(net)) + underflow
 
 
 def third_derivative_bound(net: TwoLayerNet) -> float:

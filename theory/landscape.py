@@ -35,6 +35,7 @@ import numpy as np
 from scipy.optimize import brentq, minimize
 
 from .bounds import (
+    UNDERFLOW_FLOOR,
     _sigma2_range,
     certified_tau_eps,
     gradient_norm_range,
@@ -436,10 +437,8 @@ def _arc_bounds(problem, a, b, glob):
 
     Every point of the arc lies within ρ = ε(b − a)/2 of the point at its
     midpoint c (arc length), so each pre-activation stays in
-    :math:`[t_r - 
-ho\|w_r\|, t_r + 
-ho\|w_r\|]` with :math:`t_r = w_r^	op(x + \delta(c))`,
-    where σ' is at most its value at the upper end and σ'' (and
+    :math:`[t_r - \rho\|w_r\|, t_r + \rho\|w_r\|]` with :math:`t_r = w_r^\top(x + \delta(c))`,
+    where σ' is at most its value at the upper end (plus UNDERFLOW_FLOOR) and σ'' (and
     :math:`|\sigma^{(3)}| = \sigma''|1 - 2\sigma'| \le \sigma''`) at most its sup. The triangle
     inequality gives :math:`\|\partial f\| \le \sum_r |a_r|\sup\sigma'_r\|w_r\|`,
     :math:`\|\partial^2 f\| \le \sum_r |a_r|\sup\sigma''_r\|w_r\|^2` and
@@ -457,7 +456,7 @@ ho\|w_r\|]` with :math:`t_r = w_r^	op(x + \delta(c))`,
     u = UNIT_ROUNDOFF
     half = rho[:, None] * rn * (1.0 + 16.0 * u) + rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)
     lo, hi = t - half, t + half
-    ds_sup = activations(hi)[1] * (1.0 + 16.0 * u)
+    ds_sup = activations(hi)[1] * (1.0 + 16.0 * u) + UNDERFLOW_FLOOR
     d2s_sup, _ = _sigma2_range(lo, hi)
     abs_a = np.abs(net.a) * (1.0 + 4.0 * net.m * u)
     G = np.minimum((ds_sup * abs_a) @ rn, glob["G"])

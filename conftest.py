@@ -1,14 +1,27 @@
-"""Hypothesis profiles and shared fixtures for the checks.
+"""Hypothesis profiles, the example database and shared fixtures for the checks.
 
 The profile is chosen by the ``HYPOTHESIS_PROFILE`` environment variable; when
 it is unset, ``ci`` is used if the ``CI`` variable is set (as on CI), else ``dev``.
 
-``dev``       fast feedback while editing (the default).
+``dev``       fast feedback while editing (the default of ``pytest``).
+``report``    the default of the claims report (``python -m theory``): more
+              examples than ``dev``, ``print_blob``, sized so that the report
+              finishes in under 5 minutes on 2 cores.
 ``ci``        derandomized (the same examples every run, so CI is reproducible),
               ``print_blob`` so a failure prints a replayable blob; sized so
               the whole suite stays well under 10 minutes on 2 cores.
 ``thorough``  thousands of examples per property, for release checks and
               seed sweeps (``pytest --hypothesis-seed=N``).
+
+The example database. Every randomized profile (``dev``, ``report``,
+``thorough``) saves each counterexample Hypothesis finds in a
+:class:`~hypothesis.database.DirectoryBasedExampleDatabase` at
+``.hypothesis/examples`` next to this file, or at ``$THEORY_EXAMPLE_DB``
+(:func:`theory.report.example_database_path`), and replays the saved ones first on
+every later run, whatever the working directory. ``ci`` is derandomized and
+Hypothesis then uses no database at all (``derandomize=True`` implies
+``database=None``): its regression guard is determinism, and counterexamples that
+matter are pinned with ``@example`` (README, "The example database").
 
 No profile has a deadline: speed is measured by the benchmarks, never by a
 timed test (a deadline would make a slow machine fail a correct property).
@@ -27,12 +40,19 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 _BLAS_PINNED = "numpy" not in sys.modules
 
 from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+
+from theory.report import example_database_path  # noqa: E402  (no numpy: keeps the BLAS pin)
+
+EXAMPLE_DATABASE = DirectoryBasedExampleDatabase(
+    str(example_database_path(os.path.dirname(os.path.abspath(__file__)))))
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-settings.register_profile("dev", max_examples=25, **_COMMON)
+settings.register_profile("dev", max_examples=25, database=EXAMPLE_DATABASE, **_COMMON)
+settings.register_profile("report", max_examples=40, print_blob=True, database=EXAMPLE_DATABASE, **_COMMON)
 settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_COMMON)
-settings.register_profile("thorough", max_examples=2000, print_blob=True, **_COMMON)
+settings.register_profile("thorough", max_examples=2000, print_blob=True, database=EXAMPLE_DATABASE, **_COMMON)
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 settings.load_profile(PROFILE)
@@ -40,4 +60,4 @@ settings.load_profile(PROFILE)
 
 def pytest_report_header(config):
     blas = "1 BLAS thread" if _BLAS_PINNED else "numpy imported before conftest: BLAS threads not pinned"
-    return f"hypothesis profile: {PROFILE} (set HYPOTHESIS_PROFILE=dev|ci|thorough); {blas}"
+    return f"hypothesis profile: {PROFILE} (set HYPOTHESIS_PROFILE=dev|report|ci|thorough); {blas}"

@@ -5,14 +5,17 @@
   ("drop the hypothesis or inject a bug, and Hypothesis finds a counterexample").
 * :func:`ascent_problem` is the injected bug shared by the dynamics controls:
   PGD run on it climbs the loss.
+* :func:`evidence` and :func:`margin` record an example's evidence level and
+  margin (observed / allowed) for the claims report (:mod:`theory.claims`).
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
   naming the bad argument.
 """
 
 from __future__ import annotations
 
-from hypothesis import Phase, find, settings
+from hypothesis import Phase, event, find, settings, target
 
+from theory.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
 from theory.problem import Problem
 
 #: ``find()`` stops at the first counterexample and shrinks it; this is only the
@@ -78,3 +81,41 @@ def ascent_problem(problem):
     losses are the true L, so the checks of the original claim apply as they are.
     """
     return _AscentProblem(problem.net, problem.x, problem.y, problem.eps, problem.loss)
+
+
+def evidence(level):
+    """Record this example's evidence level (``sampled``, ``searched`` or ``certified``) for the report.
+
+    An ``event()`` with :data:`theory.claims.EVIDENCE_PREFIX`; the claims report
+    (``python -m theory``) counts the levels per claim (:mod:`theory.claims`).
+    """
+    if level not in EVIDENCE_LEVELS:
+        raise ValueError(f"level must be one of {EVIDENCE_LEVELS}, got {level!r}")
+    event(EVIDENCE_PREFIX + level)
+
+
+def margin(observed, allowed, what, *, lower=False):
+    """Record the fraction of a bound this example used, and let Hypothesis push it towards failure.
+
+    ``target(observed / allowed)`` for an upper bound observed <= allowed, or
+    ``target(allowed / observed)`` for a lower bound observed >= allowed
+    (``lower=True``); at most 1 where the bound holds. The label starts with
+    :data:`theory.claims.MARGIN_PREFIX`, which the claims report reads. Returns the ratio.
+
+    Parameters
+    ----------
+    observed, allowed : float
+        The observed quantity and its bound (allowed > 0 for an upper bound;
+        observed >= 0 for a lower bound: a zero or negative observation gives
+        :data:`theory.claims.MARGIN_CAP`).
+    what : str
+        The ratio in words, e.g. ``"B_l / min |df|"``.
+    """
+    observed, allowed = float(observed), float(allowed)
+    if lower:
+        ratio = allowed / observed if observed > 0 else MARGIN_CAP
+    else:
+        ratio = observed / allowed if allowed > 0 else MARGIN_CAP
+    ratio = min(max(ratio, -MARGIN_CAP), MARGIN_CAP) if ratio == ratio else MARGIN_CAP
+    target(ratio, label=MARGIN_PREFIX + what)
+    return ratio

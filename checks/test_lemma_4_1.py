@@ -28,11 +28,11 @@ ball. At d = 1 about 1.5 % of regime draws fail. The repaired statement adds the
 smallest extra hypothesis that makes "with high probability" hold at a stated
 level: d >= REGIME_MIN_DIM (= 7, failure probability <= 1e-6 per draw).
 
-Evidence: each example of (a) records with ``event()`` whether the draw is
-certified (:func:`theory.bounds.certified_gradient_floor` >= B_l: the mean value
-theorem with the local Hessian bound proves the floor on the whole ball) or
-only sampled; in the regime every draw so far is certified
-(``--hypothesis-show-statistics``). The certified floor itself is checked
+Evidence (for the claims report, :mod:`theory.claims`): each example of (a)
+records whether the draw is certified (:func:`theory.bounds.certified_gradient_floor`
+>= B_l: the mean value theorem with the local Hessian bound proves the floor on
+the whole ball) or only searched; (b) is sampled. In the regime every draw so
+far is certified (``python -m theory``). The certified floor itself is checked
 against the network in ``test_numerics_bounds.py``.
 
 Negative controls: the literal form (small d); ε far above ε_max (a critical
@@ -42,10 +42,10 @@ step far above η_max.
 
 import numpy as np
 import pytest
-from hypothesis import event, example, given, note, target
+from hypothesis import event, example, given, note
 from hypothesis import strategies as st
 
-from checks.support import ascent_problem, counterexample
+from checks.support import ascent_problem, counterexample, evidence, margin
 from theory.bounds import certified_gradient_floor
 from theory.geometry import vector_norm
 from theory.landscape import min_gradient_norm
@@ -60,15 +60,15 @@ CLAIM = "lemma_4_1"
 def check_gradient_floor(problem, seed, floor=GRADIENT_FLOOR):
     """(a): the smallest ‖∂f‖ found in the ball is at least the floor B_l.
 
-    ``event()`` records whether the draw is *certified* (its certified floor,
-    :func:`theory.bounds.certified_gradient_floor`, is already >= B_l, a proof
-    for the whole ball) or *sampled only* (the search is the only evidence).
+    The evidence is *certified* when the draw's certified floor
+    (:func:`theory.bounds.certified_gradient_floor`) is already >= B_l, a proof
+    for the whole ball, else *searched* (sampling + SLSQP is the only evidence).
     """
     certified = certified_gradient_floor(problem.net, problem.x, problem.eps)
-    event("certified" if certified >= floor else "sampled only")
+    evidence("certified" if certified >= floor else "searched")
     found = min_gradient_norm(problem, seed=seed)
     note(f"min |df| found = {found.value:.6g} at delta = {found.delta!r}; certified floor {certified:.6g}")
-    target(floor / max(found.value, 1e-300), label="B_l / min |df|")
+    margin(found.value, floor, "B_l / min |df|", lower=True)
     assert found.value >= floor, f"|df| = {found.value:.3g} < B_l = {floor:g} inside the ball"
 
 
@@ -91,7 +91,8 @@ def check_interior_decrease(problem, delta0, eta, step=pgd_step):
     drop = traj.losses[0] - traj.losses[1]
     slack = drop - (c * eta - err0 - err1)
     note(f"eta={eta:.3g}, c={c:.3g}, drops={drop[inside]!r}")
-    target(float(-np.min(slack[inside]) / (c * eta)), label="shortfall / (c eta)")
+    evidence("sampled")
+    margin(float(np.min((drop + err0 + err1)[inside])), c * eta, "c eta / (loss drop + rounding)", lower=True)
     assert np.all(slack[inside] >= 0.0), f"drop {drop[inside].min():.3g} < c eta = {c * eta:.3g}"
 
 

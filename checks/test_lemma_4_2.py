@@ -31,10 +31,10 @@ dropped from δ̃2 (an injected bug).
 
 import numpy as np
 import pytest
-from hypothesis import example, given, note, target
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from checks.support import counterexample, evidence, margin
 from theory.geometry import project_ball, project_tangent, vector_norm
 from theory.strategies import dims, directions, log_uniform, sphere_points
 from theory.tolerances import FEW_OPS_RTOL
@@ -48,6 +48,7 @@ def tangent_step(delta0, v, eta):
 def check_projection_approximation(eps, delta0, v, eta, *, approximation=tangent_step,
                                    require_active=True):
     """‖P_B(δ0 + ηv) − δ̃2‖ <= 4η²/ε (+ rounding); with ``require_active``, only where ‖δ0 + ηv‖ >= ε."""
+    evidence("sampled")
     stepped = delta0 + eta * v
     if require_active and vector_norm(stepped) < eps:
         return
@@ -57,7 +58,7 @@ def check_projection_approximation(eps, delta0, v, eta, *, approximation=tangent
     # roundings: their difference carries an error of at most FEW_OPS_RTOL (eps + eta).
     rounding = FEW_OPS_RTOL * (eps + eta)
     note(f"lhs={lhs:.6g}, rhs={rhs:.6g}, |d0+eta v|/eps={vector_norm(stepped) / eps:.6g}")
-    target(lhs / (rhs + rounding), label="lhs / rhs")
+    margin(lhs, rhs + rounding, "|P_B(d1) - d2| / (4 eta^2 / eps)")
     assert lhs <= rhs + rounding, f"|P(d1) - d2| = {lhs:.3g} > 4 eta^2/eps = {rhs:.3g}"
 
 

@@ -36,9 +36,9 @@ import pytest
 from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample
-from theory.constrained import delta_eta_region
-from theory.geometry import uniform_ball, unit
+from checks.support import counterexample, evidence, margin
+from theory.constrained import delta_eta_region, descent_cosine
+from theory.geometry import on_sphere, uniform_ball, unit
 from theory.landscape import condition_6
 from theory.pgd import pgd
 from theory.problem import make_problem
@@ -55,17 +55,24 @@ CHUNK = 250
 
 
 def run_regions(problem, delta0, eta, lb, *, step=None):
-    """Run PGD and classify every iterate: returns regions of shape (steps + 1, STARTS)."""
-    regions, current, total = [], delta0, 0
+    """Run PGD and classify every iterate.
+
+    Returns regions of shape (steps + 1, STARTS) and the smallest descent cosine
+    of an iterate on the sphere (+1 if none is on it).
+    """
+    regions, current, total, lowest = [], delta0, 0, 1.0
     while total < MAX_STEPS:
         traj = pgd(problem, current, eta=eta, steps=CHUNK) if step is None else step(problem, current, eta, CHUNK)
         new = traj.deltas if total == 0 else traj.deltas[1:]
         regions.append(delta_eta_region(problem, new, eta=eta, lb=lb))
+        sphere = on_sphere(new, problem.eps)
+        if sphere.any():
+            lowest = min(lowest, float(descent_cosine(problem, new[sphere]).min()))
         current, total = traj.final, total + CHUNK
         tail = np.concatenate(regions)[-TAIL:]
         if np.all(tail == 1):
             break
-    return np.concatenate(regions)
+    return np.concatenate(regions), lowest
 
 
 def check_trajectories_avoid_maxima(problem, eta, seed, *, step=None, require_condition=True,
@@ -79,7 +86,10 @@ def check_trajectories_avoid_maxima(problem, eta, seed, *, step=None, require_co
     if require_condition and not holds:
         event("condition (6) fails: discarded")
         assume(False)
-    regions = run_regions(problem, uniform_ball(seed, STARTS, problem.d, problem.eps), eta, lb, step=step)
+    regions, lowest = run_regions(problem, uniform_ball(seed, STARTS, problem.d, problem.eps), eta, lb, step=step)
+    evidence("sampled")
+    # Delta_eta^- is cos <= -1 + sqrt(eta)/lb, i.e. 1 - cos >= 2 - sqrt(eta)/lb.
+    margin(1.0 - lowest, 2.0 - np.sqrt(eta) / lb, "(1 - min descent cosine) / (2 - sqrt(eta)/LB_l), Delta- at 1")
     entered = np.maximum.accumulate(regions == 1, axis=0)
     event("all trajectories reached Delta+" if entered[-1].all() else "some trajectories not in Delta+")
     bad = np.argwhere(regions == -1)

@@ -16,9 +16,8 @@ run 1/20 of the profile's examples (at least 2).
 
 * Landscape: local minima counted by :func:`theory.scale.count_minima` (the
   certified circle scan, the same code as Figure 1 and its table) at
-  r = LANDSCAPE_RATIO; per draw as well (the literal reading: the count
-  never decreases with the scale, checked between the two scales of a draw
-  for scales and ratios drawn by Hypothesis).
+  r = LANDSCAPE_RATIO; per draw as well, against the smallest scale of
+  Figure 1 (repaired statement below).
 * Escape: :func:`theory.scale.escape_steps` (steps until the loss has dropped
   by 20 % of its range on the sphere, starting next to the highest local
   maximum, with steps of 5 % of ε) at r = ESCAPE_RATIO.
@@ -33,18 +32,31 @@ at r = 0.3 (28 slower pairs against 6, p = 1e-4), weak at r = 1 (23 against
 13, p = 0.07) and absent at r = 3 (18 against 18). The landscape effect is
 robust (r = 1: every small-scale draw has one minimum; mean 2.00 at ‖x‖ = 100,
 exact counts from the certified circle scan).
-No per-draw counterexample to the monotone count was found.
+
+Finding (literal per-draw reading fails)
+----------------------------------------
+Figure 1 shows one network across scales, which invites a per-draw reading:
+for every draw, the number of local minima never decreases as ‖x‖ grows at a
+fixed ratio. Hypothesis found a counterexample once the checks recorded their
+margins (``target()`` pushes towards more minima at the smaller scale): d = 2,
+m = 32, seed 424, r = 1 has exact (certified) counts 1, 1, 2, 2, 2, 1, 1, 1, 3
+at ‖x‖ = 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 100 — 2 minima at ‖x‖ = 1 against
+1 at ‖x‖ = 10 (pinned in ``test_literal_*``). Such pairs are rare (1 of 600
+random pairs of scales in [0.01, 1000] at r in {0.1, 0.3, 0.5, 1}), so the
+statistical statement holds; per draw it holds with one added hypothesis: the
+smaller scale is Figure 1's smallest, ‖x‖ = SMALL_SCALE, where every draw so
+far has exactly one minimum (``test_per_draw_smallest_input_scale_*``).
 """
 
 import json
 
 import numpy as np
 import pytest
-from hypothesis import event, given, note, settings, target
+from hypothesis import event, example, given, note, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from checks.support import counterexample
+from checks.support import counterexample, evidence, margin
 from theory.problem import make_problem
 from theory.scale import (
     ESCAPE_RATIO,
@@ -71,10 +83,15 @@ def problem_at(seed, scale, ratio):
     return make_problem(FIGURE_DIM, FIGURE_WIDTH, seed=seed, input_scale=scale, ratio=ratio)
 
 
-def minima_count(seed, scale, ratio=LANDSCAPE_RATIO):
-    # The landscape code of Figure 1 and its table: the certified circle scan (d = 2).
-    count, certified = count_minima(problem_at(seed, scale, ratio), seed)
-    event(f"exact count (certified scan): {certified}")
+def minima_count(seed, scale, ratio=LANDSCAPE_RATIO, *, certified=None):
+    """Local minima of the Figure 1 problem, by the certified circle scan (d = 2).
+
+    ``certified``, a list, receives whether the count is exact (the scan certified).
+    """
+    count, exact = count_minima(problem_at(seed, scale, ratio), seed)
+    event(f"exact count (certified scan): {exact}")
+    if certified is not None:
+        certified.append(exact)
     return count
 
 
@@ -97,7 +114,8 @@ def check_small_scale_no_worse(measure, base):
     large = [measure(int(s), LARGE_SCALE) for s in seeds_]
     p, worse, better = worse_at_small_scale(small, large)
     note(f"small={small}\nlarge={large}\nsmall worse in {worse} pairs, better in {better}, p={p:.3g}")
-    target(-float(np.log10(max(p, 1e-300))), label="-log10 p (small scale worse)")
+    evidence("sampled")  # a statistical statement over PAIRED_DRAWS paired draws
+    margin(p, STATISTICAL_ALPHA, "alpha / p-value of 'the small scale is worse'", lower=True)
     assert p >= STATISTICAL_ALPHA, f"the small scale is significantly worse (p = {p:.2g})"
 
 
@@ -123,12 +141,30 @@ def test_smaller_input_scale_escapes_a_local_maximum_no_slower(base):
     check_small_scale_no_worse(escape, base)
 
 
-@given(seed=seeds(), scales=st.tuples(input_scales(), input_scales()).map(sorted),
-       ratio=log_uniform(1e-2, 1.0))
-def test_per_draw_smaller_input_scale_has_no_more_local_minima(seed, scales, ratio):
-    small, large = (minima_count(seed, s, ratio) for s in scales)
-    event(f"minima {small} -> {large}")
-    assert small <= large, f"{small} minima at |x| = {scales[0]:.3g}, {large} at {scales[1]:.3g}"
+def check_per_draw_count(seed, small, large, ratio):
+    """Per draw: no more local minima at input scale ``small`` than at ``large`` (small <= large)."""
+    exact = []
+    n_small, n_large = (minima_count(seed, s, ratio, certified=exact) for s in (small, large))
+    event(f"minima {n_small} -> {n_large}")
+    evidence("certified" if all(exact) else "searched")
+    margin(n_small, max(n_large, 1), "minima at the smaller scale / minima at the larger")
+    assert n_small <= n_large, f"{n_small} minima at |x| = {small:.3g}, {n_large} at {large:.3g}"
+
+
+PER_DRAW_RATIOS = log_uniform(1e-2, 1.0)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="literal per-draw reading of 5.1.1: the count is not monotone in the scale (finding 12)")
+@example(seed=424, scales=[1.0, 10.0], ratio=1.0)
+@given(seed=seeds(), scales=st.tuples(input_scales(), input_scales()).map(sorted), ratio=PER_DRAW_RATIOS)
+def test_literal_per_draw_count_of_minima_is_monotone_in_the_input_scale(seed, scales, ratio):
+    check_per_draw_count(seed, *scales, ratio)
+
+
+@given(seed=seeds(), scale=input_scales(SMALL_SCALE, 1e3), ratio=PER_DRAW_RATIOS)
+def test_per_draw_smallest_input_scale_has_no_more_local_minima(seed, scale, ratio):
+    check_per_draw_count(seed, SMALL_SCALE, scale, ratio)
 
 
 @pytest.mark.negative_control

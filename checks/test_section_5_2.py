@@ -39,7 +39,7 @@ import pytest
 from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from checks.support import counterexample, evidence, margin
 from checks.test_corollary_3_1 import check_remark_3
 from checks.test_lemma_4_1 import check_gradient_floor, check_interior_decrease
 from checks.test_lemma_4_3 import check_gradient_floor_on_sphere, check_tangent_gradient_bound, sphere_cases
@@ -75,6 +75,9 @@ def check_cross_entropy_assumptions(problem, seed):
     lff = np.abs(problem.loss.d2value(problem.y, f))
     note(f"certified |L_f| in [{b.dloss_lower:.3g}, {b.dloss_upper:.3g}], sampled [{lf.min():.3g}, {lf.max():.3g}]")
     target(-float(np.log10(max(b.dloss_lower, 1e-300))), label="-log10 certified lower")
+    evidence("certified" if b.certified else "sampled")
+    margin(b.dloss_upper, CROSS_ENTROPY_PAPER_UPPER, "certified U / paper's upper bound 1")
+    margin(float(lff.max()), CROSS_ENTROPY_SHARP_CURVATURE, "sampled |d2L/df2| / 1/4")
     assert b.dloss_lower > 0.0, "no positive lower bound on |dL/df| over the ball (L = 0)"
     assert b.dloss_upper <= CROSS_ENTROPY_PAPER_UPPER
     assert np.all((lf >= b.dloss_lower) & (lf <= b.dloss_upper))

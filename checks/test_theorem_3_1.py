@@ -43,10 +43,10 @@ outputs farther than K'η^{1/2}); an output rule with η in place of η^{1/2}
 
 import numpy as np
 import pytest
-from hypothesis import given, note, target
+from hypothesis import given, note
 from hypothesis import strategies as st
 
-from checks.support import ascent_problem, counterexample
+from checks.support import ascent_problem, counterexample, evidence, margin
 from theory.geometry import uniform_ball, vector_norm
 from theory.landscape import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
 from theory.pgd import output_criterion, pgd_until
@@ -97,8 +97,10 @@ def check_pgd_reaches_a_local_minimum(problem, seed, **kw):
     etas, times, dist, bound, budget = measure(problem, seed, **kw)
     note(f"etas={etas!r}\ntimes={times!r}\ndistances={dist!r}\nbounds={bound!r}")
     assert np.all(times >= 0), f"no output within {budget} steps (K eta^-2 = {ITERATION_CONSTANT * etas.min() ** -2:.3g})"
+    evidence("sampled")
+    margin(float(np.max(times * etas[:, None] ** 2.0)), ITERATION_CONSTANT, "output time / (K eta^-2)")
     assert np.all(times <= ITERATION_CONSTANT * etas[:, None] ** -2.0)
-    target(float(np.max(dist / bound)), label="distance / (K' eta^1/2)")
+    margin(float(np.max(dist / bound)), 1.0, "distance / (K' eta^1/2)")
     assert np.all(dist <= bound), f"distance {np.max(dist / bound):.3g} x K' eta^1/2"
     return etas, times, dist
 
@@ -109,7 +111,7 @@ def check_exponents(problem, seed, **kw):
     slope_d = np.polyfit(x, np.log(dist.max(axis=1)), 1)[0]
     slope_t = np.polyfit(x, np.log(times.max(axis=1).astype(float)), 1)[0]
     note(f"distance slope {slope_d:.3f} (theory 0.5), time slope {slope_t:.3f} (bound -2)")
-    target(abs(slope_d - 0.5), label="|distance slope - 1/2|")
+    margin(abs(slope_d - 0.5), EXPONENT_TOLERANCE, "|distance slope - 1/2| / tolerance")
     assert abs(slope_d - 0.5) <= EXPONENT_TOLERANCE, f"distance exponent {slope_d:.3f}, expected 0.5"
     assert slope_t >= -2.0 - EXPONENT_TOLERANCE, f"time exponent {slope_t:.3f} steeper than -2"
 
@@ -149,6 +151,8 @@ def test_finding_steps_far_above_eta_max_still_output_near_a_minimum(case):
     # iteration bound K eta^-2 < 1 is then violated, trivially; it is not checked.
     etas, times, dist, bound, _ = measure(*case, eta_fractions=[1e4])
     note(f"times={times!r}, distance/bound={dist / bound!r}")
+    evidence("sampled")
+    margin(float(np.max(dist / bound)), 1.0, "distance / (K' eta^1/2) at eta = 1e4 eta_max")
     assert np.all(times >= 0) and np.all(dist <= bound)
 
 

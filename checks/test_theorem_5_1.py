@@ -25,8 +25,8 @@ Certificates (issue 4)
 ----------------------
 Each example also asks :func:`theory.bounds.uniqueness_certificate` whether the
 draw is *certified* to have one minimum (a contraction argument, derived in its
-docstring); ``event()`` records "certified" or "sampled only" (see
-``--hypothesis-show-statistics``). In the regime every example so far is
+docstring); the example records evidence "certified" or "searched" (the claims
+report, ``python -m theory``, shows the fractions). In the regime every example so far is
 certified: the certified τ_ε of a draw (0.3 to 0.9 at input scale 1) is 10 to
 40 times the regime's radius. Three checks tie the certificate to the
 landscape:
@@ -47,10 +47,10 @@ does not grow with the scale.
 
 import numpy as np
 import pytest
-from hypothesis import assume, event, example, given, note, target
+from hypothesis import assume, event, example, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from checks.support import counterexample, evidence, margin
 from theory.bounds import certified_tau_eps, uniqueness_certificate
 from theory.landscape import THRESHOLD_EPS_CAP, critical_points, local_minima, minima_threshold
 from theory.problem import Problem, make_problem
@@ -69,9 +69,9 @@ def count_minima(problem, seed):
 
 
 def record_evidence(problem):
-    """``event()`` whether this draw's uniqueness is certified or only sampled; returns the flag."""
+    """Record whether this draw's uniqueness is certified or only searched (multi-start); returns the flag."""
     certified = problem.d >= 2 and uniqueness_certificate(problem).certified
-    event("certified" if certified else "sampled only")
+    evidence("certified" if certified else "searched")
     return certified
 
 
@@ -80,7 +80,7 @@ def check_unique_minimum(problem, seed):
     count = count_minima(problem, seed)
     note(f"{count} local minima on the sphere")
     event(f"{count} local minima")
-    target(float(count), label="local minima")
+    margin(count, 1, "local minima / 1")
     assert count == 1, f"{count} local minima on the sphere"
 
 
@@ -145,6 +145,7 @@ def check_certified_landscape(problem, seed):
     kinds = sorted(p.kind for p in points)
     note(f"certified={certified}, critical points: {kinds}")
     if certified:
+        margin(max(kinds.count("minimum"), kinds.count("maximum")), 1, "max(minima, maxima) found / 1")
         assert kinds == ["maximum", "minimum"], f"certified unique, but the landscape has {kinds}"
 
 
@@ -171,8 +172,9 @@ def test_empirical_threshold_is_never_below_certified_tau_eps(base):
     note(f"{found}")
     event("second minimum found" if np.isfinite(found.eps) else "one minimum up to the cap")
     assert found.certified_counts
+    evidence("certified")  # the counts come from the certified circle scan (d = 2)
     if found.certified_tau > 0:
-        target(found.certified_tau / found.below, label="tau_eps / threshold")
+        margin(found.below, found.certified_tau, "certified tau_eps / empirical threshold", lower=True)
     assert found.below >= found.certified_tau
 
 

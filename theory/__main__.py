@@ -1,116 +1,191 @@
-"""``python -m theory``: run the verification suite and write a report.
+"""Run every claim's checks and write the claims report (``python -m theory`` or ``theory-claims``).
 
-This is the project's main job. It runs the checks in ``checks/`` through pytest
-and Hypothesis (in parallel with pytest-xdist), then writes ``report/claims.md``
-(for people) and ``report/claims.json`` (for machines) with the outcome of every
-check module. The report is written to a temporary folder and moved into place
-at the end, so an interrupted run never leaves a report that looks complete.
+The main job of this project. It runs the checks in ``checks/`` through pytest
+and Hypothesis, in parallel with pytest-xdist, under one Hypothesis profile; the
+pytest plugin :mod:`theory.report_plugin` records each test's outcome and what
+Hypothesis observed (examples, evidence levels, margins, the draws); then
+:mod:`theory.report` writes, into the report folder,
 
-The per-claim report with margins, evidence levels and controls (issue 5) will
-extend this; the command line stays the same.
+* ``claims.md``: for people: every claim of the paper with its statement, the
+  executable form, the regime and its constants, the examples run, the worst
+  margin with its draw, the evidence level and the status (holds / fails with the
+  shrunk counterexample / holds only with a named added hypothesis), the negative
+  controls, and loudly, the weaknesses of the suite;
+* ``claims.json``: the same for machines, following ``theory/claims.schema.json``;
+* ``figure1.png`` (with the ``plots`` extra) and ``figure1_minima.md``/``.json``:
+  Figure 1 and the §5.1 table of minima per panel.
+
+The folder is built under a temporary name and moved into place at the end, so
+an interrupted or crashed run leaves any previous report untouched and never a
+half-written one. Exit status: 0 when every check passed (literal statements
+failing as recorded included), 1 when a check failed, 2 on bad usage, 130 when
+interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import json
 import os
-import shutil
+import platform
 import subprocess
 import sys
-import tempfile
-import xml.etree.ElementTree as ET
-from collections import defaultdict
 from pathlib import Path
+
+PROFILES = ("report", "dev", "ci", "thorough")
+DEFAULT_PROFILE = "report"
 
 
 def _parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m theory", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default=os.environ.get("HYPOTHESIS_PROFILE", "dev"),
-                        choices=["dev", "ci", "thorough"], help="Hypothesis profile (default: dev)")
+    parser = argparse.ArgumentParser(
+        prog="python -m theory",
+        description=__doc__.split("\n\n")[0],
+        epilog="Profiles (conftest.py): report = the default, randomized, sized to finish in under 5 minutes on "
+               "2 cores; dev = fast feedback; ci = derandomized, as CI runs it; thorough = thousands of examples "
+               "per property. Randomized profiles keep Hypothesis's example database at ./.hypothesis/examples "
+               "(or $THEORY_EXAMPLE_DB), so a counterexample found once replays first on every later run.")
+    parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES,
+                        help=f"Hypothesis profile (default: {DEFAULT_PROFILE})")
     parser.add_argument("--checks", default="checks", help="folder of the checks (default: ./checks)")
     parser.add_argument("--out", default="report", help="report folder (default: ./report)")
-    parser.add_argument("--workers", default="auto", help="pytest-xdist workers (default: auto)")
-    return parser.parse_args(argv)
+    parser.add_argument("--workers", default="auto",
+                        help="pytest-xdist workers: a number, 'auto' (one per core, the default) or 0 (no xdist)")
+    parser.add_argument("--figure-draws", type=int, default=None, metavar="N",
+                        help="draws per panel for the section 5.1 table of minima (default: theory.scale.TABLE_DRAWS)")
+    parser.add_argument("--no-figure", action="store_true", help="skip Figure 1 and the section 5.1 table")
+    parser.add_argument("-k", dest="keyword", default=None,
+                        help="only run checks matching this pytest -k expression (the report marks the others 'not run')")
+    args = parser.parse_args(argv)
+    if args.workers != "auto" and not (args.workers.isdigit()):
+        parser.error(f"--workers must be a non-negative integer or 'auto', got {args.workers!r}")
+    if args.figure_draws is not None and args.figure_draws < 1:
+        parser.error(f"--figure-draws must be >= 1, got {args.figure_draws}")
+    return args
 
 
-def _summarise(junit: Path):
-    modules = defaultdict(lambda: {"passed": 0, "failed": 0, "literal_fails": 0, "skipped": 0,
-                                   "failures": [], "literal": []})
-    for case in ET.parse(junit).getroot().iter("testcase"):
-        module = case.get("classname", "?").split(".")[-1]
-        entry = modules[module]
-        failure = case.find("failure") if case.find("failure") is not None else case.find("error")
-        if failure is not None:
-            entry["failed"] += 1
-            entry["failures"].append({"test": case.get("name"), "message": (failure.get("message") or "")[:500]})
-        elif case.find("skipped") is not None:
-            skipped = case.find("skipped")
-            if (skipped.get("type") or "") == "pytest.xfail":
-                # An xfail(strict=True) test that failed as expected: a literal statement
-                # of the paper with its recorded counterexample (checks/README.md).
-                entry["literal_fails"] += 1
-                entry["literal"].append({"test": case.get("name"), "reason": skipped.get("message") or ""})
-            else:
-                entry["skipped"] += 1
-        else:
-            entry["passed"] += 1
-    return dict(sorted(modules.items()))
+def _commit():
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    return result.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def _markdown(summary, profile, exit_code):
-    lines = ["# Claims report", "", f"Hypothesis profile: `{profile}`; pytest exit code: {exit_code}.", "",
-             "`literal fails` counts literal statements of the paper that fail as recorded (strict xfail "
-             "tests with their pinned counterexamples; the README's findings).", "",
-             "| check module | passed | failed | literal fails | skipped |", "|---|---:|---:|---:|---:|"]
-    for module, entry in summary.items():
-        lines.append(f"| `{module}` | {entry['passed']} | {entry['failed']} | {entry['literal_fails']} "
-                     f"| {entry['skipped']} |")
-    literal = [(m, e) for m, e in summary.items() if e["literal"]]
-    if literal:
-        lines += ["", "## Literal statements that fail (recorded)", ""]
-        for module, entry in literal:
-            for item in entry["literal"]:
-                lines.append(f"- `{module}::{item['test']}`: {item['reason']}")
-    for module, entry in summary.items():
-        for failure in entry["failures"]:
-            lines += ["", f"## FAILED `{module}::{failure['test']}`", "", "```", failure["message"], "```"]
-    return "\n".join(lines) + "\n"
+def _machine():
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+
+
+def _figure(tmp, draws, skip):
+    """Figure 1 and the §5.1 table into ``tmp``; returns the report's ``figure1`` entry."""
+    if skip:
+        return {"status": "skipped", "message": "Skipped (--no-figure).", "files": []}
+    from theory import figure1
+    from theory.scale import FIGURE_WIDTH, TABLE_DRAWS, minima_table
+
+    draws = TABLE_DRAWS if draws is None else draws
+    files = []
+    if figure1.plots_available():
+        figure1.draw_figure(tmp / "figure1.png", seed=0, width=FIGURE_WIDTH)
+        files.append("figure1.png")
+        message = ("Figure 1 redrawn (`figure1.png`): the landscape of L on the circle for input scales "
+                   "0.01, 1, 100 (rows) and ratios 0.1, 1, 10 (columns), PGD paths, certified minima and maxima.")
+        status = "drawn"
+    else:
+        message = ("**figure1.png was not drawn: the `plots` extra is not installed** "
+                   "(`pip install -e '.[plots]'`, which adds matplotlib). The table below needs nothing extra.")
+        status = "table only"
+    rows = minima_table(draws=draws, seed=0, width=FIGURE_WIDTH)
+    table = figure1.table_markdown(rows, draws=draws, seed=0, width=FIGURE_WIDTH)
+    (tmp / "figure1_minima.md").write_text(table, encoding="utf-8")
+    (tmp / "figure1_minima.json").write_text(json.dumps(
+        dict(d=2, width=FIGURE_WIDTH, draws=draws, seed=0, panels=rows), indent=2), encoding="utf-8")
+    files += ["figure1_minima.md", "figure1_minima.json"]
+    return {"status": status, "message": message, "files": files, "table": table}
 
 
 def main(argv=None) -> int:
     args = _parse(argv)
     checks = Path(args.checks)
     if not checks.is_dir():
-        print(f"error: no checks folder at {checks.resolve()} (run from the repository root "
-              "or pass --checks)", file=sys.stderr)
+        print(f"error: no checks folder at {checks.resolve()} (run from the repository root or pass --checks)",
+              file=sys.stderr)
         return 2
-    out = Path(args.out)
-    tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out.parent if out.parent.exists() else None))
-    try:
-        junit = tmp / "junit.xml"
+    from theory import report as R
+
+    root = Path.cwd()
+    command = "python -m theory " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(f"claims report: Hypothesis profile {args.profile}, {args.workers} workers, checks in {checks}",
+          flush=True)
+
+    def build(tmp):
+        results_path = tmp / "results.json"
         env = dict(os.environ, HYPOTHESIS_PROFILE=args.profile)
-        cmd = [sys.executable, "-m", "pytest", str(checks), "-n", args.workers, "-q",
-               f"--junitxml={junit}", "-p", "no:cacheprovider"]
-        print("running:", " ".join(cmd), flush=True)
-        code = subprocess.call(cmd, env=env)
-        if not junit.exists():
-            print("error: pytest produced no results", file=sys.stderr)
-            return code or 1
-        summary = _summarise(junit)
-        junit.unlink()
-        (tmp / "claims.json").write_text(json.dumps(
-            {"profile": args.profile, "exit_code": code, "modules": summary}, indent=2))
-        (tmp / "claims.md").write_text(_markdown(summary, args.profile, code))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-        print(f"report written to {out / 'claims.md'} and {out / 'claims.json'}")
-        return code
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        cmd = [sys.executable, "-m", "pytest", str(checks), "-p", "theory.report_plugin",
+               f"--claims-results={results_path}", "-p", "no:cacheprovider", "-q", "--no-header",
+               "--tb=short", "-rN"]
+        if args.workers != "0":
+            cmd += ["-n", args.workers]
+        if args.keyword:
+            cmd += ["-k", args.keyword]
+        code = subprocess.call(cmd, env=env, cwd=root)
+        if code in (2, 3, 4) or not results_path.exists():  # interrupted, internal error, usage error
+            raise _PytestDidNotFinish(code)
+        results = json.loads(results_path.read_text(encoding="utf-8"))
+        results_path.unlink()
+        figure = _figure(tmp, args.figure_draws, args.no_figure)
+        meta = {
+            "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": command.strip(), "version": _version(), "commit": _commit(),
+            "profile": {"name": args.profile, **results["profile"]},
+            "workers": str(args.workers), "machine": _machine(),
+            "example_database": results["example_database"], "figure1": figure,
+        }
+        report = R.build_report(results, meta=meta)
+        skipped = R.validate_report(report)
+        if skipped:
+            print(f"note: claims.json not validated against the schema: {skipped}", file=sys.stderr)
+        (tmp / "claims.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        (tmp / "claims.md").write_text(R.render_markdown(report), encoding="utf-8")
+        return report, code
+
+    try:
+        report, code = R.write_atomically(args.out, build)
+    except _PytestDidNotFinish as stop:
+        print(f"error: pytest did not finish (exit status {stop.code}); no report written, "
+              f"any previous report in {args.out} is unchanged", file=sys.stderr)
+        return 130 if stop.code == 2 else 1
+    except KeyboardInterrupt:
+        print(f"interrupted: no report written; any previous report in {args.out} is unchanged", file=sys.stderr)
+        return 130
+    s = report["summary"]
+    print(f"\n{s['claims']} claims: {s['holds']} hold, {s['holds only with an added hypothesis']} hold only with "
+          f"an added hypothesis, {s['fails']} fail, {s['not run']} not run; "
+          f"{s['weaknesses']} weaknesses of the suite.")
+    for weakness in report["weaknesses"]:
+        print(f"WEAKNESS: {weakness}")
+    print(f"report written to {Path(args.out) / 'claims.md'} and {Path(args.out) / 'claims.json'}")
+    return 0 if code == 0 else 1
+
+
+class _PytestDidNotFinish(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def _version():
+    from theory import __version__
+    return __version__
+
+
+def cli():
+    """Console-script entry point (``theory-claims``)."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

@@ -44,6 +44,11 @@ FIGURE_STEPS = 60
 FIGURE_GRID = 161
 
 
+def plots_available() -> bool:
+    """True when matplotlib (the ``plots`` extra) can be imported."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def draw_figure(path, *, seed=0, width=FIGURE_WIDTH):
     """Draw the 3 × 3 panels for the draw ``seed`` into ``path`` (PNG). Needs matplotlib."""
     import matplotlib
@@ -113,7 +118,7 @@ def main(argv=None):
     if args.draws < 1 or args.width < 1 or args.seed < 0:
         parser.error("--draws and --width must be >= 1 and --seed >= 0")
     os.makedirs(args.out, exist_ok=True)
-    if importlib.util.find_spec("matplotlib") is None:
+    if not plots_available():
         print("matplotlib is not installed: figure1.png skipped, table only "
               "(install the plots extra: pip install '.[plots]')", file=sys.stderr)
     else:

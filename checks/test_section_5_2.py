@@ -76,7 +76,6 @@ def check_cross_entropy_assumptions(problem, seed):
     note(f"certified |L_f| in [{b.dloss_lower:.3g}, {b.dloss_upper:.3g}], sampled [{lf.min():.3g}, {lf.max():.3g}]")
     target(-float(np.log10(max(b.dloss_lower, 1e-300))), label="-log10 certified lower")
     evidence("certified" if b.certified else "sampled")
-    margin(b.dloss_upper, CROSS_ENTROPY_PAPER_UPPER, "certified U / paper's upper bound 1")
     margin(float(lff.max()), CROSS_ENTROPY_SHARP_CURVATURE, "sampled |d2L/df2| / 1/4")
     assert b.dloss_lower > 0.0, "no positive lower bound on |dL/df| over the ball (L = 0)"
     assert b.dloss_upper <= CROSS_ENTROPY_PAPER_UPPER

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -79,6 +80,9 @@ def example_database_path(root=".") -> Path:
 
 # ---------------------------------------------------------------------------- building
 
+_BLOB = re.compile(r"@reproduce_failure\([^)]*\)")
+
+
 def _failure(record):
     """Message, shrunk counterexample and replay instructions parsed from a failure's text."""
     text = record.get("text") or ""
@@ -93,9 +97,7 @@ def _failure(record):
             if line is None:
                 break
             example.append(raw[1:].rstrip()[7:] if raw.startswith("E      ") else line)
-    blob = next((line.strip() for line in lines if "@reproduce_failure(" in line), None)
-    if blob and blob.startswith("E"):
-        blob = blob[1:].strip()
+    blob = next((m.group(0) for m in map(_BLOB.search, lines) if m), None)
     if not example:
         # e.g. a control whose find() found nothing: keep the last lines of the report
         example = [line for line in lines[-6:] if line.strip()]
@@ -235,6 +237,11 @@ def build_report(results, *, meta):
 
 # ---------------------------------------------------------------------------- markdown
 
+def _cell(text):
+    """Text for a Markdown table cell (a pipe would end the cell)."""
+    return str(text).replace("|", "\\|")
+
+
 def _fmt(value):
     if isinstance(value, float):
         return f"{value:.3g}"
@@ -281,7 +288,7 @@ def render_markdown(report):
     for claim in report["claims"]:
         worst = claim["worst_margin"]
         found = sum(1 for c in claim["controls"] if c["found_counterexample"])
-        out.append(f"| [{claim['label']}](#{_anchor(claim)}) {claim['title']} | {_status_text(claim)} | "
+        out.append(f"| [{claim['label']}](#{_anchor(claim)}) {_cell(claim['title'])} | {_cell(_status_text(claim))} | "
                    f"{claim['examples']} | {_evidence_text(claim['evidence'])} | "
                    f"{_fmt(worst['value']) if worst else '—'} | {found}/{len(claim['controls'])} found |")
     out += ["", "## Weaknesses of the suite", ""]

@@ -1,0 +1,360 @@
+"""The claims report command (``python -m theory``): contents, schema, interrupted runs, missing extras.
+
+Two layers, as the command has them:
+
+* :func:`theory.report.build_report` on records (no pytest run): the status
+  rules of :mod:`theory.report` as properties over Hypothesis-drawn records,
+  pinned cases for each status, and the JSON schema (a report that breaks the
+  schema is rejected: the schema check's negative control);
+* the command end to end on a small fake ``checks/`` folder in a temporary
+  directory (a claim module with a property, a literal statement, a control
+  that finds its counterexample and one that cannot), run in a subprocess:
+  the report's contents, the loud weakness, an interrupted run (SIGINT) and a
+  crash while writing that both leave the previous report untouched, and the
+  ``plots`` extra missing.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theory import figure1
+from theory import report as R
+from theory.__main__ import main
+from theory.claims import CLAIMS, EVIDENCE_LEVELS, TEST_KINDS, claim_for_module, test_kind
+
+ROOT = Path(__file__).resolve().parent.parent
+jsonschema = pytest.importorskip("jsonschema")
+
+META = {"generated": "2026-01-01T00:00:00Z", "command": "python -m theory", "version": "0", "commit": None,
+        "profile": {"name": "report", "max_examples": 10, "derandomize": False}, "workers": "0",
+        "machine": "test", "example_database": None,
+        "figure1": {"status": "skipped", "message": "Skipped.", "files": []}}
+
+OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
+
+
+@st.composite
+def records(draw):
+    """A list of per-test records, as theory.report_plugin writes them, over the real claims."""
+    out = []
+    for i in range(draw(st.integers(0, 12))):
+        claim = draw(st.sampled_from(CLAIMS + (None,)))
+        kind = draw(st.sampled_from(TEST_KINDS))
+        name = {"property": "test_p", "finding": "test_finding_", "literal": "test_literal_",
+                "control": "test_control_"}[kind] + str(i)
+        evidence = draw(st.dictionaries(st.sampled_from(EVIDENCE_LEVELS), st.integers(0, 50)))
+        margins = draw(st.dictionaries(st.sampled_from(["a", "b"]), st.fixed_dictionaries(
+            {"value": st.floats(-10, 10), "phase": st.just("generate"), "status": st.just("passed"),
+             "notes": st.lists(st.text(max_size=20), max_size=2)})))
+        out.append({"nodeid": f"checks/x.py::{name}", "module": claim.module if claim else "test_numerics_x",
+                    "name": name, "claim": claim.key if claim else None, "kind": kind,
+                    "outcome": draw(st.sampled_from(OUTCOMES)), "duration_s": 0.5, "markers": [],
+                    "xfail_reason": None, "text": draw(st.sampled_from(["", "E   assert 1 < 0\nE   Failing test case: t(\nE       n=1,\nE   )"])),
+                    "tally": {"examples": draw(st.integers(0, 100)), "failing": 0, "gave_up": 0,
+                              "first_failure": None, "evidence": evidence, "margins": margins}})
+    return out
+
+
+def report_of(recs):
+    return R.build_report({"exit_status": 0, "records": recs, "wall_s": 1.0}, meta=META)
+
+
+def test_schema_is_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(json.loads(R.SCHEMA_PATH.read_text()))
+
+
+@given(records())
+def test_every_report_validates_against_the_schema(recs):
+    assert R.validate_report(report_of(recs)) is None
+
+
+@given(records())
+def test_a_claim_fails_exactly_when_one_of_its_properties_failed(recs):
+    for claim in report_of(recs)["claims"]:
+        mine = [r for r in recs if r["claim"] == claim["key"] and r["kind"] == "property"]
+        failed = any(r["outcome"] in ("failed", "error") for r in mine)
+        ran = any(r["outcome"] != "skipped" for r in mine)
+        assert (claim["status"] == "fails") == (ran and failed)
+        assert (claim["status"] == "not run") == (not ran)
+
+
+@given(records())
+def test_every_control_without_a_counterexample_is_a_weakness(recs):
+    report = report_of(recs)
+    weak = [r for r in recs if r["claim"] and r["kind"] == "control" and r["outcome"] not in ("passed", "skipped")]
+    assert report["summary"]["controls_without_counterexample"] == len(weak)
+    for r in weak:
+        assert any(r["name"] in w and "NO counterexample" in w for w in report["weaknesses"])
+
+
+@given(records())
+def test_evidence_fractions_sum_to_one_and_the_level_is_the_highest_reached(recs):
+    for claim in report_of(recs)["claims"]:
+        ev = claim["evidence"]
+        if ev["examples"]:
+            assert abs(sum(ev["fractions"].values()) - 1.0) < 1e-12
+            assert ev["counts"][ev["level"]] > 0
+            above = EVIDENCE_LEVELS[EVIDENCE_LEVELS.index(ev["level"]) + 1:]
+            assert all(ev["counts"][lvl] == 0 for lvl in above)
+        else:
+            assert ev["level"] == "none"
+
+
+@given(records())
+def test_worst_margin_is_the_largest_margin_of_the_claims_properties(recs):
+    for claim in report_of(recs)["claims"]:
+        values = [m["value"] for r in recs if r["claim"] == claim["key"] and r["kind"] == "property"
+                  for m in r["tally"]["margins"].values()]
+        worst = claim["worst_margin"]
+        assert (worst is None) == (not values)
+        if values:
+            assert worst["value"] == max(values)
+
+
+def test_control_a_report_that_breaks_the_schema_is_rejected():
+    report = report_of([])
+    report["claims"][0]["status"] = "probably holds"
+    with pytest.raises(jsonschema.ValidationError):
+        R.validate_report(report)
+
+
+def test_literal_failing_as_recorded_names_the_added_hypothesis():
+    claim = claim_for_module("test_lemma_4_1")
+    literal = next(iter(claim.repairs))
+    recs = [{"nodeid": "n1", "module": claim.module, "name": "test_p", "claim": claim.key, "kind": "property",
+             "outcome": "passed", "duration_s": 0, "markers": [], "xfail_reason": None, "text": "", "tally": None},
+            {"nodeid": "n2", "module": claim.module, "name": literal, "claim": claim.key, "kind": "literal",
+             "outcome": "xfailed", "duration_s": 0, "markers": [], "xfail_reason": "r",
+             "text": "E   Failing explicit example: t(\nE       d=1,\nE   )", "tally": None}]
+    entry = next(c for c in report_of(recs)["claims"] if c["key"] == claim.key)
+    assert entry["status"] == "holds only with an added hypothesis"
+    assert entry["added_hypotheses"][0]["hypothesis"] == claim.repairs[literal]
+    assert "d=1" in entry["added_hypotheses"][0]["literal_counterexample"]
+
+
+def test_every_claim_module_exists_and_every_literal_test_has_a_named_repair():
+    for claim in CLAIMS:
+        source = (ROOT / "checks" / f"{claim.module}.py").read_text()
+        literals = {line.split("(")[0][4:] for line in source.splitlines() if line.startswith("def test_literal_")}
+        assert literals == set(claim.repairs), claim.label
+
+
+@pytest.mark.parametrize("name, kind", [("test_control_x", "control"), ("test_literal_x[a]", "literal"),
+                                        ("test_finding_x", "finding"), ("test_x", "property")])
+def test_test_kind_follows_the_naming_rules(name, kind):
+    assert test_kind(name) == kind
+
+
+# --- the command end to end on a fake checks folder -----------------------------------------
+
+FAKE_CLAIM = textwrap.dedent('''
+    import os, time
+    import pytest
+    from hypothesis import event, example, find, given, note, target
+    from hypothesis import strategies as st
+
+    @given(st.integers(0, 100))
+    def test_bound_holds(n):
+        note(f"draw n={n}")
+        event("evidence: certified" if n % 2 else "evidence: sampled")
+        target(n / 200, label="margin: n / 200")
+        assert n <= 100
+
+    @pytest.mark.xfail(strict=True, raises=AssertionError, reason="literal")
+    @example(n=7)
+    @given(st.integers(0, 5))
+    def test_literal_projection_bound_fails_for_inward_steps(n):
+        assert n != 7
+
+    @pytest.mark.negative_control
+    def test_control_finds_a_counterexample():
+        find(st.integers(0, 100), lambda n: n > 50)
+
+    @pytest.mark.negative_control
+    def test_control_that_cannot_fail():
+        find(st.integers(0, 100), lambda n: n > 500)
+
+    def test_waits_when_asked():
+        if os.environ.get("FAKE_WAIT"):
+            open(os.environ["FAKE_WAIT"], "w").close()
+            time.sleep(60)
+''')
+
+FAKE_CONFTEST = textwrap.dedent('''
+    import os
+    from hypothesis import settings
+    settings.register_profile("report", max_examples=10, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "report"))
+''')
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_lemma_4_2.py").write_text(FAKE_CLAIM)
+    (tmp_path / "checks" / "test_numerics_fake.py").write_text("def test_ok():\n    pass\n")
+    (tmp_path / "conftest.py").write_text(FAKE_CONFTEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    negative_control: control\n")
+    return tmp_path
+
+
+def run_command(project, *args, env=None, **kw):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    env.pop("HYPOTHESIS_PROFILE", None)
+    return subprocess.run([sys.executable, "-m", "theory", "--workers", "0", "--no-figure", *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_command_writes_every_claim_with_status_evidence_and_a_loud_weakness(project):
+    result = run_command(project)
+    assert result.returncode == 1, result.stderr  # the control that cannot fail fails its test
+    report = json.loads((project / "report" / "claims.json").read_text())
+    assert R.validate_report(report) is None
+    assert [c["label"] for c in report["claims"]] == [c.label for c in CLAIMS]
+    entry = next(c for c in report["claims"] if c["key"] == "lemma_4_2")
+    assert entry["status"] == "holds only with an added hypothesis"
+    assert entry["evidence"]["level"] == "certified" and 0 < entry["evidence"]["fraction_certified"] < 1
+    assert entry["worst_margin"]["value"] <= 0.5 and entry["worst_margin"]["draw"][0].startswith("draw n=")
+    assert {c["test"]: c["found_counterexample"] for c in entry["controls"]} == {
+        "test_control_finds_a_counterexample": True, "test_control_that_cannot_fail": False}
+    assert all(c["status"] == "not run" for c in report["claims"] if c["key"] != "lemma_4_2")
+    md = (project / "report" / "claims.md").read_text()
+    assert "**Lemma 4.2: negative control `test_control_that_cannot_fail` found NO counterexample" in md
+    for claim in CLAIMS:
+        assert f"## {claim.label}: {claim.title}" in md
+    assert "WEAKNESS" in result.stdout and "Lemma 4.2: 5 tests" in result.stdout  # progress per claim
+
+
+def test_command_help_lists_the_profiles():
+    result = subprocess.run([sys.executable, "-m", "theory", "--help"], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 0 and "--profile" in result.stdout and "thorough" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--workers", "many"], ["--figure-draws", "0"], ["--profile", "quick"]])
+def test_command_rejects_bad_arguments(project, args):
+    result = run_command(project, *args)
+    assert result.returncode == 2 and "error" in result.stderr
+
+
+def test_command_without_a_checks_folder_says_so(tmp_path):
+    result = run_command(tmp_path)
+    assert result.returncode == 2 and "no checks folder" in result.stderr
+
+
+def _previous_report(project):
+    old = project / "report"
+    old.mkdir()
+    (old / "claims.md").write_text("previous report\n")
+    return old
+
+
+def test_interrupted_run_leaves_the_previous_report_untouched(project):
+    old = _previous_report(project)
+    marker = project / "started"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), FAKE_WAIT=str(marker))
+    env.pop("HYPOTHESIS_PROFILE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "theory", "--workers", "0", "--no-figure"], cwd=project,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert marker.exists(), "the fake check never started"
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole process group, as a terminal sends it
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert (old / "claims.md").read_text() == "previous report\n"
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".report")) == []
+
+
+def test_crash_while_writing_leaves_the_previous_report_untouched(project, monkeypatch):
+    old = _previous_report(project)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+
+    def crash(report):
+        raise RuntimeError("crash while rendering")
+
+    monkeypatch.setattr(R, "render_markdown", crash)
+    with pytest.raises(RuntimeError, match="crash while rendering"):
+        main(["--workers", "0", "--no-figure", "-k", "bound_holds"])
+    assert (old / "claims.md").read_text() == "previous report\n"
+    assert not (old / "claims.json").exists()
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".report")) == []
+
+
+def test_report_without_the_plots_extra_says_so_and_keeps_the_table(project, monkeypatch):
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    monkeypatch.setattr(figure1, "plots_available", lambda: False)
+    main(["--workers", "0", "--figure-draws", "1", "-k", "bound_holds"])
+    report = json.loads((project / "report" / "claims.json").read_text())
+    assert report["figure1"]["status"] == "table only"
+    assert not (project / "report" / "figure1.png").exists()
+    assert (project / "report" / "figure1_minima.md").exists()
+    assert "the `plots` extra is not installed" in (project / "report" / "claims.md").read_text()
+
+
+def test_report_with_the_plots_extra_includes_figure_1(project, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    main(["--workers", "0", "--figure-draws", "1", "-k", "bound_holds"])
+    assert (project / "report" / "figure1.png").stat().st_size > 10_000
+    assert "![Figure 1](figure1.png)" in (project / "report" / "claims.md").read_text()
+
+
+@given(records())
+def test_summary_table_rows_have_one_cell_per_column(recs):
+    md = R.render_markdown(report_of(recs))
+    lines = md.splitlines()
+    start = lines.index("| claim | status | examples | evidence | worst margin | controls |")
+    rows = lines[start:start + 2 + len(CLAIMS)]
+    for row in rows:
+        assert row.replace("\\|", "").count("|") == 7, row
+
+
+def test_control_an_unescaped_pipe_in_a_status_breaks_the_table(monkeypatch):
+    # Lemma 4.3's repair names |cos| <= beta: without escaping, its row gains cells.
+    claim = claim_for_module("test_lemma_4_3")
+    recs = [{"nodeid": "n", "module": claim.module, "name": "test_p", "claim": claim.key, "kind": "property",
+             "outcome": "passed", "duration_s": 0, "markers": [], "xfail_reason": None, "text": "", "tally": None}]
+    recs += [{**recs[0], "nodeid": name, "name": name, "kind": "literal", "outcome": "xfailed"}
+             for name in claim.repairs]
+    monkeypatch.setattr(R, "_cell", str)
+    with pytest.raises(AssertionError):
+        test_summary_table_rows_have_one_cell_per_column.hypothesis.inner_test(recs)
+
+
+def test_failed_property_reports_fails_with_the_shrunk_counterexample_and_replay():
+    claim = claim_for_module("test_theorem_3_1")
+    text = ("checks/test_theorem_3_1.py:9: in test_p\n    assert n < 50\nE   AssertionError: distance 2.1 x K'\n"
+            "E   Failing test case: test_p(\nE       case=(make_problem(7, 130, seed=3), 1),\nE   )\n"
+            "E   You can reproduce this test case by temporarily adding @reproduce_failure('6.1', b'AXic') as a "
+            "decorator on your test function\n")
+    recs = [{"nodeid": "checks/test_theorem_3_1.py::test_p", "module": claim.module, "name": "test_p",
+             "claim": claim.key, "kind": "property", "outcome": "failed", "duration_s": 0, "markers": [],
+             "xfail_reason": None, "text": text, "tally": None}]
+    entry = next(c for c in report_of(recs)["claims"] if c["key"] == claim.key)
+    assert entry["status"] == "fails"
+    failure = entry["failures"][0]
+    assert failure["message"] == "AssertionError: distance 2.1 x K'"
+    assert "case=(make_problem(7, 130, seed=3), 1)," in failure["counterexample"]
+    assert failure["reproduce_failure"] == "@reproduce_failure('6.1', b'AXic')"
+    assert "checks/test_theorem_3_1.py::test_p" in failure["replay"]
+    md = R.render_markdown(report_of(recs))
+    assert "**FAILS** in `test_p`" in md and "seed=3" in md

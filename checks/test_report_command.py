@@ -184,6 +184,10 @@ FAKE_CLAIM = textwrap.dedent('''
     def test_control_that_cannot_fail():
         find(st.integers(0, 100), lambda n: n > 500)
 
+    @given(st.integers(0, 1000))
+    def test_fails_when_asked(n):
+        assert not (os.environ.get("FAKE_FAIL") and n >= 500)
+
     def test_waits_when_asked():
         if os.environ.get("FAKE_WAIT"):
             open(os.environ["FAKE_WAIT"], "w").close()
@@ -232,7 +236,7 @@ def test_command_writes_every_claim_with_status_evidence_and_a_loud_weakness(pro
     assert "**Lemma 4.2: negative control `test_control_that_cannot_fail` found NO counterexample" in md
     for claim in CLAIMS:
         assert f"## {claim.label}: {claim.title}" in md
-    assert "WEAKNESS" in result.stdout and "Lemma 4.2: 5 tests" in result.stdout  # progress per claim
+    assert "WEAKNESS" in result.stdout and "Lemma 4.2: 6 tests" in result.stdout  # progress per claim
 
 
 def test_command_help_lists_the_profiles():
@@ -358,3 +362,30 @@ def test_failed_property_reports_fails_with_the_shrunk_counterexample_and_replay
     assert "checks/test_theorem_3_1.py::test_p" in failure["replay"]
     md = R.render_markdown(report_of(recs))
     assert "**FAILS** in `test_p`" in md and "seed=3" in md
+
+
+def test_randomized_profiles_keep_the_example_database_at_the_documented_path():
+    from hypothesis import settings
+
+    for name in ("dev", "report", "thorough"):
+        assert Path(settings.get_profile(name).database.path) == R.example_database_path(ROOT)
+    assert settings.get_profile("ci").database is None  # derandomized: Hypothesis uses no database
+
+
+def test_example_database_path_follows_the_environment_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv(R.EXAMPLE_DB_ENV, str(tmp_path / "db"))
+    assert R.example_database_path(ROOT) == tmp_path / "db"
+
+
+def test_a_counterexample_found_once_replays_first_on_the_next_run(project):
+    def failing_run():
+        result = run_command(project, "-k", "fails_when_asked", env={"FAKE_FAIL": "1"})
+        assert result.returncode == 1, result.stderr
+        report = json.loads((project / "report" / "claims.json").read_text())
+        entry = next(c for c in report["claims"] if c["key"] == "lemma_4_2")
+        return entry["failures"][0], next(t for t in entry["tests"] if t["test"] == "test_fails_when_asked")
+
+    first, _ = failing_run()
+    assert "n=500" in first["counterexample"]  # shrunk to the boundary
+    again, row = failing_run()
+    assert "n=500" in again["counterexample"] and row["examples"] == 1  # replayed first, failed at once

@@ -8,7 +8,9 @@ unvalidated function and shows that it fails (the function returns NaN).
 import numpy as np
 import pytest
 
-from checks.support import assert_rejects
+from checks.support import assert_rejects, evidence
+from theory.claims import test_kind
+from theory.report import build_report, write_atomically
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import cosine, project_ball, project_tangent, uniform_ball, uniform_sphere
 from theory.network import TwoLayerNet, draw_network
@@ -127,6 +129,12 @@ CASES = [
     (count_minima, ("p",), {}, "problem"),
     (fit_log_exponent, ([8, 8], [1.0, 2.0]), {}, "widths"),
     (fit_log_exponent, ([8, 64], [1.0, np.nan]), {}, "values"),
+    (build_report, ([],), dict(meta={}), "results"),
+    (build_report, ({"records": []},), dict(meta=None), "meta"),
+    (write_atomically, ("report", "not callable"), {}, "build"),
+    (write_atomically, (__file__, lambda tmp: None), {}, "out"),
+    (test_kind, (None,), {}, "name"),
+    (evidence, ("proved",), {}, "level"),
 ]
 
 

@@ -71,6 +71,8 @@ TEST_KINDS = ("property", "finding", "literal", "control")
 
 def test_kind(name: str, markers=()) -> str:
     """The kind of a check from its function name (and pytest markers): one of :data:`TEST_KINDS`."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a test's name (str), got {type(name).__name__}")
     base = name.split("[", 1)[0]
     if base.startswith("test_control_") or "negative_control" in markers:
         return "control"

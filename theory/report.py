@@ -204,7 +204,12 @@ def build_report(results, *, meta):
         Run metadata copied into the report (profile, command, environment,
         example database, figure).
     """
-    records = results.get("records", [])
+    if not isinstance(results, dict) or not isinstance(results.get("records"), list):
+        raise TypeError(f"results must be a dict with a 'records' list (theory.report_plugin's output), "
+                        f"got {type(results).__name__}")
+    if not isinstance(meta, dict):
+        raise TypeError(f"meta must be a dict, got {type(meta).__name__}")
+    records = results["records"]
     claims = [_claim_entry(claim, [r for r in records if r.get("claim") == claim.key]) for claim in CLAIMS]
     self_tests = {}
     for record in records:
@@ -394,7 +399,11 @@ def write_atomically(out, build):
     previous report at ``out`` is left untouched. A previous report is replaced
     only once the new one is complete.
     """
+    if not callable(build):
+        raise TypeError(f"build must be a callable build(tmp), got {type(build).__name__}")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out must be a folder (or not exist yet), got the file {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-partial-", dir=out.parent))
     umask = os.umask(0)

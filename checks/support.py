@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from hypothesis import Phase, event, find, settings, target
+from hypothesis import Phase, event, find, note, settings, target
 
 from theory.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
 from theory.problem import Problem
@@ -117,5 +117,6 @@ def margin(observed, allowed, what, *, lower=False):
     else:
         ratio = observed / allowed if allowed > 0 else MARGIN_CAP
     ratio = min(max(ratio, -MARGIN_CAP), MARGIN_CAP) if ratio == ratio else MARGIN_CAP
+    note(f"margin {what}: observed {observed:.6g}, allowed {allowed:.6g}, ratio {ratio:.4g}")
     target(ratio, label=MARGIN_PREFIX + what)
     return ratio

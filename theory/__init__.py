@@ -8,6 +8,9 @@ the bottom: :mod:`theory.geometry`, :mod:`theory.network`, :mod:`theory.losses`,
 :mod:`theory.pgd`; :mod:`theory.strategies` gives Hypothesis strategies for them,
 :mod:`theory.diffcheck` finite-difference derivative checks and
 :mod:`theory.tolerances` every numerical tolerance with its justification.
+The claims report (``python -m theory``) lives in :mod:`theory.__main__`,
+:mod:`theory.report` and the pytest plugin :mod:`theory.report_plugin`;
+:mod:`theory.claims` holds each claim's statement, regime and repairs.
 """
 
 __version__ = "0.1.0"

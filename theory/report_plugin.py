@@ -44,6 +44,9 @@ COUNTED_PHASES = ("explicit", "reuse", "generate", "target")
 #: Seconds between progress lines when the output is not a terminal.
 PROGRESS_INTERVAL_S = 20.0
 
+#: Notes kept with a test's worst margin (the draw comes first, the margin's own note last).
+MAX_NOTES = 6
+
 #: Longest text kept from a failure's report.
 MAX_TEXT = 6000
 
@@ -109,7 +112,7 @@ class Tally:
                 if best is None or float(value) > best["value"]:
                     self.margins[label] = {
                         "value": float(value), "phase": phase, "status": observation.status,
-                        "notes": [str(n)[:400] for n in observation.metadata.notes[:4]]}
+                        "notes": [str(n)[:400] for n in observation.metadata.notes[:MAX_NOTES]]}
 
     def as_dict(self):
         return {"examples": self.examples, "failing": self.failing, "gave_up": self.gave_up,

@@ -38,9 +38,10 @@ DEFAULT_PROFILE = "report"
 
 
 def _parse(argv):
+    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     parser = argparse.ArgumentParser(
-        prog="python -m theory",
-        description=__doc__.split("\n\n")[0],
+        prog="theory-claims" if script.startswith("theory-claims") else "python -m theory",
+        description=__doc__.split("\n\n")[0].replace("``", "").replace("\n", " "),
         epilog="Profiles (conftest.py): report = the default, randomized, sized to finish in under 5 minutes on "
                "2 cores; dev = fast feedback; ci = derandomized, as CI runs it; thorough = thousands of examples "
                "per property. Randomized profiles keep Hypothesis's example database at ./.hypothesis/examples "

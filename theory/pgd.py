@@ -26,6 +26,7 @@ from ._validation import (
     check_positive_int,
 )
 from .geometry import SPHERE_RTOL, on_sphere, project_ball, project_tangent, vector_norm
+from .kernels import LossGradKernel
 from .problem import Problem
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
@@ -124,7 +125,26 @@ def _starts(problem, delta0):
     return delta0.copy()
 
 
-def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
+def fused_kernel(problem, rows, threads=1):
+    """The fused :class:`theory.kernels.LossGradKernel` for ``problem``, or None.
+
+    None when ``problem`` overrides :meth:`Problem.value_and_grad` (e.g. the
+    injected bugs of the negative controls): PGD must then run the override.
+    """
+    if type(problem).value_and_grad is not Problem.value_and_grad or rows == 0:
+        return None
+    return LossGradKernel(problem, rows, threads=threads)
+
+
+def _project_rows(v, eps):
+    """Project the rows of ``v`` (shape (B, d)) onto the ball, in place (as :func:`project_ball`)."""
+    norms = vector_norm(v)
+    outside = norms > eps
+    if outside.any():
+        v[outside] *= (eps / norms[outside])[:, None]
+
+
+def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajectory:
     r"""Run projected gradient descent from a batch of starts (section 3).
 
     Parameters
@@ -140,15 +160,27 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
         exactly one of ``eta`` and ``schedule``.
     steps : int
         Number of iterations, >= 0.
+    threads : int
+        Threads for the fused step (default 1; see :mod:`theory.kernels`).
 
     Returns
     -------
     Trajectory
         ``deltas`` of shape (steps + 1, *batch, d) and ``losses`` of shape
         (steps + 1, *batch).
+
+    Notes
+    -----
+    Each step is one fused forward and backward pass over the whole batch
+    (:class:`theory.kernels.LossGradKernel`: one matrix product each way, one
+    exponential, no temporaries), then an in-place projection. A problem that
+    overrides ``value_and_grad`` runs through its override instead. Both agree
+    with the step ``P_B(δ − η ∂L(δ))`` of :meth:`Problem.value_and_grad` to
+    rounding (``checks/test_numerics_kernels.py``).
     """
     _check_problem(problem)
     steps = check_positive_int("steps", steps, minimum=0)
+    threads = check_positive_int("threads", threads)
     if (eta is None) == (schedule is None):
         raise ValueError("give exactly one of eta and schedule")
     etas = schedule_steps(constant_schedule(eta) if schedule is None else schedule, steps)
@@ -157,9 +189,22 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps) -> Trajectory:
     deltas = np.empty((steps + 1,) + delta0.shape)
     losses = np.empty((steps + 1,) + batch)
     deltas[0] = delta0
-    for t in range(steps):
-        losses[t], grad = problem.value_and_grad(deltas[t])
-        deltas[t + 1] = project_ball(deltas[t] - etas[t] * grad, problem.eps)
+    rows = int(np.prod(batch, dtype=np.int64))
+    kernel = fused_kernel(problem, rows, threads) if steps else None
+    if kernel is None:
+        for t in range(steps):
+            losses[t], grad = problem.value_and_grad(deltas[t])
+            deltas[t + 1] = project_ball(deltas[t] - etas[t] * grad, problem.eps)
+    else:
+        flat = deltas.reshape(steps + 1, rows, problem.d)
+        flat_losses = losses.reshape(steps + 1, rows)
+        grad = np.empty((rows, problem.d))
+        for t in range(steps):
+            flat_losses[t], _ = kernel(flat[t], grad_out=grad)
+            np.multiply(grad, -etas[t], out=grad)
+            np.add(flat[t], grad, out=flat[t + 1])
+            _project_rows(flat[t + 1], problem.eps)
+        kernel.close()
     losses[steps] = problem.loss_value(deltas[steps])
     return Trajectory(deltas, losses, etas)
 
@@ -215,6 +260,10 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
     eta = np.broadcast_to(eta, batch)[..., None]
     times = np.full(batch, -1, dtype=int)
     hit_at = delta.copy()
+    rows = int(np.prod(batch, dtype=np.int64))
+    kernel = fused_kernel(problem, rows) if max_steps else None
+    flat_eta = np.ascontiguousarray(np.broadcast_to(eta, batch + (1,)).reshape(rows, 1))
+    grad = np.empty((rows, problem.d))
     for t in range(max_steps + 1):
         active = times < 0
         hit = active & np.asarray(criterion(delta), dtype=bool)
@@ -222,7 +271,16 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
         hit_at[hit] = delta[hit]
         if t == max_steps or not np.any(times < 0):
             break
-        delta = project_ball(delta - eta * problem.loss_grad(delta), problem.eps)
+        if kernel is None:
+            delta = project_ball(delta - eta * problem.loss_grad(delta), problem.eps)
+        else:
+            flat = delta.reshape(rows, problem.d)
+            kernel(flat, grad_out=grad)
+            np.multiply(grad, flat_eta, out=grad)
+            np.subtract(flat, grad, out=flat)
+            _project_rows(flat, problem.eps)
+    if kernel is not None:
+        kernel.close()
     never = times < 0
     hit_at[never] = delta[never]
     return HittingResult(times, hit_at)

@@ -91,3 +91,10 @@ KS_ALPHA = 1e-6
 
 #: Sample size of the KS tests (see :data:`KS_ALPHA`).
 KS_SAMPLES = 4000
+
+#: Absolute tolerance below the normal range: a result that underflows into the
+#: subnormals (σ'(z) ~ e^{-700} at input scale 10^3) has an absolute spacing of
+#: 2^-1074, and each of the handful of operations that produce it (an exponential,
+#: a division, the products by a, W and L_f) may round by one spacing, whatever
+#: the relative tolerance says. 64 spacings (about 3e-322) cover them.
+SUBNORMAL_ATOL = 64 * float(np.finfo(np.float64).smallest_subnormal)

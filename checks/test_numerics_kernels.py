@@ -1,0 +1,109 @@
+"""The fused PGD kernel (theory.kernels) against the reference Problem.value_and_grad.
+
+The fused step must equal the plain one to rounding (issue 6: correctness before
+speed). Tolerance: the two computations are algebraically identical except
+``log(1 + e)`` for ``log1p(e)`` (at most 2 ulp of 1 per unit) and the order of
+the sums, so they agree to :data:`theory.tolerances.IDENTITY_RTOL` · (1 + m + d)
+relative to the natural scale of the terms: Σ|a_r|(σ_r + 1) for f, and
+|L_f| (|σ' a|ᵀ|W|)_i + sup|L_ff| · that f-scale · |∂f_i| for the gradient, plus
+:data:`theory.tolerances.SUBNORMAL_ATOL` where the gradient underflows, times the
+factors |L_f| and Σ|a_r|(1 + |W_ri|) that multiply a subnormal rounding after it
+happens (found by the thorough profile: input scale 835, σ' ~ 1e-313, the two
+orders of the products differing by 520 subnormal spacings).
+
+Negative control: a kernel that drops the ``max(z, 0)`` part of softplus
+(an injected bug) is caught.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from checks.support import counterexample
+from theory.geometry import project_ball, uniform_ball
+from theory.kernels import LossGradKernel
+from theory.network import activations
+from theory.pgd import pgd
+from theory.problem import make_problem
+from theory.strategies import ball_points, input_scales, problems, seeds, widths
+from theory.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
+
+
+@st.composite
+def cases(draw):
+    problem = draw(problems(m=widths(1, 300), input_scale=input_scales(1e-3, 1e3)))
+    deltas = draw(ball_points(problem.d, problem.eps, n=st.integers(1, 40)))
+    return problem, deltas
+
+
+def allowed_errors(problem, deltas):
+    """(loss tolerance, gradient tolerance): shapes (n,), (n, d) (module docstring)."""
+    z = (problem.x + deltas) @ problem.net.W.T
+    sig, dsig, _ = activations(z)
+    abs_a = np.abs(problem.net.a)
+    f = sig @ problem.net.a
+    f_scale = (sig + 1.0) @ abs_a
+    lf = np.abs(problem.loss.dvalue(problem.y, f))
+    lff = np.array([problem.loss.curvature_bounds(problem.y, fi - s, fi + s)[0] for fi, s in zip(f, f_scale)])
+    df = np.abs((dsig * problem.net.a) @ problem.net.W)
+    g_scale = lf[:, None] * ((dsig * abs_a) @ np.abs(problem.net.W)) + (lff * f_scale)[:, None] * df
+    rtol = IDENTITY_RTOL * (1 + problem.net.m + problem.d)
+    return (rtol * (1.0 + np.abs(problem.loss.value(problem.y, f)) + lf * f_scale),
+            rtol * g_scale + SUBNORMAL_ATOL * (1.0 + lf)[:, None] * (1.0 + abs_a @ (1.0 + np.abs(problem.net.W))))
+
+
+def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1):
+    loss, grad = kernel_class(problem, deltas.shape[0], threads=threads)(deltas)
+    ref_loss, ref_grad = problem.value_and_grad(deltas)
+    tol_loss, tol_grad = allowed_errors(problem, deltas)
+    note(f"loss error / allowed {np.max(np.abs(loss - ref_loss) / tol_loss):.3g}, "
+         f"grad error / allowed {np.max(np.abs(grad - ref_grad) / tol_grad):.3g}")
+    return bool(np.all(np.abs(loss - ref_loss) <= tol_loss) and np.all(np.abs(grad - ref_grad) <= tol_grad))
+
+
+@given(cases())
+def test_fused_kernel_equals_the_reference_to_rounding(case):
+    assert kernel_agrees(*case)
+
+
+@given(cases(), st.integers(2, 4))
+def test_threads_change_the_result_only_by_rounding(case, threads):
+    # Not bit for bit: BLAS computes a one-row block with GEMV, a larger one with GEMM.
+    assert kernel_agrees(*case, threads=threads)
+
+
+@given(cases(), st.floats(1e-3, 10.0))
+def test_fused_pgd_step_equals_the_plain_step_to_rounding(case, eta_fraction):
+    problem, deltas = case
+    eta = eta_fraction * problem.eps
+    fast = pgd(problem, deltas, eta=eta, steps=1).deltas[1]
+    _, ref_grad = problem.value_and_grad(deltas)
+    plain = project_ball(deltas - eta * ref_grad, problem.eps)
+    _, tol_grad = allowed_errors(problem, deltas)
+    # the step moves by eta * grad error; projecting is non-expansive; plus a few roundings of eps
+    tol = eta * np.linalg.norm(tol_grad, axis=-1) + 64 * np.finfo(float).eps * (problem.eps + eta * np.abs(ref_grad).max())
+    assert np.all(np.linalg.norm(fast - plain, axis=-1) <= tol)
+
+
+@given(seeds(), st.integers(1, 5))
+def test_pgd_over_a_batch_of_any_shape_matches_the_flat_batch(seed, steps):
+    problem = make_problem(3, 20, seed=seed, ratio=0.3)
+    starts = uniform_ball(seed, 6, 3, problem.eps)
+    flat = pgd(problem, starts, eta=0.05, steps=steps)
+    shaped = pgd(problem, starts.reshape(2, 3, 3), eta=0.05, steps=steps)
+    assert np.array_equal(flat.deltas.reshape(shaped.deltas.shape), shaped.deltas)
+
+
+class _NoRelu(LossGradKernel):
+    """Injected bug: softplus without its max(z, 0) part."""
+
+    def _rows(self, buf, delta, lo, hi, f_out, grad_out):
+        super()._rows(buf, delta, lo, hi, f_out, grad_out)
+        z = (delta[lo:hi] + self.x) @ np.concatenate([b[0] for b in self._blocks], axis=1)
+        f_out[lo:hi] -= np.maximum(z, 0.0) @ np.concatenate([b[2] for b in self._blocks])
+
+
+@pytest.mark.negative_control
+def test_control_a_kernel_without_the_relu_part_is_caught():
+    counterexample(cases(), lambda c: kernel_agrees(*c, kernel_class=_NoRelu))

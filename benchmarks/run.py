@@ -1,0 +1,290 @@
+"""Benchmarks of PGD's hot path: against the machine's limit, against PyTorch autograd, memory, the suite.
+
+Run from the repository root::
+
+    python benchmarks/run.py            # PGD cases, torch if installed, memory; ~3 minutes on 2 cores
+    python benchmarks/run.py --suite    # also the suite under the ci profile with 1 and 2 workers (~13 minutes)
+    python benchmarks/run.py --quick    # smaller repeat counts, for a smoke test
+
+It writes ``BENCHMARKS.md`` (repository root) and ``benchmarks/results.json``.
+Torch (the optional ``bench`` extra: ``pip install -e ".[bench]"``) is skipped with
+a message when absent.
+
+Method. Each (case, thread count) runs in a fresh subprocess whose BLAS is set to
+that many threads (``OPENBLAS_NUM_THREADS`` etc. must be set before numpy loads).
+Every figure is a median over ``REPEATS`` timed runs of ``STEPS`` PGD steps, after
+one warm-up run; ratios are taken between figures of the same subprocess.
+
+* **limit**: the irreducible work of one step on the same shapes — the two matrix
+  products B×d·d×m and B×m·m×d plus one ``exp`` pass over the B×m matrix, into
+  preallocated arrays — timed in the same subprocess; with several threads the
+  faster of (BLAS threads, numpy's single-threaded exp) and (rows split over
+  Python threads, BLAS on one thread each). Target: step time ≤ 2 × limit
+  ("≥ 50 % of the limit") once B·m·d ≥ 1e7.
+* **fused**: ``theory.pgd.pgd`` (the fused kernel of ``theory.kernels``) per step.
+* **plain**: the reference step ``P_B(δ − η ∂L)`` with ``Problem.value_and_grad``.
+* **torch**: what a user would write: float64 tensors, ``softplus``, the loss
+  summed over the batch, ``backward()``, an in-place update and projection
+  under ``no_grad``, ``torch.set_num_threads(threads)``. Target: fused ≥ 1.5 ×
+  faster at every shape.
+* **memory**: peak resident memory (``ru_maxrss``) of a subprocess that runs the
+  largest case, against the bytes of its arrays (W, the trajectory, the buffers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (name, d, m, B): from the issue's small case to its large ones.
+CASES = [
+    ("small", 10, 317, 64),
+    ("medium", 30, 3000, 128),
+    ("large", 100, 10_000, 256),
+    ("xlarge", 100, 100_000, 256),
+]
+STEPS = {"small": 200, "medium": 40, "large": 10, "xlarge": 3}
+REPEATS = 7
+THRESHOLD_WORK = 1e7      # B·m·d from which the 50 % target applies
+LIMIT_TARGET = 0.5
+TORCH_TARGET = 1.5
+
+
+def _median(times):
+    times = sorted(times)
+    return times[len(times) // 2]
+
+
+def _timeit(fn, repeats):
+    fn()
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return _median(out)
+
+
+def worker(case, threads, repeats, with_torch):
+    """Runs in a subprocess with BLAS set to ``threads``; prints one JSON line."""
+    import numpy as np
+    from concurrent.futures import ThreadPoolExecutor
+
+    from theory.geometry import project_ball, uniform_ball
+    from theory.pgd import pgd
+    from theory.problem import make_problem
+
+    name, d, m, B = next(c for c in CASES if c[0] == case)
+    steps = STEPS[name]
+    problem = make_problem(d, m, seed=0, ratio=0.05)
+    starts = uniform_ball(1, B, d, problem.eps)
+    eta = 0.01 * problem.eps
+    out = {"case": name, "d": d, "m": m, "B": B, "threads": threads, "steps": steps, "work": B * m * d}
+
+    X = problem.x + starts
+    WT = np.ascontiguousarray(problem.net.W.T)
+    W = np.ascontiguousarray(problem.net.W)
+    Z, E, G = np.empty((B, m)), np.empty((B, m)), np.empty((B, d))
+
+    def irreducible(lo=0, hi=B):
+        np.matmul(X[lo:hi], WT, out=Z[lo:hi])
+        np.exp(Z[lo:hi], out=E[lo:hi])
+        np.matmul(E[lo:hi], W, out=G[lo:hi])
+
+    limit = _timeit(irreducible, repeats)
+    if threads > 1:
+        pool = ThreadPoolExecutor(threads)
+        cuts = np.linspace(0, B, threads + 1).astype(int)
+        split = _timeit(lambda: list(pool.map(lambda k: irreducible(cuts[k], cuts[k + 1]), range(threads))), repeats)
+        pool.shutdown()
+        limit = min(limit, split)
+    out["limit_s"] = limit
+    out["fused_s"] = _timeit(lambda: pgd(problem, starts, eta=eta, steps=steps, threads=threads), repeats) / steps
+
+    def plain():
+        delta = starts.copy()
+        for _ in range(steps):
+            _, grad = problem.value_and_grad(delta)
+            delta = project_ball(delta - eta * grad, problem.eps)
+
+    out["plain_s"] = _timeit(plain, max(1, repeats // 2)) / steps
+    if with_torch:
+        try:
+            import torch
+        except ImportError:
+            out["torch_s"] = None
+        else:
+            torch.set_num_threads(threads)
+            tW = torch.from_numpy(W)
+            ta = torch.from_numpy(np.ascontiguousarray(problem.net.a))
+            tx = torch.from_numpy(problem.x)
+            y, eps = float(problem.y), float(problem.eps)
+
+            def torch_pgd():
+                delta = torch.from_numpy(starts.copy())
+                for _ in range(steps):
+                    delta.requires_grad_(True)
+                    f = torch.nn.functional.softplus((tx + delta) @ tW.T) @ ta
+                    loss = -(y - f) ** 2
+                    (grad,) = torch.autograd.grad(loss.sum(), delta)
+                    with torch.no_grad():
+                        delta = delta - eta * grad
+                        norms = delta.norm(dim=-1, keepdim=True)
+                        delta = torch.where(norms > eps, delta * (eps / norms), delta)
+                return delta
+
+            out["torch_s"] = _timeit(torch_pgd, repeats) / steps
+            out["torch_version"] = torch.__version__
+    return out
+
+
+def memory_worker(case):
+    """Peak RSS of running the fused PGD on ``case``, against the size of its arrays."""
+    import resource
+
+    from theory.geometry import uniform_ball
+    from theory.kernels import LossGradKernel
+    from theory.pgd import pgd
+    from theory.problem import make_problem
+
+    name, d, m, B = next(c for c in CASES if c[0] == case)
+    steps = STEPS[name]
+    problem = make_problem(d, m, seed=0, ratio=0.05)
+    starts = uniform_ball(1, B, d, problem.eps)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    traj = pgd(problem, starts, eta=0.01 * problem.eps, steps=steps)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    kernel = LossGradKernel(problem, B)
+    arrays = {
+        "W (m x d)": problem.net.W.nbytes,
+        "kernel's copies of W (W^T, a*W per block)": 2 * problem.net.W.nbytes,
+        "trajectory (steps+1, B, d) and losses": traj.deltas.nbytes + traj.losses.nbytes,
+        "kernel buffers (B x units blocks)": sum(a.nbytes for a in kernel._buffers[0].values()),
+        "one B x m float64 matrix (what a plain step allocates several of)": B * m * 8,
+    }
+    return {"case": name, "rss_before_pgd": before, "rss_peak": peak, "increase": peak - before, "arrays": arrays}
+
+
+def _spawn(args, threads):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    result = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, cwd=ROOT)
+    if result.returncode != 0:
+        raise RuntimeError(f"benchmark worker {args} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def suite(workers):
+    env = dict(os.environ, HYPOTHESIS_PROFILE="ci")
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider",
+                             "-n", str(workers), "--durations=10"], env=env, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    lines = result.stdout.splitlines()
+    slow = []
+    if "slowest 10 durations" in result.stdout:
+        i = next(k for k, line in enumerate(lines) if "slowest 10 durations" in line)
+        slow = [line for line in lines[i + 1:i + 11] if line.strip()]
+    return {"workers": workers, "wall_s": wall, "exit": result.returncode, "slowest": slow,
+            "summary": lines[-1] if lines else ""}
+
+
+def _fmt_ms(seconds):
+    return "—" if seconds is None else f"{seconds * 1e3:.3g}"
+
+
+def markdown(results):
+    env = results["machine"]
+    out = ["# Benchmarks", "",
+           f"Measured {results['date']} on {env} with `python benchmarks/run.py"
+           f"{' --suite' if results.get('suite') else ''}` (method in its docstring). Times are medians of "
+           f"{results['repeats']} runs, per PGD step; ratios are between figures of the same subprocess.", "",
+           "## 1. Against the limit, and 2. against PyTorch autograd", "",
+           "limit = the two matrix products plus one `exp` pass over B×m, timed on the same shapes; "
+           f"target: fused ≤ limit / {LIMIT_TARGET:g} once B·m·d ≥ {THRESHOLD_WORK:.0e}; torch / fused ≥ {TORCH_TARGET:g}.", "",
+           "| case | d | m | B | B·m·d | threads | limit ms | fused ms | of limit | plain ms | torch ms | torch / fused | targets |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in results["pgd"]:
+        frac = r["limit_s"] / r["fused_s"]
+        ratio = None if r.get("torch_s") is None else r["torch_s"] / r["fused_s"]
+        checks = []
+        if r["work"] >= THRESHOLD_WORK:
+            checks.append(("limit met" if frac >= LIMIT_TARGET else f"limit MISSED ({frac:.0%})"))
+        if ratio is not None:
+            checks.append("torch met" if ratio >= TORCH_TARGET else f"torch MISSED ({ratio:.2f}x)")
+        out.append(f"| {r['case']} | {r['d']} | {r['m']} | {r['B']} | {r['work']:.1e} | {r['threads']} | "
+                   f"{_fmt_ms(r['limit_s'])} | {_fmt_ms(r['fused_s'])} | {frac:.0%} | {_fmt_ms(r['plain_s'])} | "
+                   f"{_fmt_ms(r.get('torch_s'))} | {'—' if ratio is None else f'{ratio:.2f}x'} | "
+                   f"{', '.join(checks) or '—'} |")
+    if results.get("torch_missing"):
+        out += ["", f"PyTorch: {results['torch_missing']}"]
+    mem = results["memory"]
+    out += ["", "## 4. Memory", "",
+            f"Case `{mem['case']}`: peak resident memory {mem['rss_peak'] / 2**20:.0f} MiB, of which "
+            f"{mem['increase'] / 2**20:.0f} MiB during PGD (the rest: Python, numpy, scipy and the problem).", "",
+            "| array | MiB |", "|---|---:|"]
+    out += [f"| {k} | {v / 2**20:.1f} |" for k, v in mem["arrays"].items()]
+    if results.get("suite"):
+        out += ["", "## 3. The suite (`ci` profile)", "", "| workers | wall | result |", "|---:|---:|---|"]
+        for s in results["suite"]:
+            out.append(f"| {s['workers']} | {s['wall_s'] / 60:.1f} min | {s['summary']} |")
+        one, two = results["suite"][0]["wall_s"], results["suite"][-1]["wall_s"]
+        out += ["", f"Speed-up with 2 workers: {one / two:.2f}x (target ≥ 1.7x; 2 workers ≤ 5 min).", "",
+                "Slowest 10 checks (2 workers):", "", "```", *results["suite"][-1]["slowest"], "```"]
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", action="store_true", help="also time the suite with 1 and 2 xdist workers")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and no xlarge case (smoke test)")
+    parser.add_argument("--worker", nargs=2, metavar=("CASE", "THREADS"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", metavar="CASE", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=REPEATS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker[0], int(args.worker[1]), args.repeats, True)))
+        return 0
+    if args.memory_worker:
+        print(json.dumps(memory_worker(args.memory_worker)))
+        return 0
+    repeats = 3 if args.quick else args.repeats
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch_missing = None
+    if importlib.util.find_spec("torch") is None:
+        torch_missing = ("not installed: the torch columns are empty. Install the optional extra "
+                         "(`pip install -e \".[bench]\"`) to compare with autograd.")
+        print(f"note: PyTorch {torch_missing}", file=sys.stderr)
+    cases = [c for c in CASES if not (args.quick and c[0] == "xlarge")]
+    rows = []
+    for name, *_ in cases:
+        for threads in sorted({1, cores}):
+            print(f"case {name}, {threads} thread(s) ...", file=sys.stderr, flush=True)
+            rows.append(_spawn(["--worker", name, str(threads), "--repeats", str(repeats)], threads))
+    memory = _spawn(["--memory-worker", cases[-1][0]], 1)
+    import numpy
+
+    results = {"date": time.strftime("%Y-%m-%d"), "repeats": repeats,
+               "machine": f"{platform.system()} {platform.machine()}, {cores} cores, Python "
+                          f"{platform.python_version()}, numpy {numpy.__version__}",
+               "pgd": rows, "memory": memory, "torch_missing": torch_missing}
+    if args.suite:
+        results["suite"] = [suite(1), suite(2)]
+    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2))
+    (ROOT / "BENCHMARKS.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

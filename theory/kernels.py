@@ -34,13 +34,18 @@ from __future__ import annotations
 
 import math
 import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._validation import check_last_dim, check_positive_int
 
-__all__ = ["LossGradKernel", "BLOCK_BYTES", "default_threads"]
+__all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "default_threads"]
+
+#: Multiply-adds of one forward product (rows · m · d) below which a thread is
+#: not worth its start-up (about 20 µs per step against ~1 ns per multiply-add).
+MIN_WORK_PER_THREAD = 2 ** 20
 
 #: Bytes of one (rows, m) float64 buffer per block: 256 KiB, half of a typical L2
 #: cache per core, so the three block buffers and W's rows stream through L2.
@@ -53,6 +58,25 @@ def default_threads() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+#: Per network (weakly referenced), per block size: the unit blocks of W that the
+#: kernel multiplies by. Building them copies W twice; PGD builds a kernel per call,
+#: and at m = 10^5 the copies cost more than three steps, so they are kept while
+#: the network lives.
+_BLOCK_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _unit_blocks(net, block_units):
+    """Contiguous unit blocks of a network: (W^T[:, block] (d, mb), (a W)[block] (mb, d), a[block] (mb,))."""
+    per_net = _BLOCK_CACHE.setdefault(net, {})
+    blocks = per_net.get(block_units)
+    if blocks is None:
+        cuts = list(range(0, net.m, block_units)) + [net.m]
+        blocks = [(np.ascontiguousarray(net.W[lo:hi].T), np.ascontiguousarray(net.a[lo:hi, None] * net.W[lo:hi]),
+                   np.ascontiguousarray(net.a[lo:hi])) for lo, hi in zip(cuts[:-1], cuts[1:])]
+        per_net[block_units] = blocks
+    return blocks
 
 
 class LossGradKernel:
@@ -82,23 +106,21 @@ class LossGradKernel:
         if not isinstance(problem, Problem):
             raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
         self.batch = check_positive_int("batch", batch)
-        self.threads = check_positive_int("threads", threads)
         net = problem.net
         self.d, self.m = net.d, net.m
+        # Threads only where each gets enough work (MIN_WORK_PER_THREAD).
+        useful = max(1, (self.batch * self.m * self.d) // MIN_WORK_PER_THREAD)
+        self.threads = min(check_positive_int("threads", threads), useful, self.batch)
         self.x = np.ascontiguousarray(problem.x, dtype=np.float64)
         self.y = problem.y
         self.loss = problem.loss
         self.rows = math.ceil(self.batch / self.threads)           # rows per thread
         if block_units is None:
-            # Sized on the whole batch, not per thread, so that the thread count does not
-            # change the blocks. (Results still differ across thread counts in the last
-            # ulp: BLAS picks other kernels, GEMV for one row, for other row counts.)
-            block_units = max(16, BLOCK_BYTES // (8 * self.batch))
+            # Sized on each thread's rows: fewer, larger blocks when threads share the
+            # batch, so that less time goes to Python between GIL-free numpy calls.
+            block_units = max(16, BLOCK_BYTES // (8 * self.rows))
         self.block_units = min(check_positive_int("block_units", block_units), self.m)
-        # Unit blocks of W, contiguous: W^T[:, block] as (d, mb) and (a * W)[block] as (mb, d).
-        cuts = list(range(0, self.m, self.block_units)) + [self.m]
-        self._blocks = [(np.ascontiguousarray(net.W[lo:hi].T), np.ascontiguousarray(net.a[lo:hi, None] * net.W[lo:hi]),
-                         np.ascontiguousarray(net.a[lo:hi])) for lo, hi in zip(cuts[:-1], cuts[1:])]
+        self._blocks = _unit_blocks(net, self.block_units)
         self._buffers = [self._allocate() for _ in range(self.threads)]
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 

@@ -204,8 +204,10 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
             np.multiply(grad, -etas[t], out=grad)
             np.add(flat[t], grad, out=flat[t + 1])
             _project_rows(flat[t + 1], problem.eps)
+        flat_losses[steps], _ = kernel(flat[steps], grad_out=grad)
         kernel.close()
-    losses[steps] = problem.loss_value(deltas[steps])
+    if kernel is None:
+        losses[steps] = problem.loss_value(deltas[steps])
     return Trajectory(deltas, losses, etas)
 
 

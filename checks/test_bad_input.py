@@ -10,6 +10,7 @@ import pytest
 
 from checks.support import assert_rejects, evidence
 from theory.claims import test_kind
+from theory.kernels import LossGradKernel
 from theory.report import build_report, write_atomically
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import cosine, project_ball, project_tangent, uniform_ball, uniform_sphere
@@ -40,6 +41,12 @@ from theory.threshold import fit_log_exponent
 NET = draw_network(3, 5, seed=0)
 PROB = make_problem(3, 5, seed=0, ratio=0.1)
 GOOD = np.ones((2, 3)) * 0.01
+_KERNEL = LossGradKernel(PROB, 2)
+
+
+def kernel_call(delta):
+    """A kernel sized for 2 rows (a named function: the test ids must not carry an object's address)."""
+    return _KERNEL(delta)
 NAN = np.array([[np.nan, 0.0, 0.0]])
 
 CASES = [
@@ -135,6 +142,12 @@ CASES = [
     (write_atomically, (__file__, lambda tmp: None), {}, "out"),
     (test_kind, (None,), {}, "name"),
     (evidence, ("proved",), {}, "level"),
+    (LossGradKernel, ("p", 4), {}, "problem"),
+    (LossGradKernel, (PROB, 0), {}, "batch"),
+    (LossGradKernel, (PROB, 4), dict(threads=0), "threads"),
+    (kernel_call, (np.zeros((3, 3)),), {}, "delta"),
+    (kernel_call, (np.zeros((2, 4)),), {}, "delta"),
+    (pgd, (PROB, GOOD), dict(eta=0.01, steps=1, threads=0), "threads"),
 ]
 
 

@@ -16,6 +16,7 @@ Two layers, as the command has them:
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -186,7 +187,7 @@ FAKE_CLAIM = textwrap.dedent('''
 
     @given(st.integers(0, 1000))
     def test_fails_when_asked(n):
-        assert not (os.environ.get("FAKE_FAIL") and n >= 500)
+        assert not (os.environ.get("FAKE_FAIL") and n >= 1)
 
     def test_waits_when_asked():
         if os.environ.get("FAKE_WAIT"):
@@ -385,7 +386,15 @@ def test_a_counterexample_found_once_replays_first_on_the_next_run(project):
         entry = next(c for c in report["claims"] if c["key"] == "lemma_4_2")
         return entry["failures"][0], next(t for t in entry["tests"] if t["test"] == "test_fails_when_asked")
 
+    # Every n >= 1 fails, so the first run finds a failure whatever it draws (its first
+    # generated example is the simplest, n = 0, which passes) and shrinks it to n = 1.
     first, _ = failing_run()
-    assert "n=500" in first["counterexample"]  # shrunk to the boundary
+    assert "n=1," in first["counterexample"]
+    # Without the database the first example would again be n = 0 (passing): failing at
+    # the first example means the saved counterexample was replayed first.
     again, row = failing_run()
-    assert "n=500" in again["counterexample"] and row["examples"] == 1  # replayed first, failed at once
+    assert "n=1," in again["counterexample"] and row["examples"] == 1
+    # Control: with the database removed, the failure is no longer the first example.
+    shutil.rmtree(project / ".hypothesis")
+    _, fresh = failing_run()
+    assert fresh["examples"] >= 2

@@ -39,6 +39,7 @@ import importlib.util
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -203,8 +204,11 @@ def _spawn(args, threads):
 def suite(workers):
     env = dict(os.environ, HYPOTHESIS_PROFILE="ci")
     start = time.perf_counter()
+    # SIGINT back to its default: run as a background job (nohup, &), the suite would inherit
+    # an ignored SIGINT, and the report command's interrupt test needs one.
     result = subprocess.run([sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider",
-                             "-n", str(workers), "--durations=10"], env=env, cwd=ROOT, capture_output=True, text=True)
+                             "-n", str(workers), "--durations=10"], env=env, cwd=ROOT, capture_output=True, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wall = time.perf_counter() - start
     lines = result.stdout.splitlines()
     slow = []

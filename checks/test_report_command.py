@@ -271,7 +271,10 @@ def test_interrupted_run_leaves_the_previous_report_untouched(project):
     env.pop("HYPOTHESIS_PROFILE", None)
     proc = subprocess.Popen([sys.executable, "-m", "theory", "--workers", "0", "--no-figure"], cwd=project,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            # A shell's background job (nohup, &) ignores SIGINT and children inherit
+                            # that, so Python would install no KeyboardInterrupt handler: restore it.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)

@@ -287,7 +287,9 @@ def main(argv=None):
         print(json.dumps(memory_worker(args.memory_worker)))
         return 0
     repeats = 3 if args.quick else args.repeats
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from theory.kernels import default_threads
+
+    cores = default_threads()
     torch_missing = None
     if importlib.util.find_spec("torch") is None:
         torch_missing = ("not installed: the torch columns are empty. Install the optional extra "

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checks.support import counterexample
 from theory import figure1
 from theory import report as R
 from theory.__main__ import main
@@ -79,47 +80,88 @@ def test_every_report_validates_against_the_schema(recs):
     assert R.validate_report(report_of(recs)) is None
 
 
-@given(records())
-def test_a_claim_fails_exactly_when_one_of_its_properties_failed(recs):
-    for claim in report_of(recs)["claims"]:
+def statuses_follow_the_rules(recs, report):
+    """A claim fails exactly when one of its properties failed; it is 'not run' exactly when none ran."""
+    for claim in report["claims"]:
         mine = [r for r in recs if r["claim"] == claim["key"] and r["kind"] == "property"]
-        failed = any(r["outcome"] in ("failed", "error") for r in mine)
         ran = any(r["outcome"] != "skipped" for r in mine)
-        assert (claim["status"] == "fails") == (ran and failed)
-        assert (claim["status"] == "not run") == (not ran)
+        failed = any(r["outcome"] in ("failed", "error") for r in mine)
+        if (claim["status"] == "fails") != (ran and failed) or (claim["status"] == "not run") != (not ran):
+            return False
+    return True
 
 
-@given(records())
-def test_every_control_without_a_counterexample_is_a_weakness(recs):
-    report = report_of(recs)
+def weak_controls_are_weaknesses(recs, report):
+    """Every control of a claim that did not pass (found no counterexample) is counted and named loudly."""
     weak = [r for r in recs if r["claim"] and r["kind"] == "control" and r["outcome"] not in ("passed", "skipped")]
-    assert report["summary"]["controls_without_counterexample"] == len(weak)
-    for r in weak:
-        assert any(r["name"] in w and "NO counterexample" in w for w in report["weaknesses"])
+    return (report["summary"]["controls_without_counterexample"] == len(weak)
+            and all(any(r["name"] in w and "NO counterexample" in w for w in report["weaknesses"]) for r in weak))
 
 
-@given(records())
-def test_evidence_fractions_sum_to_one_and_the_level_is_the_highest_reached(recs):
-    for claim in report_of(recs)["claims"]:
+def evidence_is_consistent(recs, report):
+    """Fractions sum to one and the level is the highest level with examples ('none' without any)."""
+    for claim in report["claims"]:
         ev = claim["evidence"]
-        if ev["examples"]:
-            assert abs(sum(ev["fractions"].values()) - 1.0) < 1e-12
-            assert ev["counts"][ev["level"]] > 0
-            above = EVIDENCE_LEVELS[EVIDENCE_LEVELS.index(ev["level"]) + 1:]
-            assert all(ev["counts"][lvl] == 0 for lvl in above)
-        else:
-            assert ev["level"] == "none"
+        if not ev["examples"]:
+            if ev["level"] != "none":
+                return False
+            continue
+        above = EVIDENCE_LEVELS[EVIDENCE_LEVELS.index(ev["level"]) + 1:] if ev["level"] in EVIDENCE_LEVELS else ()
+        if (abs(sum(ev["fractions"].values()) - 1.0) > 1e-12 or ev["counts"].get(ev["level"], 0) == 0
+                or any(ev["counts"][lvl] for lvl in above)):
+            return False
+    return True
 
 
-@given(records())
-def test_worst_margin_is_the_largest_margin_of_the_claims_properties(recs):
-    for claim in report_of(recs)["claims"]:
+def worst_margin_is_the_largest(recs, report):
+    """A claim's worst margin is the largest margin of its properties (None when they recorded none)."""
+    for claim in report["claims"]:
         values = [m["value"] for r in recs if r["claim"] == claim["key"] and r["kind"] == "property"
                   for m in r["tally"]["margins"].values()]
         worst = claim["worst_margin"]
-        assert (worst is None) == (not values)
-        if values:
-            assert worst["value"] == max(values)
+        if (worst is None) != (not values) or (values and worst["value"] != max(values)):
+            return False
+    return True
+
+
+RULES = [statuses_follow_the_rules, weak_controls_are_weaknesses, evidence_is_consistent, worst_margin_is_the_largest]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda f: f.__name__)
+@given(recs=records())
+def test_report_follows_its_rules(rule, recs):
+    assert rule(recs, report_of(recs))
+
+
+def _everything_holds(report):
+    for claim in report["claims"]:
+        claim["status"] = "holds"
+    return report
+
+
+def _no_weaknesses(report):
+    report["weaknesses"] = []
+    return report
+
+
+def _always_certified(report):
+    for claim in report["claims"]:
+        claim["evidence"]["level"] = "certified"
+    return report
+
+
+def _first_margin(report):
+    for claim in report["claims"]:
+        if claim["worst_margin"] is not None:
+            claim["worst_margin"]["value"] = -1e9
+    return report
+
+
+@pytest.mark.negative_control
+@pytest.mark.parametrize("rule, bug", list(zip(RULES, [_everything_holds, _no_weaknesses, _always_certified,
+                                                      _first_margin])), ids=lambda f: f.__name__)
+def test_control_each_report_rule_catches_an_injected_bug(rule, bug):
+    counterexample(records(), lambda recs: rule(recs, bug(report_of(recs))))
 
 
 def test_control_a_report_that_breaks_the_schema_is_rejected():
@@ -143,11 +185,21 @@ def test_literal_failing_as_recorded_names_the_added_hypothesis():
     assert "d=1" in entry["added_hypotheses"][0]["literal_counterexample"]
 
 
+def literal_tests(claim):
+    """Names of the literal tests (``def test_literal_*``) in a claim's check module."""
+    source = (ROOT / "checks" / f"{claim.module}.py").read_text()
+    return {line.split("(")[0][4:] for line in source.splitlines() if line.startswith("def test_literal_")}
+
+
 def test_every_claim_module_exists_and_every_literal_test_has_a_named_repair():
     for claim in CLAIMS:
-        source = (ROOT / "checks" / f"{claim.module}.py").read_text()
-        literals = {line.split("(")[0][4:] for line in source.splitlines() if line.startswith("def test_literal_")}
-        assert literals == set(claim.repairs), claim.label
+        assert literal_tests(claim) == set(claim.repairs), claim.label
+
+
+@pytest.mark.negative_control
+def test_control_a_literal_test_without_a_named_repair_is_caught():
+    claim = claim_for_module("test_theorem_5_1")
+    assert literal_tests(claim) != set(dict(list(claim.repairs.items())[1:]))
 
 
 @pytest.mark.parametrize("name, kind", [("test_control_x", "control"), ("test_literal_x[a]", "literal"),

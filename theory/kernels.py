@@ -26,8 +26,9 @@ most one ulp of 1 + e, i.e. :math:`2^{-52}`, so f = Σ a_r σ(z_r) is computed t
 an absolute error of :math:`\|a\|_1 2^{-52}` beyond the reference's; the loss and
 its gradient depend on f through L(y, f), whose inputs are O(1). The gradient
 uses the exact branch formula, so it agrees with the reference to a few ulps
-per unit (checked in ``checks/test_numerics_kernels.py``, tolerance
-:data:`theory.tolerances.KERNEL_RTOL`).
+per unit (checked in ``checks/test_numerics_kernels.py`` with
+:data:`theory.tolerances.IDENTITY_RTOL` and, where the gradient underflows,
+:data:`theory.tolerances.SUBNORMAL_ATOL`).
 """
 
 from __future__ import annotations

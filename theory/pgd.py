@@ -30,7 +30,7 @@ from .kernels import LossGradKernel
 from .problem import Problem
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
-           "HittingResult", "pgd_until", "output_criterion"]
+           "HittingResult", "pgd_until", "output_criterion", "fused_kernel"]
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,22 @@ from theory.report import example_database_path  # noqa: E402  (no numpy: keeps 
 EXAMPLE_DATABASE = DirectoryBasedExampleDatabase(
     str(example_database_path(os.path.dirname(os.path.abspath(__file__)))))
 
-_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Every profile derives from Hypothesis's own "default" profile, never from whatever
+# profile is loaded when this file is imported: Hypothesis loads its built-in "ci"
+# profile (derandomize=True, database=None) when it detects a CI environment
+# (``CI``, ``GITHUB_ACTIONS``, ...), and a profile registered without a parent
+# inherits from it. Without the explicit parent (and derandomize=False), ``report``
+# and ``thorough`` were silently derandomized on CI: the report's example database
+# was never used and ``--hypothesis-seed`` sweeps all drew the same examples (found
+# by CI; checks/test_report_command.py::test_profiles_do_not_depend_on_the_ci_environment).
+_BASE = settings.get_profile("default")
+_COMMON = dict(parent=_BASE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_RANDOMIZED = dict(_COMMON, derandomize=False, database=EXAMPLE_DATABASE)
 
-settings.register_profile("dev", max_examples=25, database=EXAMPLE_DATABASE, **_COMMON)
-settings.register_profile("report", max_examples=40, print_blob=True, database=EXAMPLE_DATABASE, **_COMMON)
-settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_COMMON)
-settings.register_profile("thorough", max_examples=2000, print_blob=True, database=EXAMPLE_DATABASE, **_COMMON)
+settings.register_profile("dev", max_examples=25, **_RANDOMIZED)
+settings.register_profile("report", max_examples=40, print_blob=True, **_RANDOMIZED)
+settings.register_profile("ci", max_examples=60, derandomize=True, database=None, print_blob=True, **_COMMON)
+settings.register_profile("thorough", max_examples=2000, print_blob=True, **_RANDOMIZED)
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 settings.load_profile(PROFILE)

@@ -11,8 +11,9 @@ factors |L_f| and Σ|a_r|(1 + |W_ri|) that multiply a subnormal rounding after i
 happens (found by the thorough profile: input scale 835, σ' ~ 1e-313, the two
 orders of the products differing by 520 subnormal spacings).
 
-Negative control: a kernel that drops the ``max(z, 0)`` part of softplus
-(an injected bug) is caught.
+Negative controls: a kernel that drops the ``max(z, 0)`` part of softplus, and
+one that uses the product form Σ a log(1 + e) = a log Π (1 + e) for blocks whose
+output weights differ (injected bugs), are caught.
 """
 
 import numpy as np
@@ -23,9 +24,9 @@ from hypothesis import strategies as st
 from checks.support import counterexample
 from theory.geometry import project_ball, uniform_ball
 from theory.kernels import LossGradKernel
-from theory.network import activations
+from theory.network import TwoLayerNet, activations
 from theory.pgd import pgd
-from theory.problem import make_problem
+from theory.problem import Problem, make_problem
 from theory.strategies import ball_points, input_scales, problems, seeds, widths
 from theory.tolerances import IDENTITY_RTOL, PROJECTION_RTOL, SUBNORMAL_ATOL
 
@@ -35,6 +36,28 @@ def cases(draw):
     problem = draw(problems(m=widths(1, 300), input_scale=input_scales(1e-3, 1e3)))
     deltas = draw(ball_points(problem.d, problem.eps, n=st.integers(1, 40)))
     return problem, deltas
+
+
+@st.composite
+def general_cases(draw):
+    """Cases whose output weights are arbitrary (mixed magnitudes, zeros), with a drawn block size.
+
+    The kernel's product form of Σ a log(1 + e) applies only to blocks whose output
+    weights are equal (the paper's a_r = ±γ); these cases exercise the per-unit
+    fallback, the split of units by sign and blocks smaller than the width.
+    """
+    problem, deltas = draw(cases())
+    m = problem.net.m
+    a = draw(st.sampled_from(["gaussian", "with zeros", "paper"]))
+    rng = np.random.default_rng(draw(seeds()))
+    if a != "paper":
+        weights = rng.standard_normal(m) / np.sqrt(m)
+        if a == "with zeros":
+            weights[rng.random(m) < 0.5] = 0.0
+        net = TwoLayerNet(problem.net.W, weights)
+        problem = Problem(net, problem.x, problem.y, problem.eps, loss=problem.loss)
+    note(f"output weights: {a}")
+    return problem, deltas, draw(st.integers(1, m))
 
 
 def allowed_errors(problem, deltas):
@@ -53,8 +76,8 @@ def allowed_errors(problem, deltas):
             rtol * g_scale + SUBNORMAL_ATOL * (1.0 + lf)[:, None] * (1.0 + abs_a @ (1.0 + np.abs(problem.net.W))))
 
 
-def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1):
-    loss, grad = kernel_class(problem, deltas.shape[0], threads=threads)(deltas)
+def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1, block_units=None):
+    loss, grad = kernel_class(problem, deltas.shape[0], threads=threads, block_units=block_units)(deltas)
     ref_loss, ref_grad = problem.value_and_grad(deltas)
     tol_loss, tol_grad = allowed_errors(problem, deltas)
     note(f"loss error / allowed {np.max(np.abs(loss - ref_loss) / tol_loss):.3g}, "
@@ -65,6 +88,12 @@ def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1):
 @given(cases())
 def test_fused_kernel_equals_the_reference_to_rounding(case):
     assert kernel_agrees(*case)
+
+
+@given(general_cases())
+def test_fused_kernel_equals_the_reference_for_any_output_weights_and_block_size(case):
+    problem, deltas, block_units = case
+    assert kernel_agrees(problem, deltas, block_units=block_units)
 
 
 @given(cases(), st.integers(2, 4))
@@ -106,13 +135,27 @@ class _NoRelu(LossGradKernel):
 
     def _rows(self, buf, delta, lo, hi, f_out, grad_out):
         super()._rows(buf, delta, lo, hi, f_out, grad_out)
-        z = (delta[lo:hi] + self.x) @ np.concatenate([b[0] for b in self._blocks], axis=1)
+        z = (delta[lo:hi] + self.x) @ np.concatenate([b[0] for b in self._blocks]).T
         f_out[lo:hi] -= np.maximum(z, 0.0) @ np.concatenate([b[2] for b in self._blocks])
 
 
 @pytest.mark.negative_control
 def test_control_a_kernel_without_the_relu_part_is_caught():
     counterexample(cases(), lambda c: kernel_agrees(*c, kernel_class=_NoRelu))
+
+
+class _ProductEverywhere(LossGradKernel):
+    """Injected bug: the product form used for every block, as if its weights were all equal."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._blocks = [(W_b, aW_b, a_b, float(a_b[0])) for W_b, aW_b, a_b, _ in self._blocks]
+
+
+@pytest.mark.negative_control
+def test_control_the_product_form_for_unequal_output_weights_is_caught():
+    counterexample(general_cases(), lambda c: kernel_agrees(c[0], c[1], kernel_class=_ProductEverywhere,
+                                                            block_units=c[2]))
 
 
 @pytest.mark.negative_control

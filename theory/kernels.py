@@ -5,30 +5,40 @@ temporary per intermediate. :class:`LossGradKernel` computes the same
 :math:`L(\delta)` and :math:`\partial L = L_f\,\partial f` for a batch
 δ of shape (B, d) with
 
-* one forward pass: :math:`Z = (x + \delta) W^\top` (a BLAS matrix product),
-  one exponential :math:`e = \exp(-|Z|)` that yields both
-  :math:`\sigma(Z) = \max(Z, 0) + \log(1 + e)` and
+* one forward pass: :math:`Z^\top = W (x + \delta)^\top` (a BLAS matrix
+  product; units-major, so that a sum over units is a reduction along the
+  leading axis, vectorised over the rows), one exponential :math:`e = \exp(-|Z|)`
+  that yields both :math:`\sigma(Z) = \max(Z, 0) + \log(1 + e)` and
   :math:`\sigma'(Z) = [Z \ge 0 \;?\; 1 : e] / (1 + e)` (the stable forms of
-  :mod:`theory.network`), and one product :math:`\sigma'(Z)\,(a \odot W)`
+  :mod:`theory.network`), and one product :math:`\sigma'(Z)^\top (a \odot W)`
   (``a`` folded into W once, so no pass multiplies by ``a``);
+* no logarithm per unit: the hidden units are ordered by the sign of
+  :math:`a_r`, and where a block's output weights are all equal (the paper's
+  :math:`a_r = \pm\gamma`, Section 2) its part of f is
+  :math:`\sum_r a_r \log(1 + e_r) = a \log \prod_r (1 + e_r)`: one product
+  reduction and one ``log`` per row instead of a ``log`` per unit (``log`` costs
+  about four times ``exp`` in numpy). Each factor is in (1, 2], so the product of
+  at most :data:`PRODUCT_UNITS_MAX` factors is finite. Networks with other
+  output weights take one ``log`` per unit;
 * preallocated buffers and in-place ufuncs (``out=``): no array is allocated
   per call besides the returned ones (and none with ``out=`` given);
-* the hidden units processed in blocks whose (B, units) buffers fit in the L2
+* the hidden units processed in blocks whose (units, B) buffers fit in the L2
   cache, so the elementwise passes between the two products run from cache
   (f and ∂f are sums over units, accumulated block by block);
 * optionally, the rows spread over threads: numpy's ufuncs and BLAS release the
   GIL, so with BLAS pinned to one thread (as ``conftest.py`` does) ``threads``
   workers use ``threads`` cores.
 
-Accuracy: ``log(1 + e)`` replaces ``log1p(e)`` (numpy's ``log`` is vectorised,
-``log1p`` is not). For e ∈ (0, 1] the absolute error of ``log(1 + e)`` is at
-most one ulp of 1 + e, i.e. :math:`2^{-52}`, so f = Σ a_r σ(z_r) is computed to
-an absolute error of :math:`\|a\|_1 2^{-52}` beyond the reference's; the loss and
-its gradient depend on f through L(y, f), whose inputs are O(1). The gradient
-uses the exact branch formula, so it agrees with the reference to a few ulps
-per unit (checked in ``checks/test_numerics_kernels.py`` with
-:data:`theory.tolerances.IDENTITY_RTOL` and, where the gradient underflows,
-:data:`theory.tolerances.SUBNORMAL_ATOL`).
+Accuracy: the product of k factors carries a relative error of at most
+:math:`k\,2^{-53}` (one rounding per multiplication), so its log is off by at most
+:math:`k\,2^{-53}` in absolute terms, the same order as the k roundings of
+``log1p`` per unit in the reference: f = Σ a_r σ(z_r) is computed to an absolute
+error of order :math:`\|a\|_1 2^{-52}` beyond the reference's (the natural scale
+of f is :math:`\sum_r |a_r|(\sigma_r + 1)`); the loss and its gradient depend on f
+through L(y, f), whose inputs are O(1). The gradient uses the exact branch
+formula, so it agrees with the reference to a few ulps per unit (checked in
+``checks/test_numerics_kernels.py`` with :data:`theory.tolerances.IDENTITY_RTOL`
+and, where the gradient underflows, :data:`theory.tolerances.SUBNORMAL_ATOL`).
 """
 
 from __future__ import annotations
@@ -42,15 +52,19 @@ import numpy as np
 
 from ._validation import check_last_dim, check_positive_int
 
-__all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "default_threads"]
+__all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "PRODUCT_UNITS_MAX", "default_threads"]
 
 #: Multiply-adds of one forward product (rows · m · d) below which a thread is
 #: not worth its start-up (about 20 µs per step against ~1 ns per multiply-add).
 MIN_WORK_PER_THREAD = 2 ** 20
 
-#: Bytes of one (rows, m) float64 buffer per block: 256 KiB, half of a typical L2
-#: cache per core, so the three block buffers and W's rows stream through L2.
+#: Bytes of one (units, rows) float64 buffer per block: 256 KiB, half of a typical
+#: L2 cache per core, so the three block buffers and W's rows stream through L2.
 BLOCK_BYTES = 256 * 1024
+
+#: Most units per block, so that a block's product of factors 1 + e_r ∈ (1, 2] is
+#: at most 2^1000 < 2^1024 (the float64 overflow threshold): it cannot overflow.
+PRODUCT_UNITS_MAX = 1000
 
 
 def default_threads() -> int:
@@ -61,21 +75,33 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-#: Per network (weakly referenced), per block size: the unit blocks of W that the
-#: kernel multiplies by. Building them copies W twice; PGD builds a kernel per call,
-#: and at m = 10^5 the copies cost more than three steps, so they are kept while
-#: the network lives.
+#: Per network (weakly referenced), per block size: the unit blocks that the kernel
+#: multiplies by. Building them copies W twice; PGD builds a kernel per call, and at
+#: m = 10^5 the copies cost more than three steps, so they are kept while the
+#: network lives.
 _BLOCK_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _unit_blocks(net, block_units):
-    """Contiguous unit blocks of a network: (W^T[:, block] (d, mb), (a W)[block] (mb, d), a[block] (mb,))."""
+    """Unit blocks of a network, units ordered by the sign of ``a`` (non-negative first).
+
+    Returns a list of ``(W_b (k, d), (a W)_b (k, d), a_b (k,), c)``, each block
+    holding at most ``block_units`` units of one sign, and ``c`` the common value
+    of ``a_b`` when all its entries are equal (then Σ a_r log(1 + e_r) =
+    c log Π (1 + e_r)), else None.
+    """
     per_net = _BLOCK_CACHE.setdefault(net, {})
     blocks = per_net.get(block_units)
     if blocks is None:
-        cuts = list(range(0, net.m, block_units)) + [net.m]
-        blocks = [(np.ascontiguousarray(net.W[lo:hi].T), np.ascontiguousarray(net.a[lo:hi, None] * net.W[lo:hi]),
-                   np.ascontiguousarray(net.a[lo:hi])) for lo, hi in zip(cuts[:-1], cuts[1:])]
+        a = net.a
+        groups = (np.flatnonzero(a >= 0), np.flatnonzero(a < 0))
+        blocks = []
+        for units in groups:
+            for lo in range(0, units.size, block_units):
+                idx = units[lo:lo + block_units]
+                a_b, W_b = np.ascontiguousarray(a[idx]), np.ascontiguousarray(net.W[idx])
+                common = float(a_b[0]) if np.all(a_b == a_b[0]) else None
+                blocks.append((W_b, np.ascontiguousarray(a_b[:, None] * W_b), a_b, common))
         per_net[block_units] = blocks
     return blocks
 
@@ -93,8 +119,8 @@ class LossGradKernel:
         Worker threads over row blocks (default 1: the calling thread). More
         than one pays off only with BLAS pinned to one thread.
     block_units : int, optional
-        Hidden units per block (default: as many as make a (rows, units) buffer of
-        :data:`BLOCK_BYTES`, at least 16).
+        Hidden units per block (default: as many as make a (units, rows) buffer of
+        :data:`BLOCK_BYTES`, at least 16); at most :data:`PRODUCT_UNITS_MAX`.
 
     Notes
     -----
@@ -120,15 +146,17 @@ class LossGradKernel:
             # Sized on each thread's rows: fewer, larger blocks when threads share the
             # batch, so that less time goes to Python between GIL-free numpy calls.
             block_units = max(16, BLOCK_BYTES // (8 * self.rows))
-        self.block_units = min(check_positive_int("block_units", block_units), self.m)
+        self.block_units = min(check_positive_int("block_units", block_units), self.m, PRODUCT_UNITS_MAX)
         self._blocks = _unit_blocks(net, self.block_units)
         self._buffers = [self._allocate() for _ in range(self.threads)]
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 
     def _allocate(self):
+        # The (units, rows) buffers are flat, so that a block with fewer units or rows
+        # is still a contiguous (k, n) view (BLAS writes into it without a copy).
         r, mb, d = self.rows, self.block_units, self.d
-        return dict(X=np.empty((r, d)), Z=np.empty((r, mb)), E=np.empty((r, mb)), T=np.empty((r, mb)),
-                    M=np.empty((r, mb), dtype=bool), G=np.empty((r, d)), F=np.empty(r))
+        return dict(X=np.empty((r, d)), Z=np.empty(mb * r), E=np.empty(mb * r), T=np.empty(mb * r),
+                    M=np.empty(mb * r, dtype=bool), G=np.empty((r, d)), F=np.empty(r), P=np.empty(r))
 
     def close(self):
         """Stop the worker threads (also done when the kernel is garbage-collected)."""
@@ -145,32 +173,40 @@ class LossGradKernel:
     def _rows(self, buf, delta, lo, hi, f_out, grad_out):
         """f for rows lo:hi into ``f_out`` and ∂f (not yet scaled by L_f) into ``grad_out``.
 
-        Loops over blocks of hidden units, so that the (rows, units) buffers stay in
+        Loops over blocks of hidden units, so that the (units, rows) buffers stay in
         cache between the two matrix products; x + δ stays in cache across blocks.
         """
         n = hi - lo
-        X, G, F = buf["X"][:n], buf["G"][:n], buf["F"][:n]
+        X, G, F, P = buf["X"][:n], buf["G"][:n], buf["F"][:n], buf["P"][:n]
         grad, f = grad_out[lo:hi], f_out[lo:hi]
         np.add(delta[lo:hi], self.x, out=X)
+        XT = X.T                                     # (d, n) view: BLAS reads it transposed
         grad[...] = 0.0
         f[...] = 0.0
-        for WT, aW, a in self._blocks:
-            mb = a.shape[0]
-            Z, E, T, M = buf["Z"][:n, :mb], buf["E"][:n, :mb], buf["T"][:n, :mb], buf["M"][:n, :mb]
-            np.matmul(X, WT, out=Z)                  # pre-activations (n, mb)
+        for W_b, aW_b, a_b, common in self._blocks:
+            size = a_b.shape[0] * n
+            Z, E, T, M = (buf[k][:size].reshape(-1, n) for k in "ZETM")
+            np.matmul(W_b, XT, out=Z)                # pre-activations (k, n)
             np.greater_equal(Z, 0.0, out=M)
-            np.copysign(Z, -1.0, out=E)              # -|z|
+            np.abs(Z, out=E)
+            np.negative(E, out=E)                    # -|z|
             np.exp(E, out=E)                         # e = exp(-|z|), in (0, 1]
-            np.add(E, 1.0, out=T)                    # 1 + e
-            np.maximum(Z, 0.0, out=Z)                # relu(z)
-            np.matmul(Z, a, out=F)
-            f += F                                   # relu part of f
-            np.log(T, out=Z)                         # log(1 + e)
-            np.matmul(Z, a, out=F)
-            f += F
+            np.add(E, 1.0, out=T)                    # 1 + e, in (1, 2]
+            if common is not None:                   # Σ a log(1 + e) = a log Π (1 + e)
+                np.multiply.reduce(T, axis=0, out=P)
+                np.log(P, out=P)
+                P *= common
+                f += P
             np.maximum(E, M, out=E)                  # numerator of sigma': 1 where z >= 0, else e
             np.divide(E, T, out=E)                   # sigma'(z) = [z >= 0 ? 1 : e] / (1 + e)
-            np.matmul(E, aW, out=G)                  # (n, mb) @ (mb, d)
+            if common is None:                       # output weights that differ: a log per unit
+                np.log(T, out=T)
+                np.matmul(a_b, T, out=F)
+                f += F
+            np.maximum(Z, 0.0, out=Z)                # relu(z)
+            np.matmul(a_b, Z, out=F)
+            f += F                                   # relu part of f
+            np.matmul(E.T, aW_b, out=G)              # (n, k) @ (k, d)
             grad += G
 
     def __call__(self, delta, *, grad_out=None):

@@ -46,6 +46,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from a checkout that is not installed
+    sys.path.insert(0, str(ROOT))
 
 #: (name, d, m, B): from the issue's small case to its large ones.
 CASES = [

@@ -149,7 +149,8 @@ class _ProductEverywhere(LossGradKernel):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._blocks = [(W_b, aW_b, a_b, float(a_b[0])) for W_b, aW_b, a_b, _ in self._blocks]
+        self._blocks = [(W_b, aW_b, a_b, (np.zeros(1, dtype=np.intp), a_b[:1].copy()))
+                        for W_b, aW_b, a_b, _ in self._blocks]
 
 
 @pytest.mark.negative_control

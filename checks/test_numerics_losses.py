@@ -5,10 +5,14 @@ derivatives ∂L/∂f and ∂²L/∂f² are checked against finite differences, 
 problem's ∂L/∂δ, ∂²L/∂δ² and Hessian-vector product against finite differences of
 L(δ) and ∂L(δ). The negative control drops the Gauss–Newton term
 L_ff ∂f ∂fᵀ of the chain rule (a classic slip) and shows the check catches it.
+
+``Loss.value_and_dvalue`` (PGD's hot path, one exp for cross-entropy) equals the
+separate ``value`` and ``dvalue`` bit for bit; its control is a fused value
+written as y f − softplus(f), equal in exact arithmetic only.
 """
 
 import numpy as np
-from hypothesis import event, given, target
+from hypothesis import event, example, given, target
 from hypothesis import strategies as st
 from scipy.special import expit
 
@@ -130,6 +134,41 @@ def test_value_and_grad_match_separate_calls(case):
     value, grad = problem.value_and_grad(delta)
     assert np.array_equal(value, problem.loss_value(delta))
     assert np.array_equal(grad, problem.loss_grad(delta))
+
+
+@st.composite
+def wide_loss_points(draw):
+    """As :func:`loss_points`, with logits up to 1e3 (the input scales of section 5.1) and signed zeros."""
+    name = draw(st.sampled_from(sorted(labels)))
+    f = draw(st.lists(st.floats(-1e3, 1e3) | st.sampled_from([0.0, -0.0]), min_size=1, max_size=6))
+    return get_loss(name), draw(labels[name]), np.array(f)
+
+
+def fused_loss_agrees(case):
+    loss, y, f = case
+    value, dvalue = loss.value_and_dvalue(y, f)
+    return bool(np.array_equal(value, loss.value(y, f)) and np.array_equal(dvalue, loss.dvalue(y, f)))
+
+
+@example(case=(get_loss("cross_entropy"), 1.0, np.array([-0.0, 0.0, 745.0, -745.0])))
+@given(wide_loss_points())
+def test_value_and_dvalue_equal_the_separate_calls_bit_for_bit(case):
+    # PGD's kernel takes both from one call (one exp for cross-entropy); the
+    # trajectories must not depend on that.
+    assert fused_loss_agrees(case)
+
+
+class _AlgebraicCrossEntropy(CrossEntropyLoss):
+    """Injected bug: value = y f - softplus(f), equal in exact arithmetic, not in rounding."""
+
+    def value_and_dvalue(self, y, f):
+        f = np.asarray(f, dtype=np.float64)
+        return y * f - (np.maximum(f, 0.0) + np.log1p(np.exp(-np.abs(f)))), self.dvalue(y, f)
+
+
+def test_control_a_fused_loss_that_differs_in_rounding_is_caught():
+    counterexample(wide_loss_points().map(lambda c: (_AlgebraicCrossEntropy(), min(max(c[1], 0.0), 1.0), c[2])),
+                   fused_loss_agrees)
 
 
 class MissingGaussNewtonTerm(Problem):

@@ -60,6 +60,14 @@ class Loss:
         r""":math:`\partial^2 L / \partial f^2`, elementwise."""
         raise NotImplementedError
 
+    def value_and_dvalue(self, y, f):
+        r"""``(value(y, f), dvalue(y, f))`` together, bit for bit (PGD's hot path).
+
+        Subclasses may share work between the two; the results must equal the
+        separate calls exactly (``checks/test_numerics_losses.py``).
+        """
+        return self.value(y, f), self.dvalue(y, f)
+
     def dvalue_abs_range(self, y, f_lo, f_hi):
         r"""Exact range of :math:`|\partial L/\partial f|` for f in the interval ``[f_lo, f_hi]``.
 
@@ -144,6 +152,19 @@ class CrossEntropyLoss(Loss):
     def dvalue(self, y, f):
         f = np.asarray(f, dtype=np.float64)
         return y * sigmoid(-f) - (1.0 - y) * sigmoid(f)
+
+    def value_and_dvalue(self, y, f):
+        # value and dvalue share one e = exp(-|f|) (= exp(-|-f|)): the same
+        # expressions as softplus(+-f) and sigmoid(+-f) in theory.network, so the
+        # results are those of value() and dvalue() bit for bit.
+        f = np.asarray(f, dtype=np.float64)
+        e = np.exp(-np.abs(f))
+        log_term = np.log1p(e)
+        one_plus_e = 1.0 + e
+        value = -(y * (np.maximum(-f, 0.0) + log_term) + (1.0 - y) * (np.maximum(f, 0.0) + log_term))
+        dvalue = (y * (np.where(f <= 0.0, 1.0, e) / one_plus_e)
+                  - (1.0 - y) * (np.where(f >= 0.0, 1.0, e) / one_plus_e))
+        return value, dvalue
 
     def d2value(self, y, f):
         # s(1 - s) is softplus'' : computed as e/(1+e)^2, accurate for any |f|.

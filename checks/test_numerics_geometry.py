@@ -205,6 +205,10 @@ vectors = st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=8).map(np.array)
 @given(vectors, st.integers(-300, 300))
 @example(np.array([3.0, 4.0]), -200)
 @example(np.array([3.0, 4.0]), 200)
+@example(np.array([2.0 ** 500, 1.0]), 0)     # the sum of squares at NORM_FAST_MAX: fast path
+@example(np.array([2.0 ** 500, 2.0 ** 500]), 0)  # just above it: the scaled path
+@example(np.array([2.0 ** -500]), 0)         # the sum of squares at NORM_FAST_MIN: fast path
+@example(np.array([2.0 ** -501]), 0)         # just below it: the scaled path
 def test_vector_norm_is_exact_at_any_scale(x, exponent):
     scaled = x * 10.0 ** exponent
     reference = math.hypot(*scaled)  # an independent, scaling-safe implementation

@@ -34,6 +34,16 @@ __all__ = [
 SPHERE_RTOL = 1e-10
 
 
+#: Bounds on Σ x_i² within which :func:`vector_norm` takes the plain sqrt(Σ x_i²).
+#: Below NORM_FAST_MAX = 2^1000 the sum of squares is finite. Above
+#: d · NORM_FAST_MIN = d · 2^-1000 the largest square is at least 2^-1000, so the
+#: squares that underflow (below 2^-1022, each off by at most 2^-1074 in absolute
+#: terms) change the sum by at most d · 2^-74 relative to it, far below its own
+#: rounding (d · 2^-53): both paths are accurate to a few ulp per term.
+NORM_FAST_MAX = 2.0 ** 1000
+NORM_FAST_MIN = 2.0 ** -1000
+
+
 def vector_norm(x, axis=-1, keepdims=False):
     """Euclidean norm along ``axis`` that neither overflows nor underflows.
 
@@ -51,6 +61,13 @@ def vector_norm(x, axis=-1, keepdims=False):
     ndarray, shape (...) (or (..., 1) with ``keepdims``)
     """
     x = np.asarray(x, dtype=np.float64)
+    if x.ndim and axis in (-1, x.ndim - 1) and x.shape[-1]:
+        # Fast path (PGD projects every iterate): the plain sum of squares, used only
+        # where it can neither overflow nor lose accuracy to underflow (module notes).
+        squares = np.einsum("...i,...i->...", x, x)
+        if np.all((squares <= NORM_FAST_MAX) & (squares >= x.shape[-1] * NORM_FAST_MIN)):
+            norm = np.sqrt(squares)
+            return norm[..., None] if keepdims else norm
     big = np.max(np.abs(x), axis=axis, keepdims=True)
     safe = np.where(big > 0.0, big, 1.0)
     scaled = x / safe

@@ -71,3 +71,14 @@ settings.load_profile(PROFILE)
 def pytest_report_header(config):
     blas = "1 BLAS thread" if _BLAS_PINNED else "numpy imported before conftest: BLAS threads not pinned"
     return f"hypothesis profile: {PROFILE} (set HYPOTHESIS_PROFILE=dev|report|ci|thorough); {blas}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the checks marked ``long_running`` first (a stable sort: the rest keep their order).
+
+    pytest-xdist hands tests to idle workers in collection order; a long check
+    collected last (the section 5.2 checks are) would run alone at the end while
+    the other workers idle. Started first, it overlaps with everything else.
+    Every worker sorts the same collection the same way, as xdist requires.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long_running") is None)

@@ -84,6 +84,7 @@ def cases(beta=log_uniform(0.5, 2.0)):
     return st.tuples(regime_problems(CLAIM, eps_fraction=log_uniform(0.5, 0.99)), seeds(), beta)
 
 
+@pytest.mark.long_running
 @given(case=cases())
 def test_shrinking_schedule_gives_d_s_of_order_one_over_z_plus_s(case):
     check_remark_3(*case)

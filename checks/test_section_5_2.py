@@ -113,6 +113,7 @@ def test_lemma_4_1_interior_decrease_under_cross_entropy(data):
     check_interior_decrease(problem, data.draw(ball_points(problem.d, problem.eps, n=16)), eta)
 
 
+@pytest.mark.long_running
 @given(problem=regime_problems("lemma_4_3", loss=CE), seed=seeds(), beta=st.floats(0.0, 1.0))
 def test_lemma_4_3_under_cross_entropy(problem, seed, beta):
     check_tangent_gradient_bound(problem, sphere_cases(problem, seed), beta)
@@ -125,6 +126,7 @@ def test_lemma_4_4_under_cross_entropy(problem, seed):
                                         NEAR_CRITICAL_COSINE)
 
 
+@pytest.mark.long_running
 @given(data=st.data())
 def test_lemma_4_5_under_cross_entropy(data):
     problem = data.draw(regime_problems("theorem_3_1", loss=CE, eps_fraction=log_uniform(0.3, 0.99)))
@@ -139,11 +141,13 @@ def theorem_cases():
     return st.tuples(regime_problems("theorem_3_1", loss=CE, eps_fraction=log_uniform(0.5, 0.99)), seeds())
 
 
+@pytest.mark.long_running
 @given(case=theorem_cases())
 def test_theorem_3_1_under_cross_entropy(case):
     check_pgd_reaches_a_local_minimum(*case, eta_fractions=ETA_FRACTIONS[:1])
 
 
+@pytest.mark.long_running
 @given(case=theorem_cases(), beta=log_uniform(0.5, 2.0))
 def test_corollary_3_1_under_cross_entropy(case, beta):
     check_remark_3(*case, beta)

@@ -125,6 +125,7 @@ def test_pgd_outputs_a_point_near_a_local_minimum(case):
     check_pgd_reaches_a_local_minimum(*case, eta_fractions=ETA_FRACTIONS[:1])
 
 
+@pytest.mark.long_running
 @given(case=cases())
 def test_distance_exponent_is_one_half_and_time_exponent_at_most_two(case):
     check_exponents(*case)

@@ -183,9 +183,9 @@ def memory_worker(case):
     kernel = LossGradKernel(problem, B)
     arrays = {
         "W (m x d)": problem.net.W.nbytes,
-        "kernel's copies of W (W^T, a*W per block)": 2 * problem.net.W.nbytes,
+        "kernel's copies of W (W and a*W in unit blocks, ordered by the sign of a)": 2 * problem.net.W.nbytes,
         "trajectory (steps+1, B, d) and losses": traj.deltas.nbytes + traj.losses.nbytes,
-        "kernel buffers (B x units blocks)": sum(a.nbytes for a in kernel._buffers[0].values()),
+        "kernel buffers (units x B blocks)": sum(a.nbytes for a in kernel._buffers[0].values()),
         "one B x m float64 matrix (what a plain step allocates several of)": B * m * 8,
     }
     return {"case": name, "rss_before_pgd": before, "rss_peak": peak, "increase": peak - before, "arrays": arrays}

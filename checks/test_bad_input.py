@@ -3,7 +3,14 @@
 One row per (entry point, bad argument); the table is also the README's
 "Bad input" section. The negative control runs the same assertion on an
 unvalidated function and shows that it fails (the function returns NaN).
+
+The README's table and these rows are kept in step by a test: every row names
+a function called here, and every function called here is named in a row (its
+control adds an untested row and drops a listed function; both are caught).
 """
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +18,7 @@ import pytest
 from checks.support import assert_rejects, evidence
 from theory.claims import test_kind
 from theory.kernels import LossGradKernel
+from theory.losses import get_loss
 from theory.report import build_report, write_atomically
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import cosine, project_ball, project_tangent, uniform_ball, uniform_sphere
@@ -48,6 +56,7 @@ def kernel_call(delta):
     """A kernel sized for 2 rows (a named function: the test ids must not carry an object's address)."""
     return _KERNEL(delta)
 NAN = np.array([[np.nan, 0.0, 0.0]])
+QUADRATIC, CROSS_ENTROPY = get_loss("quadratic"), get_loss("cross_entropy")
 
 CASES = [
     # (call, args, kwargs, argument named in the message)
@@ -148,6 +157,12 @@ CASES = [
     (kernel_call, (np.zeros((3, 3)),), {}, "delta"),
     (kernel_call, (np.zeros((2, 4)),), {}, "delta"),
     (pgd, (PROB, GOOD), dict(eta=0.01, steps=1, threads=0), "threads"),
+    (kernel_call, (NAN,), {}, "delta"),
+    (QUADRATIC.value, (0.0, np.array([1.0, np.nan])), {}, "f"),
+    (QUADRATIC.dvalue, (np.inf, 1.0), {}, "y"),
+    (CROSS_ENTROPY.d2value, (0.5, "f"), {}, "f"),
+    (CROSS_ENTROPY.value_and_dvalue, (1.5, 0.0), {}, "y"),
+    (CROSS_ENTROPY.value_and_dvalue, (1.0, np.array([np.inf])), {}, "f"),
 ]
 
 
@@ -171,3 +186,51 @@ def test_control_unvalidated_function_is_caught():
 
     with pytest.raises(AssertionError, match="accepted bad delta"):
         assert_rejects(unvalidated_norm, -np.ones(3), name="delta")
+
+
+# --- the README's table and these rows agree -------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def table_rows(text):
+    """The first cells of the README's "Bad input" table (the entry points of each row)."""
+    section = text.split("## Bad input", 1)[1].split("\n## ", 1)[0]
+    return [line.split("|")[1].strip() for line in section.splitlines()
+            if line.startswith("| `")]
+
+
+def untested_rows(rows, cases=CASES):
+    """Rows none of whose named functions (identifiers inside backticks) is called by a case.
+
+    The command row (``python -m theory``) is tested end to end in checks/test_report_command.py.
+    """
+    tested = {getattr(call, "__name__", "") for call, *_ in cases}
+    missing = []
+    for row in rows:
+        if row.startswith("`python -m"):
+            continue
+        names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(re.findall(r"`([^`]*)`", row))))
+        if not names & tested:
+            missing.append(row)
+    return missing
+
+
+def unlisted_calls(rows, cases=CASES):
+    """Names of the called functions that no row of the table mentions."""
+    listed = " ".join(rows)
+    names = {getattr(call, "__name__", "") for call, *_ in cases} - {"kernel_call"}
+    return sorted(name for name in names if not re.search(rf"\b{name}\b", listed))
+
+
+def test_every_row_of_the_readme_table_is_tested_and_every_tested_function_is_listed():
+    rows = table_rows(README.read_text())
+    assert len(rows) >= 20
+    assert untested_rows(rows) == []
+    assert unlisted_calls(rows) == []
+
+
+def test_control_an_untested_row_and_an_unlisted_function_are_caught():
+    rows = table_rows(README.read_text())
+    assert untested_rows(rows + ["`frobnicate`"]) == ["`frobnicate`"]
+    assert unlisted_calls([r for r in rows if "draw_network" not in r]) == ["draw_network"]

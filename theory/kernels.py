@@ -50,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._validation import check_last_dim, check_positive_int
+from ._validation import as_float_array, check_last_dim, check_positive_int
 
 __all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "PRODUCT_UNITS_MAX", "MAX_RUNS",
            "default_threads"]
@@ -241,7 +241,7 @@ class LossGradKernel:
         grad : ndarray, shape (B, d)
             ``grad_out`` when given.
         """
-        delta = check_last_dim("delta", np.asarray(delta, dtype=np.float64), self.d)
+        delta = check_last_dim("delta", as_float_array("delta", delta), self.d)
         if delta.ndim != 2 or delta.shape[0] > self.batch:
             raise ValueError(f"delta must have shape (B, {self.d}) with B <= batch={self.batch}, "
                              f"got {delta.shape}")
@@ -250,9 +250,9 @@ class LossGradKernel:
         if not isinstance(grad, np.ndarray) or grad.shape != (rows, self.d) or grad.dtype != np.float64:
             raise ValueError(f"grad_out must be a float64 array of shape {(rows, self.d)}, "
                              f"got {getattr(grad, 'shape', type(grad).__name__)}")
-        return self.loss_and_grad_into(np.ascontiguousarray(delta), grad)
+        return self._loss_and_grad_into(np.ascontiguousarray(delta), grad)
 
-    def loss_and_grad_into(self, delta, grad):
+    def _loss_and_grad_into(self, delta, grad):
         """:meth:`__call__` without the argument checks, for callers that own the arrays (PGD's loop).
 
         ``delta`` : float64, C-contiguous, shape (B, d) with B <= ``batch``;
@@ -266,6 +266,6 @@ class LossGradKernel:
             cuts = np.linspace(0, rows, self.threads + 1).astype(int)
             list(self._pool.map(lambda k: self._rows(self._buffers[k], delta, cuts[k], cuts[k + 1], f, grad),
                                 range(self.threads)))
-        loss, lf = self.loss.value_and_dvalue(self.y, f)
+        loss, lf = self.loss._value_and_dvalue(self.y, f)
         grad *= lf[:, None]
         return loss, grad

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_finite_float
+from ._validation import as_float_array, check_finite_float
 from .network import activations, sigmoid, softplus
 from .tolerances import UNIT_ROUNDOFF
 
@@ -50,15 +50,15 @@ class Loss:
 
     def value(self, y, f):
         """:math:`L(y, f)` (minimisation form), elementwise."""
-        raise NotImplementedError
+        return self._value(*self._arguments(y, f))
 
     def dvalue(self, y, f):
         r""":math:`\partial L / \partial f`, elementwise."""
-        raise NotImplementedError
+        return self._dvalue(*self._arguments(y, f))
 
     def d2value(self, y, f):
         r""":math:`\partial^2 L / \partial f^2`, elementwise."""
-        raise NotImplementedError
+        return self._d2value(*self._arguments(y, f))
 
     def value_and_dvalue(self, y, f):
         r"""``(value(y, f), dvalue(y, f))`` together, bit for bit (PGD's hot path).
@@ -66,7 +66,25 @@ class Loss:
         Subclasses may share work between the two; the results must equal the
         separate calls exactly (``checks/test_numerics_losses.py``).
         """
-        return self.value(y, f), self.dvalue(y, f)
+        return self._value_and_dvalue(*self._arguments(y, f))
+
+    def _arguments(self, y, f):
+        """The label checked by :meth:`check_label` and ``f`` as a finite float64 array (else ValueError/TypeError)."""
+        return self.check_label(y), as_float_array("f", f)
+
+    # Implementations, on checked arguments (PGD's kernel calls _value_and_dvalue
+    # directly on its own finite f). Subclasses implement the first three.
+    def _value(self, y, f):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _dvalue(self, y, f):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _d2value(self, y, f):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _value_and_dvalue(self, y, f):
+        return self._value(y, f), self._dvalue(y, f)
 
     def dvalue_abs_range(self, y, f_lo, f_hi):
         r"""Exact range of :math:`|\partial L/\partial f|` for f in the interval ``[f_lo, f_hi]``.
@@ -104,14 +122,14 @@ class QuadraticLoss(Loss):
     def check_label(self, y):
         return check_finite_float("y", y)
 
-    def value(self, y, f):
+    def _value(self, y, f):
         r = y - np.asarray(f, dtype=np.float64)
         return -(r * r)
 
-    def dvalue(self, y, f):
+    def _dvalue(self, y, f):
         return 2.0 * (y - np.asarray(f, dtype=np.float64))
 
-    def d2value(self, y, f):
+    def _d2value(self, y, f):
         return np.full(np.shape(f), -2.0)
 
     def dvalue_abs_range(self, y, f_lo, f_hi):
@@ -145,15 +163,15 @@ class CrossEntropyLoss(Loss):
     # The forms below use softplus(f) - f = softplus(-f) and 1 - s(f) = s(-f) and
     # are accurate to a few ulp for every f and every y in [0, 1].
 
-    def value(self, y, f):
+    def _value(self, y, f):
         f = np.asarray(f, dtype=np.float64)
         return -(y * softplus(-f) + (1.0 - y) * softplus(f))
 
-    def dvalue(self, y, f):
+    def _dvalue(self, y, f):
         f = np.asarray(f, dtype=np.float64)
         return y * sigmoid(-f) - (1.0 - y) * sigmoid(f)
 
-    def value_and_dvalue(self, y, f):
+    def _value_and_dvalue(self, y, f):
         # value and dvalue share one e = exp(-|f|) (= exp(-|-f|)): the same
         # expressions as softplus(+-f) and sigmoid(+-f) in theory.network, so the
         # results are those of value() and dvalue() bit for bit.
@@ -166,7 +184,7 @@ class CrossEntropyLoss(Loss):
                   - (1.0 - y) * (np.where(f >= 0.0, 1.0, e) / one_plus_e))
         return value, dvalue
 
-    def d2value(self, y, f):
+    def _d2value(self, y, f):
         # s(1 - s) is softplus'' : computed as e/(1+e)^2, accurate for any |f|.
         return -activations(f)[2]
 

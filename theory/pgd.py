@@ -200,11 +200,11 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
         flat_losses = losses.reshape(steps + 1, rows)
         grad = np.empty((rows, problem.d))
         for t in range(steps):
-            flat_losses[t], _ = kernel.loss_and_grad_into(flat[t], grad)
+            flat_losses[t], _ = kernel._loss_and_grad_into(flat[t], grad)
             np.multiply(grad, -etas[t], out=grad)
             np.add(flat[t], grad, out=flat[t + 1])
             _project_rows(flat[t + 1], problem.eps)
-        flat_losses[steps], _ = kernel.loss_and_grad_into(flat[steps], grad)
+        flat_losses[steps], _ = kernel._loss_and_grad_into(flat[steps], grad)
         kernel.close()
     if kernel is None:
         losses[steps] = problem.loss_value(deltas[steps])
@@ -277,7 +277,7 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
             delta = project_ball(delta - eta * problem.loss_grad(delta), problem.eps)
         else:
             flat = delta.reshape(rows, problem.d)
-            kernel.loss_and_grad_into(flat, grad)
+            kernel._loss_and_grad_into(flat, grad)
             np.multiply(grad, flat_eta, out=grad)
             np.subtract(flat, grad, out=flat)
             _project_rows(flat, problem.eps)

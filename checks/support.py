@@ -9,6 +9,8 @@
   margin (observed / allowed) for the claims report (:mod:`theory.claims`).
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
   naming the bad argument.
+* :func:`allowed_errors` is the rounding budget of L and ∂L shared by the checks
+  that compare two computations of them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from __future__ import annotations
 from hypothesis import Phase, event, find, note, settings, target
 
 from theory.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
+import numpy as np
+
+from theory.network import activations
 from theory.problem import Problem
+from theory.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
 
 #: ``find()`` stops at the first counterexample and shrinks it; this is only the
 #: budget before giving up (a control that needs more is a weak control).
@@ -120,3 +126,29 @@ def margin(observed, allowed, what, *, lower=False):
     note(f"margin {what}: observed {observed:.6g}, allowed {allowed:.6g}, ratio {ratio:.4g}")
     target(ratio, label=MARGIN_PREFIX + what)
     return ratio
+
+
+def allowed_errors(problem, deltas):
+    """Allowed errors of L and ∂L at ``deltas`` (n, d): arrays of shapes (n,) and (n, d).
+
+    For two computations that differ by rounding only (the fused kernel and
+    ``Problem.value_and_grad``; double precision and an extended-precision
+    reference): :data:`theory.tolerances.IDENTITY_RTOL` · (1 + m + d) relative to
+    the natural scale of the terms (Σ|a_r|(σ_r + 1) for f; |L_f| (|σ' a|ᵀ|W|)_i +
+    sup|L_ff| · that f-scale · |∂f_i| for the gradient), plus
+    :data:`theory.tolerances.SUBNORMAL_ATOL` where the gradient underflows, times
+    the factors that multiply a subnormal rounding after it happens
+    (derivation: checks/test_numerics_kernels.py).
+    """
+    z = (problem.x + deltas) @ problem.net.W.T
+    sig, dsig, _ = activations(z)
+    abs_a = np.abs(problem.net.a)
+    f = sig @ problem.net.a
+    f_scale = (sig + 1.0) @ abs_a
+    lf = np.abs(problem.loss.dvalue(problem.y, f))
+    lff = np.array([problem.loss.curvature_bounds(problem.y, fi - s, fi + s)[0] for fi, s in zip(f, f_scale)])
+    df = np.abs((dsig * problem.net.a) @ problem.net.W)
+    g_scale = lf[:, None] * ((dsig * abs_a) @ np.abs(problem.net.W)) + (lff * f_scale)[:, None] * df
+    rtol = IDENTITY_RTOL * (1 + problem.net.m + problem.d)
+    return (rtol * (1.0 + np.abs(problem.loss.value(problem.y, f)) + lf * f_scale),
+            rtol * g_scale + SUBNORMAL_ATOL * (1.0 + lf)[:, None] * (1.0 + abs_a @ (1.0 + np.abs(problem.net.W))))

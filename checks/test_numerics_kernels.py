@@ -21,14 +21,14 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from checks.support import allowed_errors, counterexample
 from theory.geometry import project_ball, uniform_ball
 from theory.kernels import LossGradKernel
-from theory.network import TwoLayerNet, activations
+from theory.network import TwoLayerNet
 from theory.pgd import pgd
 from theory.problem import Problem, make_problem
 from theory.strategies import ball_points, input_scales, problems, seeds, widths
-from theory.tolerances import IDENTITY_RTOL, PROJECTION_RTOL, SUBNORMAL_ATOL
+from theory.tolerances import PROJECTION_RTOL
 
 
 @st.composite
@@ -58,22 +58,6 @@ def general_cases(draw):
         problem = Problem(net, problem.x, problem.y, problem.eps, loss=problem.loss)
     note(f"output weights: {a}")
     return problem, deltas, draw(st.integers(1, m))
-
-
-def allowed_errors(problem, deltas):
-    """(loss tolerance, gradient tolerance): shapes (n,), (n, d) (module docstring)."""
-    z = (problem.x + deltas) @ problem.net.W.T
-    sig, dsig, _ = activations(z)
-    abs_a = np.abs(problem.net.a)
-    f = sig @ problem.net.a
-    f_scale = (sig + 1.0) @ abs_a
-    lf = np.abs(problem.loss.dvalue(problem.y, f))
-    lff = np.array([problem.loss.curvature_bounds(problem.y, fi - s, fi + s)[0] for fi, s in zip(f, f_scale)])
-    df = np.abs((dsig * problem.net.a) @ problem.net.W)
-    g_scale = lf[:, None] * ((dsig * abs_a) @ np.abs(problem.net.W)) + (lff * f_scale)[:, None] * df
-    rtol = IDENTITY_RTOL * (1 + problem.net.m + problem.d)
-    return (rtol * (1.0 + np.abs(problem.loss.value(problem.y, f)) + lf * f_scale),
-            rtol * g_scale + SUBNORMAL_ATOL * (1.0 + lf)[:, None] * (1.0 + abs_a @ (1.0 + np.abs(problem.net.W))))
 
 
 def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1, block_units=None):

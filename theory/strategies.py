@@ -38,6 +38,8 @@ __all__ = [
     "regime_dims",
     "regime_problems",
     "regime_etas",
+    "HOSTILE",
+    "hostile_problems",
 ]
 
 #: Largest seed drawn (numpy accepts any non-negative int; 2^32 - 1 keeps them readable).
@@ -171,3 +173,31 @@ def regime_etas(problem, claim, fraction=log_uniform(0.05, 0.99)):
     rule = regime(claim)
     top = rule.eta_max(problem.net.m, problem.eps)
     return as_strategy(fraction).map(lambda f: f * top)
+
+
+#: The hostile ranges of issue 7 ("numerical hostility"): every public computation
+#: must give a correct result or a clear error over all of them.
+#:
+#: * ``input_scale``: ||x|| from 1e-6 to 1e3 (section 5.1 goes to 100; softplus
+#:   and sigmoid must not overflow at 1e3);
+#: * ``eps``: the radius from 1e-8 to 1e2, independently of the input scale (so
+#:   ε/||x|| spans 1e-11 to 1e8);
+#: * ``d`` from 1 to 1e3 and ``m`` from 1 to 1e5;
+#: * ``max_weights``: m·d at most 2e6 (W of 16 MB), so that a draw costs at most
+#:   tens of milliseconds on 2 cores; d = 1e3 comes with m <= 2000 and m = 1e5 with
+#:   d <= 20.
+HOSTILE = dict(input_scale=(1e-6, 1e3), eps=(1e-8, 1e2), d=(1, 1000), m=(1, 100_000), max_weights=2_000_000)
+
+
+def _log_int(min_value, max_value):
+    """Integers spread evenly in log scale over [min_value, max_value] (shrinking towards min_value)."""
+    return log_uniform(min_value, max_value).map(lambda v: int(min(max(round(v), min_value), max_value)))
+
+
+@st.composite
+def hostile_problems(draw, loss=st.sampled_from(sorted(LOSSES))):
+    """Problems drawn over the :data:`HOSTILE` ranges: d, then m within the weight budget, then scales."""
+    d = draw(_log_int(*HOSTILE["d"]))
+    m = draw(_log_int(HOSTILE["m"][0], min(HOSTILE["m"][1], HOSTILE["max_weights"] // d)))
+    return make_problem(d, m, seed=draw(seeds()), input_scale=draw(log_uniform(*HOSTILE["input_scale"])),
+                        eps=draw(log_uniform(*HOSTILE["eps"])), loss=draw(as_strategy(loss)))

@@ -195,9 +195,13 @@ def _log_int(min_value, max_value):
 
 
 @st.composite
-def hostile_problems(draw, loss=st.sampled_from(sorted(LOSSES))):
-    """Problems drawn over the :data:`HOSTILE` ranges: d, then m within the weight budget, then scales."""
+def hostile_problems(draw, loss=st.sampled_from(sorted(LOSSES)), input_scale=None):
+    """Problems drawn over the :data:`HOSTILE` ranges: d, then m within the weight budget, then scales.
+
+    ``input_scale`` (a value or a strategy) overrides the drawn ||x||.
+    """
     d = draw(_log_int(*HOSTILE["d"]))
     m = draw(_log_int(HOSTILE["m"][0], min(HOSTILE["m"][1], HOSTILE["max_weights"] // d)))
-    return make_problem(d, m, seed=draw(seeds()), input_scale=draw(log_uniform(*HOSTILE["input_scale"])),
+    scale = log_uniform(*HOSTILE["input_scale"]) if input_scale is None else as_strategy(input_scale)
+    return make_problem(d, m, seed=draw(seeds()), input_scale=draw(scale),
                         eps=draw(log_uniform(*HOSTILE["eps"])), loss=draw(as_strategy(loss)))

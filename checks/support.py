@@ -15,11 +15,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import Phase, event, find, note, settings, target
 
 from theory.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
-import numpy as np
-
 from theory.network import activations
 from theory.problem import Problem
 from theory.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL

@@ -159,11 +159,13 @@ def test_value_and_dvalue_equal_the_separate_calls_bit_for_bit(case):
 
 
 class _AlgebraicCrossEntropy(CrossEntropyLoss):
-    """Injected bug: value = y f - softplus(f), equal in exact arithmetic, not in rounding."""
+    """Injected bug: value = y f - softplus(f), equal in exact arithmetic, not in rounding.
 
-    def value_and_dvalue(self, y, f):
-        f = np.asarray(f, dtype=np.float64)
-        return y * f - (np.maximum(f, 0.0) + np.log1p(np.exp(-np.abs(f)))), self.dvalue(y, f)
+    It overrides ``_value_and_dvalue``, the implementation PGD's kernel calls.
+    """
+
+    def _value_and_dvalue(self, y, f):
+        return y * f - (np.maximum(f, 0.0) + np.log1p(np.exp(-np.abs(f)))), self._dvalue(y, f)
 
 
 def test_control_a_fused_loss_that_differs_in_rounding_is_caught():

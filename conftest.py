@@ -12,6 +12,10 @@ it is unset, ``ci`` is used if the ``CI`` variable is set (as on CI), else ``dev
               the whole suite stays well under 10 minutes on 2 cores.
 ``thorough``  thousands of examples per property, for release checks and
               seed sweeps (``pytest --hypothesis-seed=N``).
+``mutation``  for ``mutmut run`` (MUTATION.md; selected by ``[tool.mutmut]`` in
+              pyproject.toml): derandomized, so every mutant meets the same
+              examples, no database, so a mutant's counterexamples never reach
+              the real example database; few examples, as it runs once per mutant.
 
 The example database. Every randomized profile (``dev``, ``report``,
 ``thorough``) saves each counterexample Hypothesis finds in a
@@ -39,6 +43,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 _BLAS_PINNED = "numpy" not in sys.modules
 
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
@@ -63,6 +68,7 @@ settings.register_profile("dev", max_examples=25, **_RANDOMIZED)
 settings.register_profile("report", max_examples=40, print_blob=True, **_RANDOMIZED)
 settings.register_profile("ci", max_examples=60, derandomize=True, database=None, print_blob=True, **_COMMON)
 settings.register_profile("thorough", max_examples=2000, print_blob=True, **_RANDOMIZED)
+settings.register_profile("mutation", max_examples=10, derandomize=True, database=None, **_COMMON)
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 settings.load_profile(PROFILE)
@@ -73,12 +79,23 @@ def pytest_report_header(config):
     return f"hypothesis profile: {PROFILE} (set HYPOTHESIS_PROFILE=dev|report|ci|thorough); {blas}"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Run the checks marked ``long_running`` first (a stable sort: the rest keep their order).
+    """Mark every ``test_control_*`` as ``negative_control``; run the ``long_running`` checks first.
+
+    The name is the convention (:func:`theory.claims.test_kind`): a test named
+    ``test_control_*`` is a negative control whether or not it carries the marker,
+    so ``-m negative_control`` (the seed sweep, the mutation run) selects exactly
+    the controls. ``tryfirst``: before pytest's own ``-m`` deselection reads the markers.
+
+    Then the sort (a stable one: the rest keep their order).
 
     pytest-xdist hands tests to idle workers in collection order; a long check
     collected last (the section 5.2 checks are) would run alone at the end while
     the other workers idle. Started first, it overlaps with everything else.
     Every worker sorts the same collection the same way, as xdist requires.
     """
+    for item in items:
+        if getattr(item, "originalname", item.name).startswith("test_control_"):
+            item.add_marker(pytest.mark.negative_control)
     items.sort(key=lambda item: item.get_closest_marker("long_running") is None)

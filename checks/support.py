@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from hypothesis import Phase, event, find, note, settings, target
 
@@ -55,15 +57,22 @@ def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES, shrink
                                                    database=None, phases=phases))
 
 
-def assert_rejects(call, *args, name, exc=(ValueError, TypeError), **kwargs):
-    """Assert that ``call(*args, **kwargs)`` raises ``exc`` with ``name`` in its message.
+def names_argument(message, name):
+    """Whether ``message`` contains ``name`` as a whole word (not inside a longer identifier)."""
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message) is not None
 
-    Returns the exception for further inspection.
+
+def assert_rejects(call, *args, name, exc=(ValueError, TypeError), **kwargs):
+    """Assert that ``call(*args, **kwargs)`` raises ``exc`` whose message names ``name`` as a word.
+
+    "Names the argument" means ``name`` stands alone in the message: not inside
+    another identifier (``delta0`` or ``XXdeltaXX`` do not name ``delta``), and
+    with its own case. Returns the exception for further inspection.
     """
     try:
         result = call(*args, **kwargs)
     except exc as err:
-        assert name in str(err), f"error {err!r} does not name the argument {name!r}"
+        assert names_argument(str(err), name), f"error {err!r} does not name the argument {name!r}"
         return err
     raise AssertionError(f"{getattr(call, '__name__', call)} accepted bad {name}: returned {result!r}")
 

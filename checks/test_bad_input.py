@@ -21,7 +21,7 @@ from theory.kernels import LossGradKernel
 from theory.losses import get_loss
 from theory.report import build_report, write_atomically
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
-from theory.geometry import cosine, project_ball, project_tangent, uniform_ball, uniform_sphere
+from theory.geometry import cosine, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere
 from theory.network import TwoLayerNet, draw_network
 from theory.bounds import (
     certified_gradient_floor,
@@ -40,7 +40,7 @@ from theory.landscape import (
     newton_on_sphere,
     tangent_basis,
 )
-from theory.pgd import output_criterion, pgd, pgd_until, remark3_schedule
+from theory.pgd import constant_schedule, output_criterion, pgd, pgd_until, remark3_schedule, schedule_steps
 from theory.problem import Problem, make_problem
 from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
 from theory.scale import count_minima, escape_steps
@@ -52,9 +52,13 @@ GOOD = np.ones((2, 3)) * 0.01
 _KERNEL = LossGradKernel(PROB, 2)
 
 
-def kernel_call(delta):
+def kernel_call(delta, **kwargs):
     """A kernel sized for 2 rows (a named function: the test ids must not carry an object's address)."""
-    return _KERNEL(delta)
+    return _KERNEL(delta, **kwargs)
+
+
+#: W = 0: f is constant, so ∂L(δ) = 0 at every δ and the descent cosine is undefined.
+FLAT = Problem(TwoLayerNet(np.zeros((5, 3)), np.ones(5)), np.ones(3), 0.0, 0.1)
 NAN = np.array([[np.nan, 0.0, 0.0]])
 QUADRATIC, CROSS_ENTROPY = get_loss("quadratic"), get_loss("cross_entropy")
 
@@ -89,6 +93,12 @@ CASES = [
     (project_ball, (GOOD, 0.0), {}, "eps"),
     (project_ball, (NAN, 1.0), {}, "delta"),
     (project_tangent, (np.zeros(3), np.ones(3)), {}, "delta"),
+    (project_tangent, (NAN, np.ones(3)), {}, "delta"),
+    (project_tangent, (np.ones(3), np.ones(4)), {}, "v"),
+    (project_tangent, (np.ones(3), np.array([np.nan, 0.0, 0.0])), {}, "v"),
+    (on_sphere, (NAN, 1.0), {}, "delta"),
+    (on_sphere, (GOOD, 0.0), {}, "eps"),
+    (on_sphere, (GOOD, 1.0), dict(rtol=0.0), "rtol"),
     (uniform_ball, (0, 0, 3, 1.0), {}, "n"),
     (uniform_ball, (0, 4, 3, -1.0), {}, "eps"),
     (uniform_ball, ("seed", 4, 3, 1.0), {}, "rng"),
@@ -99,6 +109,7 @@ CASES = [
     (tangent_gradient, (PROB, np.ones(4)), {}, "delta"),
     (constrained_hessian, ("p", np.ones(3)), {}, "problem"),
     (descent_cosine, (PROB, NAN), {}, "delta"),
+    (descent_cosine, (FLAT, GOOD), {}, "delta"),
     (delta_eta_region, (PROB, GOOD), dict(eta=0.0, lb=1.0), "eta"),
     (delta_eta_region, (PROB, GOOD), dict(eta=0.1, lb=-1.0), "lb"),
     (pgd, (PROB, GOOD), dict(eta=-0.1, steps=3), "eta"),
@@ -109,6 +120,8 @@ CASES = [
     (pgd, (PROB, GOOD), dict(schedule=[0.1], steps=2), "schedule"),
     (remark3_schedule, (0.0, 10), {}, "beta"),
     (remark3_schedule, (1.0, np.inf), {}, "z"),
+    (constant_schedule, (0.0,), {}, "eta"),
+    (schedule_steps, ([0.1], -1), {}, "steps"),
     (pgd_until, (PROB, GOOD, 0.0, lambda dl: np.ones(2, bool)), dict(max_steps=3), "eta"),
     (pgd_until, (PROB, GOOD, 0.1, lambda dl: np.ones(2, bool)), dict(max_steps=-1), "max_steps"),
     (pgd_until, (PROB, GOOD * 1e3, 0.1, lambda dl: np.ones(2, bool)), dict(max_steps=3), "delta0"),
@@ -158,6 +171,7 @@ CASES = [
     (kernel_call, (np.zeros((2, 4)),), {}, "delta"),
     (pgd, (PROB, GOOD), dict(eta=0.01, steps=1, threads=0), "threads"),
     (kernel_call, (NAN,), {}, "delta"),
+    (kernel_call, (GOOD,), dict(grad_out=np.zeros((3, 3))), "grad_out"),
     (QUADRATIC.value, (0.0, np.array([1.0, np.nan])), {}, "f"),
     (QUADRATIC.dvalue, (np.inf, 1.0), {}, "y"),
     (CROSS_ENTROPY.d2value, (0.5, "f"), {}, "f"),

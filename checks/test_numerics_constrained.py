@@ -19,6 +19,7 @@ with the sign of λ* flipped (fails the great-circle identity).
 """
 
 import numpy as np
+import pytest
 from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
@@ -32,6 +33,8 @@ from theory.constrained import (
 )
 from theory.diffcheck import curve_derivative
 from theory.geometry import cosine, project_tangent, uniform_sphere, vector_norm
+from theory.network import TwoLayerNet
+from theory.problem import Problem
 from theory.strategies import problems, seeds
 from theory.tolerances import FD_ERROR_FACTOR, FD_RTOL, FEW_OPS_RTOL, IDENTITY_RTOL
 
@@ -180,12 +183,41 @@ def test_delta_eta_region_follows_the_descent_cosine(case, eta, lb):
     problem, delta, _ = case
     assume_descent_cosine_defined(problem, delta)
     region = delta_eta_region(problem, delta, eta=eta, lb=lb)
-    cos = descent_cosine(problem, delta)
-    width = np.sqrt(eta) / lb
-    assert np.all((region == 1) == (cos >= 1 - width))
-    assert np.all((region == -1) == ((cos <= -1 + width) & (cos < 1 - width)))
+    assert region.dtype == np.int8
+    assert follows_the_descent_cosine(region, descent_cosine(problem, delta), eta, lb)
     inside = delta * 0.5  # off the sphere: in neither set
     assert np.all(delta_eta_region(problem, inside, eta=eta, lb=lb) == 0)
+    # 1e-6 off the sphere: outside the default tolerance (SPHERE_RTOL = 1e-10), inside rtol = 1e-4.
+    near = delta * (1.0 + 1e-6)
+    assume_descent_cosine_defined(problem, near)
+    assert np.all(delta_eta_region(problem, near, eta=eta, lb=lb) == 0)
+    assert follows_the_descent_cosine(delta_eta_region(problem, near, eta=eta, lb=lb, rtol=1e-4),
+                                      descent_cosine(problem, near), eta, lb)
+
+
+def follows_the_descent_cosine(region, cos, eta, lb):
+    """+1 where cos >= 1 − √η/lb, else −1 where cos <= −1 + √η/lb, else 0 (points on the sphere)."""
+    width = np.sqrt(eta) / lb
+    return bool(np.all((region == 1) == (cos >= 1 - width))
+                and np.all((region == -1) == ((cos <= -1 + width) & (cos < 1 - width))))
+
+
+def flat_problem():
+    """A problem whose loss gradient is exactly 0 at every δ for its first unit, and a batch in which
+    only the first point has ∂L = 0: W = [[1, 0]], x = (0, 1), so σ'(w·(x + δ)) = σ'(δ_1) underflows
+    to 0 at δ_1 = −1000 and is 1/2 at δ_1 = 0."""
+    net = TwoLayerNet(np.array([[1.0, 0.0]]), np.array([1.0]))
+    problem = Problem(net, np.array([0.0, 1.0]), 0.0, 2000.0)
+    return problem, np.array([[-1000.0, 0.0], [0.5, 0.0]])
+
+
+def test_descent_cosine_is_undefined_where_the_loss_gradient_vanishes():
+    problem, batch = flat_problem()
+    assert np.all(problem.loss_grad(batch[0]) == 0.0) and np.any(problem.loss_grad(batch[1]) != 0.0)
+    for delta in (batch, batch[0]):
+        with pytest.raises(ValueError, match="the loss gradient vanishes at delta: the descent cosine is undefined"):
+            descent_cosine(problem, delta)
+    assert descent_cosine(problem, batch[1]) == descent_cosine(problem, batch[1:])[0]  # a point and a batch of one
 
 
 def gamma_with_wrong_constraint_gradient(problem, delta):

@@ -18,6 +18,7 @@ Each property has a negative control with a deliberately wrong variant.
 import math
 
 import numpy as np
+import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 from scipy import stats
@@ -83,6 +84,8 @@ def test_projection_is_non_expansive(case):
 
 
 @given(point_pairs())
+@example((1.0, np.zeros((2, 3)), np.zeros((2, 3))))  # the centre (PGD's δ = 0): no division by ‖δ‖ = 0
+@example((1.0, np.array([[0.0, 1.0], [0.6, 0.8]]), np.zeros((2, 2))))  # on the sphere: unchanged too
 def test_projection_leaves_points_inside_unchanged(case):
     eps, a, _ = case
     inside = vector_norm(a) <= eps
@@ -226,3 +229,36 @@ def test_control_numpy_norm_underflows_for_tiny_vectors():
 def test_cosine_is_scale_invariant_and_bounded(x, scale):
     assert np.isclose(cosine(x, scale * x), 1.0, rtol=0, atol=FEW_OPS_RTOL)
     assert np.isclose(cosine(x, -scale * x), -1.0, rtol=0, atol=FEW_OPS_RTOL)
+
+
+def test_tangent_projection_at_the_centre_says_why_it_is_undefined():
+    with pytest.raises(ValueError, match="delta must be non-zero: the tangent space of the sphere at 0 is undefined"):
+        project_tangent(np.array([[1.0, 0.0], [0.0, 0.0]]), np.ones(2))
+
+
+@st.composite
+def sphere_offsets(draw):
+    """ε, rtol, and points at relative distance r·rtol from the sphere (r in [0, 2], away from 1)."""
+    eps, rtol = draw(log_uniform(1e-3, 1e3)), draw(log_uniform(1e-9, 1e-2))
+    d = draw(dims(1, 6))
+    r = np.array(draw(st.lists(st.floats(0.0, 2.0).filter(lambda v: abs(v - 1.0) > 0.01), min_size=1, max_size=6)))
+    sign = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=r.size, max_size=r.size)))
+    directions = uniform_sphere(draw(seeds()), r.size, d, 1.0)
+    return eps, rtol, directions * (eps * (1.0 + sign * r * rtol))[:, None], r
+
+
+@given(sphere_offsets())
+def test_on_sphere_accepts_relative_distances_up_to_rtol(case):
+    """on_sphere(δ, ε, rtol) is |‖δ‖ − ε| <= rtol · ε: points at r·rtol are on it exactly when r <= 1."""
+    assert sphere_membership_as_stated(on_sphere, case)
+
+
+def sphere_membership_as_stated(member, case):
+    eps, rtol, points, r = case
+    return bool(np.array_equal(member(points, eps, rtol=rtol), r <= 1.0))
+
+
+def test_control_an_absolute_sphere_tolerance_is_caught():
+    def absolute(points, eps, rtol):  # injected bug: |‖δ‖ − ε| <= rtol, whatever ε
+        return np.abs(vector_norm(points) - eps) <= rtol
+    counterexample(sphere_offsets(), lambda c: sphere_membership_as_stated(absolute, c))

@@ -16,6 +16,8 @@ one that uses the product form Σ a log(1 + e) = a log Π (1 + e) for blocks who
 output weights differ (injected bugs), are caught.
 """
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, note
@@ -23,7 +25,8 @@ from hypothesis import strategies as st
 
 from checks.support import allowed_errors, counterexample
 from theory.geometry import project_ball, uniform_ball
-from theory.kernels import LossGradKernel
+from theory import kernels
+from theory.kernels import LossGradKernel, default_threads
 from theory.network import TwoLayerNet
 from theory.pgd import pgd
 from theory.problem import Problem, make_problem
@@ -160,3 +163,34 @@ def test_control_a_batch_in_another_order_is_caught():
     flat = pgd(problem, starts, eta=0.05, steps=2)
     swapped = pgd(problem, starts[::-1].reshape(2, 3, 3), eta=0.05, steps=2)
     assert not np.array_equal(flat.deltas.reshape(swapped.deltas.shape), swapped.deltas)
+
+
+@given(cases())
+def test_kernel_writes_the_gradient_into_a_given_buffer(case):
+    problem, deltas = case
+    kernel = LossGradKernel(problem, deltas.shape[0])
+    buffer = np.full(deltas.shape, np.nan)
+    loss, grad = kernel(deltas, grad_out=buffer)
+    fresh_loss, fresh_grad = kernel(deltas)
+    assert grad is buffer
+    assert np.array_equal(grad, fresh_grad) and np.array_equal(loss, fresh_loss)
+
+
+def test_kernel_rejects_a_gradient_buffer_and_says_what_it_got():
+    kernel = LossGradKernel(make_problem(3, 5, seed=0, ratio=0.1), 2)
+    delta = np.zeros((2, 3))
+    with pytest.raises(TypeError, match=r"grad_out must be a float64 ndarray of shape \(2, 3\), got list"):
+        kernel(delta, grad_out=[[0.0] * 3] * 2)
+    with pytest.raises(ValueError, match=r"shape \(2, 3\), got float64 of shape \(3, 3\)"):
+        kernel(delta, grad_out=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\), got float32 of shape \(2, 3\)"):
+        kernel(delta, grad_out=np.zeros((2, 3), np.float32))
+
+
+def test_default_threads_are_the_cores_this_process_may_use(monkeypatch):
+    assert default_threads() == len(os.sched_getaffinity(0)) >= 1
+    monkeypatch.delattr(kernels.os, "sched_getaffinity")  # as on macOS and Windows
+    monkeypatch.setattr(kernels.os, "cpu_count", lambda: 3)
+    assert default_threads() == 3
+    monkeypatch.setattr(kernels.os, "cpu_count", lambda: None)  # "undetermined"
+    assert default_threads() == 1

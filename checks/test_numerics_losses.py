@@ -9,19 +9,28 @@ L_ff ∂f ∂fᵀ of the chain rule (a classic slip) and shows the check catches
 ``Loss.value_and_dvalue`` (PGD's hot path, one exp for cross-entropy) equals the
 separate ``value`` and ``dvalue`` bit for bit; its control is a fused value
 written as y f − softplus(f), equal in exact arithmetic only.
+
+The range bounds used by the certificates are exact: ``dvalue_abs_range`` is the
+range of |∂L/∂f| over [f_lo, f_hi] (both losses are monotone in f: the range is
+set by the endpoints, or reaches 0 where the label's zero lies inside), and
+``curvature_bounds`` bounds |∂²L/∂f²| and |∂³L/∂f³| on a dense grid of the interval
+and is sharp for the second derivative (its sup is at 0 or the endpoint nearest
+0, both on the grid). Controls: a curvature bound taken at the far endpoint, and
+a range that forgets the zero of ∂L/∂f.
 """
 
 import numpy as np
+import pytest
 from hypothesis import event, example, given, target
 from hypothesis import strategies as st
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from checks.support import CONTROL_MAX_EXAMPLES, counterexample
 from theory.diffcheck import gradient_agreement, hessian_agreement
-from theory.losses import CrossEntropyLoss, QuadraticLoss, get_loss
+from theory.losses import CURVATURE_ROUNDING, LOSSES, CrossEntropyLoss, QuadraticLoss, get_loss
 from theory.problem import Problem
 from theory.strategies import perturbation_cases
-from theory.tolerances import IDENTITY_RTOL, UNIT_ROUNDOFF
+from theory.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, UNIT_ROUNDOFF
 
 logits = st.floats(-50.0, 50.0)
 labels = {"quadratic": st.floats(-10.0, 10.0), "cross_entropy": st.floats(0.0, 1.0)}
@@ -224,3 +233,97 @@ def test_control_naive_cross_entropy_derivative_is_caught():
     # The bug bites only where f >> 0 (a confident right prediction), a small part
     # of the drawn space, so this control gets five times the usual budget.
     counterexample(problem_points(), holds, max_examples=5 * CONTROL_MAX_EXAMPLES)
+
+
+# --- exact ranges for the certificates ---------------------------------------------------------
+
+interval_ends = st.one_of(st.just(0.0), st.floats(-40.0, 40.0))
+
+
+@st.composite
+def loss_intervals(draw):
+    """A loss, a label, and an interval [f_lo, f_hi] (0 is drawn often as an end)."""
+    name = draw(st.sampled_from(sorted(labels)))
+    ends = sorted([draw(interval_ends), draw(interval_ends)])
+    return get_loss(name), draw(labels[name]), ends[0], ends[1]
+
+
+def third_derivative(loss, f):
+    """∂³L/∂f³ written out: 0 (quadratic), −s(1 − s)(1 − 2s) for cross-entropy (s = expit)."""
+    if loss.name == "quadratic":
+        return np.zeros_like(f)
+    s = expit(f)
+    return -s * expit(-f) * (1.0 - 2.0 * s)
+
+
+def curvature_bounds_hold_and_are_sharp(loss, y, f_lo, f_hi, bounds=None):
+    second, third = (bounds or loss.curvature_bounds)(y, f_lo, f_hi)
+    grid = np.union1d(np.linspace(f_lo, f_hi, 257), [min(max(0.0, f_lo), f_hi)])  # 0 or the end nearest 0
+    sup2 = float(np.max(np.abs(loss.d2value(y, grid))))
+    sup3 = float(np.max(np.abs(third_derivative(loss, grid))))
+    return sup2 <= second <= sup2 * (1.0 + 2.0 * CURVATURE_ROUNDING) and sup3 <= third * (1.0 + FEW_OPS_RTOL)
+
+
+@given(loss_intervals())
+@example((CrossEntropyLoss(), 0.5, 0.0, 3.0))
+@example((CrossEntropyLoss(), 0.5, -3.0, 0.0))
+@example((CrossEntropyLoss(), 0.5, 0.5, 3.0))
+@example((QuadraticLoss(), 0.5, -1.0, 1.0))
+def test_curvature_bounds_hold_on_the_interval_and_the_second_is_sharp(case):
+    assert curvature_bounds_hold_and_are_sharp(*case)
+
+
+def test_control_a_curvature_bound_at_the_far_end_is_caught():
+    def far_end(y, f_lo, f_hi):
+        far = f_hi if abs(f_hi) > abs(f_lo) else f_lo
+        return float(CrossEntropyLoss().d2value(y, far)) * -1.0, 0.1
+    cases = loss_intervals().filter(lambda c: c[0].name == "cross_entropy")
+    counterexample(cases, lambda c: curvature_bounds_hold_and_are_sharp(*c, bounds=far_end))
+
+
+def exact_dvalue_range(loss, y, f_lo, f_hi):
+    """The range of |∂L/∂f| on [f_lo, f_hi], from the zero of ∂L/∂f in f (f = y; f = logit(y))."""
+    if loss.name == "quadratic":
+        zero, ends = y, np.abs(2.0 * (y - np.array([f_lo, f_hi])))
+    else:
+        zero, ends = float(logit(y)), np.abs(y - expit(np.array([f_lo, f_hi])))
+    lo = 0.0 if f_lo <= zero <= f_hi else float(ends.min())
+    return lo, float(ends.max())
+
+
+def dvalue_range_is_exact(loss, y, f_lo, f_hi, abs_range=None):
+    lo, hi = (abs_range or loss.dvalue_abs_range)(y, f_lo, f_hi)
+    want_lo, want_hi = exact_dvalue_range(loss, y, f_lo, f_hi)
+    scale = max(want_hi, 1e-300)
+    return abs(lo - want_lo) <= IDENTITY_RTOL * scale and abs(hi - want_hi) <= IDENTITY_RTOL * scale
+
+
+@given(loss_intervals())
+@example((CrossEntropyLoss(), 0.5, -1.0, 1.0))
+@example((CrossEntropyLoss(), 0.5, 0.0, 1.0))
+@example((CrossEntropyLoss(), 1.0, -800.0, 1.0))
+def test_dvalue_abs_range_is_the_exact_range_of_the_derivative(case):
+    assert dvalue_range_is_exact(*case)
+
+
+def test_control_a_range_that_forgets_the_zero_is_caught():
+    def endpoints_only(loss):
+        def abs_range(y, f_lo, f_hi):
+            ends = np.abs(loss.dvalue(y, np.array([f_lo, f_hi])))
+            return float(ends.min()), float(ends.max())
+        return abs_range
+    counterexample(loss_intervals(), lambda c: dvalue_range_is_exact(*c, abs_range=endpoints_only(c[0])))
+
+
+@given(loss_points())
+def test_adversarial_value_is_the_original_loss(case):
+    """ℓ = −L: (y − f)² for the quadratic loss, softplus(f) − y f for cross-entropy (section 5.2)."""
+    loss, y, f = case
+    original = (y - f) ** 2 if loss.name == "quadratic" else np.logaddexp(0.0, f) - y * f
+    scale = np.abs(original) + (np.abs(y * f) if loss.name == "cross_entropy" else 0.0) + 1.0
+    assert np.all(np.abs(loss.adversarial_value(y, f) - original) <= IDENTITY_RTOL * scale)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_a_loss_prints_as_its_class(name):
+    assert repr(get_loss(name)) == f"{LOSSES[name].__name__}()"

@@ -5,10 +5,19 @@
 * every iterate lies in the ball; losses are L(δ_t);
 * running a batch of starts equals running each start alone;
 * a schedule equal to a constant reproduces the constant step; Remark 3's
-  schedule is 2/(β(s + z)).
+  schedule is 2/(β(s + z)); both map s to an array of its shape;
+* ``pgd_until`` (the hitting times of Theorem 3.1 and Corollary 3.1) stops each
+  trajectory at its first hit: its times are those a criterion with known hitting
+  steps was built with (−1 for never), its points are the iterates of ``pgd`` at
+  those times (bit for bit: the same kernel on the same rows), it stops calling
+  the criterion once every trajectory has hit, and a problem that overrides
+  ``value_and_grad`` runs the textbook step instead (bit for bit);
+* ``output_criterion`` is Corollary 3.1's rule: on the sphere and
+  ‖P_T ∂f(δ)‖ < η^p, with p = 1/2 by default (computed independently).
 
-Negative controls: PGD without the projection leaves the ball, and gradient
-*ascent* does not match the reference.
+Negative controls: PGD without the projection leaves the ball, gradient
+*ascent* does not match the reference, a ``pgd_until`` that records the step
+after the hit is caught, and an output rule on ∂f at x − δ is caught.
 """
 
 from types import SimpleNamespace
@@ -18,8 +27,9 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from checks.support import counterexample
-from theory.geometry import project_ball, uniform_ball, vector_norm
-from theory.pgd import pgd, remark3_schedule
+from theory.geometry import on_sphere, project_ball, uniform_ball, uniform_sphere, vector_norm
+from theory.pgd import constant_schedule, output_criterion, pgd, pgd_until, remark3_schedule
+from theory.problem import Problem
 from theory.strategies import log_uniform, problems, seeds
 from theory.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL
 
@@ -110,6 +120,146 @@ def test_constant_schedule_equals_constant_step(case):
 @given(st.floats(1e-3, 1e3), st.floats(1.0, 1e4), st.integers(0, 1000))
 def test_remark3_schedule_values(beta, z, s):
     assert np.isclose(remark3_schedule(beta, z)(np.array([s]))[0], 2.0 / (beta * s + beta * z), rtol=FEW_OPS_RTOL)
+
+
+@given(st.floats(1e-3, 1e3), st.floats(1.0, 1e4), st.integers(0, 5))
+def test_schedules_map_s_to_an_array_of_its_shape(eta, z, n):
+    s = np.arange(n)
+    assert np.array_equal(constant_schedule(eta)(s), np.full(n, eta))
+    assert remark3_schedule(eta, z)(s).shape == (n,)
+
+
+# --- pgd_until: first hitting times ------------------------------------------------------------
+
+class StepCriterion:
+    """A criterion that holds for trajectory i from its call number ``first_hit[i]`` on (−1: never).
+
+    Counts its calls; ``as_int`` returns 0/1 integers instead of booleans (truthy
+    values are accepted: pgd_until converts them to bool).
+    """
+
+    def __init__(self, first_hit, as_int=False):
+        self.first_hit, self.as_int, self.calls = np.asarray(first_hit), as_int, 0
+
+    def __call__(self, delta):
+        held = (self.first_hit >= 0) & (self.calls >= self.first_hit)
+        self.calls += 1
+        return held.astype(int) if self.as_int else held
+
+
+@st.composite
+def hitting_cases(draw):
+    problem, starts, eta, steps = draw(pgd_cases())
+    n = starts.shape[0]
+    etas = eta * np.array(draw(st.lists(log_uniform(0.25, 4.0), min_size=n, max_size=n)))
+    first_hit = np.array(draw(st.lists(st.integers(-1, steps), min_size=n, max_size=n)))
+    as_int = draw(st.booleans())
+    note(f"etas={etas}, first_hit={first_hit}, as_int={as_int}")
+    return problem, starts, etas, steps, first_hit, as_int
+
+
+def hits_as_built(until, case):
+    """``until`` (pgd_until's signature) gives the hitting times the criterion was built with,
+    the iterates of :func:`pgd` at those times (the last iterate for never), and calls the
+    criterion once per step until every trajectory has hit."""
+    problem, starts, etas, steps, first_hit, as_int = case
+    criterion = StepCriterion(first_hit, as_int)
+    result = until(problem, starts, etas, criterion, max_steps=steps)
+    if not np.array_equal(result.times, first_hit) or result.deltas.shape != starts.shape:
+        return False
+    if not np.array_equal(result.reached, first_hit >= 0):
+        return False
+    expected_calls = steps + 1 if np.any(first_hit < 0) else int(first_hit.max()) + 1
+    if criterion.calls != expected_calls:
+        return False
+    for i, t in enumerate(first_hit):
+        reference = pgd(problem, starts, eta=float(etas[i]), steps=steps).deltas  # the same rows: same rounding
+        if not np.array_equal(result.deltas[i], reference[t if t >= 0 else steps, i]):
+            return False
+    return True
+
+
+@given(hitting_cases())
+def test_pgd_until_stops_each_trajectory_at_its_first_hit(case):
+    assert hits_as_built(pgd_until, case)
+
+
+class TransparentProblem(Problem):
+    """Overrides value_and_grad without changing it: PGD must then take the textbook step."""
+
+    def value_and_grad(self, delta):
+        return super().value_and_grad(delta)
+
+
+@given(hitting_cases())
+def test_pgd_until_runs_the_textbook_step_for_a_problem_that_overrides_value_and_grad(case):
+    problem, starts, etas, steps, _, _ = case
+    problem = TransparentProblem(problem.net, problem.x, problem.y, problem.eps, problem.loss)
+    result = pgd_until(problem, starts, etas, lambda delta: np.zeros(delta.shape[:-1], bool), max_steps=steps)
+    delta = starts
+    for _ in range(steps):
+        delta = project_ball(delta - etas[:, None] * problem.loss_grad(delta), problem.eps)
+    assert np.array_equal(result.deltas, delta)
+    assert np.all(result.times == -1)
+
+
+def until_recording_the_next_step(problem, delta0, eta, criterion, *, max_steps):
+    """Injected bug: the hit is recorded one step late (the iterate after the one that met it)."""
+    result = pgd_until(problem, delta0, eta, criterion, max_steps=max_steps + 1)
+    shifted = np.where(result.times > 0, result.times - 1, result.times)
+    return SimpleNamespace(times=np.minimum(shifted, max_steps), deltas=result.deltas, reached=result.reached)
+
+
+def test_control_a_hit_recorded_one_step_late_is_caught():
+    counterexample(hitting_cases(), lambda c: hits_as_built(until_recording_the_next_step, c))
+
+
+@st.composite
+def criterion_cases(draw):
+    problem = draw(problems(d=st.integers(1, 6), m=st.integers(1, 32)))
+    n = draw(st.integers(1, 6))
+    on = uniform_sphere(draw(seeds()), n, problem.d, problem.eps)
+    inside = uniform_ball(draw(seeds()), n, problem.d, problem.eps) * 0.5
+    deltas = np.where(np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))[:, None], on, inside)
+    power = draw(st.sampled_from([None, 0.25, 1.0]))
+    note(f"{problem!r}, power={power}")
+    return problem, deltas, power, draw(log_uniform(0.1, 10.0))
+
+
+def tangent_df_norm(problem, deltas, sign=1.0):
+    """‖P_T ∂f(x + δ)‖ written out: ∂f minus its component along δ."""
+    df = problem.net.grad(problem.x + sign * deltas)
+    along = np.sum(df * deltas, axis=-1, keepdims=True) / np.sum(deltas * deltas, axis=-1, keepdims=True)
+    return vector_norm(df - along * deltas)
+
+
+def criterion_as_stated(rule, case, sign=1.0):
+    """``rule(problem, eta[, power])`` holds exactly where δ is on the sphere and ‖P_T ∂f‖ < η^p.
+
+    η is set so that η^p is ``ratio`` times the tangent norm, so both answers occur;
+    points within FEW_OPS_RTOL of the threshold are left out (rounding decides them).
+    """
+    problem, deltas, power, ratio = case
+    g = tangent_df_norm(problem, deltas, sign)
+    p = 0.5 if power is None else power
+    etas = (ratio * g) ** (1.0 / p)
+    etas = np.where(etas > 0.0, etas, 1.0)
+    met = (rule(problem, etas) if power is None else rule(problem, etas, power))(deltas)
+    expected = on_sphere(deltas, problem.eps) & (g < etas ** p)
+    clear = np.abs(g - etas ** p) > 4 * FEW_OPS_RTOL * np.maximum(g, etas ** p)
+    return bool(np.array_equal(met[clear], expected[clear]))
+
+
+@given(criterion_cases())
+def test_output_criterion_is_corollary_3_1s_rule(case):
+    assert criterion_as_stated(output_criterion, case)
+
+
+def test_control_an_output_rule_on_the_mirrored_point_is_caught():
+    def mirrored(problem, eta, power=0.5):
+        return lambda deltas: on_sphere(deltas, problem.eps) & (
+            tangent_df_norm(problem, deltas, sign=-1.0) < np.asarray(eta) ** power)
+    counterexample(criterion_cases(), lambda c: criterion_as_stated(mirrored, c))
 
 
 def buggy_pgd(sign, project):

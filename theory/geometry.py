@@ -75,11 +75,14 @@ def vector_norm(x, axis=-1, keepdims=False):
     return norm if keepdims else np.squeeze(norm, axis=axis)
 
 
-def unit(x, name="x"):
-    """``x / ||x||`` along the last axis (robust for tiny and huge vectors); rejects zero vectors."""
+def unit(x, name="x", why=""):
+    """``x / ||x||`` along the last axis (robust for tiny and huge vectors); rejects zero vectors.
+
+    The ValueError names ``name`` and, when given, says ``why`` a zero vector is meaningless.
+    """
     norm = vector_norm(x, keepdims=True)
     if np.any(norm == 0.0):
-        raise ValueError(f"{name} must be non-zero")
+        raise ValueError(f"{name} must be non-zero" + (f": {why}" if why else ""))
     return x / norm
 
 
@@ -109,7 +112,7 @@ def project_ball(delta, eps):
     norms = vector_norm(delta, keepdims=True)
     outside = norms > eps
     scale = np.divide(eps, norms, out=np.ones_like(norms), where=outside)
-    return np.where(outside, delta * scale, delta)
+    return delta * scale  # x * 1.0 == x in IEEE arithmetic: points inside are unchanged bit for bit
 
 
 def project_tangent(delta, v):
@@ -131,9 +134,7 @@ def project_tangent(delta, v):
     """
     delta = _points("delta", delta)
     v = check_last_dim("v", _points("v", v), delta.shape[-1])
-    if np.any(vector_norm(delta) == 0.0):
-        raise ValueError("delta must be non-zero: the tangent space of the sphere at 0 is undefined")
-    normal = unit(delta, "delta")
+    normal = unit(delta, "delta", why="the tangent space of the sphere at 0 is undefined")
     return v - np.einsum("...i,...i->...", v, normal)[..., None] * normal
 
 

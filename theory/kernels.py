@@ -73,7 +73,7 @@ def default_threads() -> int:
     """Cores this process may use (``os.sched_getaffinity`` where available)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
+    except AttributeError:  # not Linux (macOS, Windows)
         return max(1, os.cpu_count() or 1)
 
 
@@ -247,9 +247,12 @@ class LossGradKernel:
                              f"got {delta.shape}")
         rows = delta.shape[0]
         grad = np.empty((rows, self.d)) if grad_out is None else grad_out
-        if not isinstance(grad, np.ndarray) or grad.shape != (rows, self.d) or grad.dtype != np.float64:
+        if not isinstance(grad, np.ndarray):
+            raise TypeError(f"grad_out must be a float64 ndarray of shape {(rows, self.d)}, "
+                            f"got {type(grad).__name__}")
+        if grad.shape != (rows, self.d) or grad.dtype != np.float64:
             raise ValueError(f"grad_out must be a float64 array of shape {(rows, self.d)}, "
-                             f"got {getattr(grad, 'shape', type(grad).__name__)}")
+                             f"got {grad.dtype} of shape {grad.shape}")
         return self._loss_and_grad_into(np.ascontiguousarray(delta), grad)
 
     def _loss_and_grad_into(self, delta, grad):

@@ -199,15 +199,21 @@ class CrossEntropyLoss(Loss):
     def curvature_bounds(self, y, f_lo, f_hi):
         # |L_ff| = s(1 - s) = softplus''(f) is unimodal with its maximum 1/4 at
         # f = 0: its sup over [f_lo, f_hi] is at 0 or at the endpoint nearest 0
-        # (inflated by 16 ulp for the rounding of the evaluation).
+        # (inflated by CURVATURE_ROUNDING for the rounding of the evaluation).
         # |L_fff| = |s(1 - s)(1 - 2s)| <= SOFTPLUS_THIRD_MAX (global bound).
         if f_lo <= 0.0 <= f_hi:
             second = CROSS_ENTROPY_SHARP_CURVATURE
         else:
             nearest = f_lo if f_lo > 0.0 else f_hi
-            second = min(float(activations(nearest)[2]) * (1.0 + 16.0 * UNIT_ROUNDOFF), CROSS_ENTROPY_SHARP_CURVATURE)
+            second = min(float(activations(nearest)[2]) * (1.0 + CURVATURE_ROUNDING), CROSS_ENTROPY_SHARP_CURVATURE)
         return second, SOFTPLUS_THIRD_MAX
 
+
+#: Relative inflation of the evaluated σ''(f) = e/(1+e)², e = exp(−|f|), in
+#: :meth:`CrossEntropyLoss.curvature_bounds`, so that the bound stays above the true
+#: value: the exponential (≤ 1 ulp in numpy's libm), 1 + e, its square and the
+#: quotient make four roundings of at most u each, ≤ 4u in all; 16u leaves a factor 4.
+CURVATURE_ROUNDING = 16.0 * UNIT_ROUNDOFF
 
 #: Section 5.2's stated constants for cross-entropy: |∂L/∂f| = |s(f) − y| < 𝓤 = 1
 #: and |∂²L/∂f²| = s(f)(1 − s(f)) <= 𝓑 = 1.

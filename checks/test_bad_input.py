@@ -105,6 +105,9 @@ CASES = [
     (uniform_sphere, (0, 4, 0, 1.0), {}, "d"),
     (cosine, (np.zeros(3), np.ones(3)), {}, "u"),
     (cosine, (np.ones(3), np.zeros(3)), {}, "v"),
+    (cosine, (NAN, np.ones(3)), {}, "u"),
+    (cosine, (np.ones(3), np.ones(4)), {}, "v"),
+    (cosine, (np.ones(3), NAN), {}, "v"),
     (lagrange_multiplier, (PROB, np.zeros(3)), {}, "delta"),
     (tangent_gradient, (PROB, np.ones(4)), {}, "delta"),
     (constrained_hessian, ("p", np.ones(3)), {}, "problem"),
@@ -176,6 +179,7 @@ CASES = [
     (QUADRATIC.dvalue, (np.inf, 1.0), {}, "y"),
     (CROSS_ENTROPY.d2value, (0.5, "f"), {}, "f"),
     (CROSS_ENTROPY.value_and_dvalue, (1.5, 0.0), {}, "y"),
+    (CROSS_ENTROPY.value, (np.nan, 0.0), {}, "y"),
     (CROSS_ENTROPY.value_and_dvalue, (1.0, np.array([np.inf])), {}, "f"),
 ]
 

@@ -34,6 +34,7 @@ from theory.bounds import (
     TAU_BISECTION_RTOL,
     certified_tau_eps,
     evaluation_error_bounds,
+    certified_gradient_floor,
     gradient_norm_range,
     local_hessian_bound,
     third_derivative_bound,
@@ -166,6 +167,7 @@ def check_gradient_range(problem, seed, lower, upper):
 @given(problems(ratio=log_uniform(1e-3, 10.0)), seeds())
 def test_certified_gradient_range_contains_the_gradient_on_the_ball(problem, seed):
     lower, upper = gradient_norm_range(problem.net, problem.x, problem.eps)
+    assert certified_gradient_floor(problem.net, problem.x, problem.eps) == lower  # B_l: the lower end
     event(f"certified floor positive: {lower > 0}")
     check_gradient_range(problem, seed, lower, upper)
 

@@ -34,7 +34,7 @@ from theory.constrained import (
 from theory.diffcheck import curve_derivative
 from theory.geometry import cosine, project_tangent, uniform_sphere, vector_norm
 from theory.network import TwoLayerNet
-from theory.problem import Problem
+from theory.problem import Problem, make_problem
 from theory.strategies import problems, seeds
 from theory.tolerances import FD_ERROR_FACTOR, FD_RTOL, FEW_OPS_RTOL, IDENTITY_RTOL
 
@@ -215,7 +215,7 @@ def test_descent_cosine_is_undefined_where_the_loss_gradient_vanishes():
     problem, batch = flat_problem()
     assert np.all(problem.loss_grad(batch[0]) == 0.0) and np.any(problem.loss_grad(batch[1]) != 0.0)
     for delta in (batch, batch[0]):
-        with pytest.raises(ValueError, match="the loss gradient vanishes at delta: the descent cosine is undefined"):
+        with pytest.raises(ValueError, match="^the loss gradient vanishes at delta: the descent cosine is undefined there$"):
             descent_cosine(problem, delta)
     assert descent_cosine(problem, batch[1]) == descent_cosine(problem, batch[1:])[0]  # a point and a batch of one
 
@@ -236,3 +236,12 @@ def test_control_xi_with_flipped_multiplier_is_caught():
         return problem.loss_hessian(delta) + (2 * lagrange_multiplier(problem, delta))[:, None, None] * np.eye(problem.d)
 
     counterexample(sphere_cases(), lambda c: xi_matches_great_circle(flipped, *c))
+
+
+def test_a_point_in_both_sets_is_reported_in_the_plus_set():
+    """At d = 1 the descent cosine is exactly ±1; with √η/lb = 2 both sets contain every point of the
+    sphere (cos >= 1 − 2 and cos <= −1 + 2), and the documented tie rule reports +1."""
+    problem = make_problem(1, 5, seed=0, ratio=0.1)
+    points = np.array([[problem.eps], [-problem.eps]])
+    assert set(np.abs(descent_cosine(problem, points))) == {1.0}
+    assert np.array_equal(delta_eta_region(problem, points, eta=4.0, lb=1.0), [1, 1])

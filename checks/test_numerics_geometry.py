@@ -26,6 +26,7 @@ from scipy import stats
 from checks.support import counterexample
 from theory.geometry import (
     cosine,
+    unit,
     on_sphere,
     project_ball,
     project_tangent,
@@ -226,14 +227,20 @@ def test_control_numpy_norm_underflows_for_tiny_vectors():
 
 
 @given(vectors.filter(lambda x: np.max(np.abs(x)) > 1e-50), st.floats(1e-200, 1e200))
+@example(np.array([0.541, 0.215]), 1.9)  # unclipped, the dot product of the unit vectors is -1 - 2^-52
 def test_cosine_is_scale_invariant_and_bounded(x, scale):
-    assert np.isclose(cosine(x, scale * x), 1.0, rtol=0, atol=FEW_OPS_RTOL)
-    assert np.isclose(cosine(x, -scale * x), -1.0, rtol=0, atol=FEW_OPS_RTOL)
+    same, opposite = cosine(x, scale * x), cosine(x, -scale * x)
+    assert np.isclose(same, 1.0, rtol=0, atol=FEW_OPS_RTOL) and np.isclose(opposite, -1.0, rtol=0, atol=FEW_OPS_RTOL)
+    assert -1.0 <= opposite <= same <= 1.0
 
 
-def test_tangent_projection_at_the_centre_says_why_it_is_undefined():
-    with pytest.raises(ValueError, match="delta must be non-zero: the tangent space of the sphere at 0 is undefined"):
+def test_zero_vectors_are_rejected_with_the_reason():
+    with pytest.raises(ValueError, match="^delta must be non-zero: the tangent space of the sphere at 0 is undefined$"):
         project_tangent(np.array([[1.0, 0.0], [0.0, 0.0]]), np.ones(2))
+    with pytest.raises(ValueError, match="^u must be non-zero: the angle with a zero vector is undefined$"):
+        cosine(np.zeros(2), np.ones(2))
+    with pytest.raises(ValueError, match="^x must be non-zero$"):
+        unit(np.zeros(3))
 
 
 @st.composite
@@ -248,6 +255,7 @@ def sphere_offsets(draw):
 
 
 @given(sphere_offsets())
+@example((1.0, 0.5, np.array([[1.5], [0.5]]), np.array([1.0, 1.0])))  # exactly rtol away: still on it
 def test_on_sphere_accepts_relative_distances_up_to_rtol(case):
     """on_sphere(δ, ε, rtol) is |‖δ‖ − ε| <= rtol · ε: points at r·rtol are on it exactly when r <= 1."""
     assert sphere_membership_as_stated(on_sphere, case)

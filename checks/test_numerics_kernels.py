@@ -189,6 +189,8 @@ def test_kernel_rejects_a_gradient_buffer_and_says_what_it_got():
 
 def test_default_threads_are_the_cores_this_process_may_use(monkeypatch):
     assert default_threads() == len(os.sched_getaffinity(0)) >= 1
+    monkeypatch.setattr(kernels.os, "sched_getaffinity", lambda pid: {0})  # pinned to one core
+    assert default_threads() == 1
     monkeypatch.delattr(kernels.os, "sched_getaffinity")  # as on macOS and Windows
     monkeypatch.setattr(kernels.os, "cpu_count", lambda: 3)
     assert default_threads() == 3

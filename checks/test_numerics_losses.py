@@ -268,6 +268,7 @@ def curvature_bounds_hold_and_are_sharp(loss, y, f_lo, f_hi, bounds=None):
 @example((CrossEntropyLoss(), 0.5, 0.0, 3.0))
 @example((CrossEntropyLoss(), 0.5, -3.0, 0.0))
 @example((CrossEntropyLoss(), 0.5, 0.5, 3.0))
+@example((CrossEntropyLoss(), 0.5, -3.0, -1.0))  # entirely below 0: the sup is at f_hi
 @example((QuadraticLoss(), 0.5, -1.0, 1.0))
 def test_curvature_bounds_hold_on_the_interval_and_the_second_is_sharp(case):
     assert curvature_bounds_hold_and_are_sharp(*case)

@@ -16,6 +16,7 @@ from theory.diffcheck import gradient_agreement, hessian_agreement
 from theory.network import TwoLayerNet, draw_network, sigmoid, softplus
 from theory.strategies import dims, input_scales, perturbation_cases, problems, seeds, widths
 from theory.bounds import evaluation_error_bounds, rounding_allowance
+from theory.tolerances import UNIT_ROUNDOFF
 
 
 def _to_network_inputs(case):
@@ -103,6 +104,11 @@ def test_batched_evaluation_equals_pointwise(d, m, seed, b1, b2):
     z = np.random.default_rng(seed).standard_normal((b1, b2, d))
     values, grads, hessians = net.value(z), net.grad(z), net.hessian(z)
     assert values.shape == (b1, b2) and grads.shape == (b1, b2, d) and hessians.shape == (b1, b2, d, d)
+    pre = net.preactivations(z)
+    assert pre.shape == (b1, b2, m)
+    # w_r^T z, a sum of d products: each order of summation is within 2 d u sum|w_ri z_i| of another.
+    assert np.all(np.abs(pre - np.einsum("rd,ijd->ijr", net.W, z))
+                  <= 2 * d * UNIT_ROUNDOFF * np.einsum("rd,ijd->ijr", np.abs(net.W), np.abs(z)))
     value_error, grad_error, hessian_error = evaluation_error_bounds(net, z)
     for i in range(b1):
         for j in range(b2):

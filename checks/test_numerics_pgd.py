@@ -23,13 +23,13 @@ after the hit is caught, and an output rule on ∂f at x − δ is caught.
 from types import SimpleNamespace
 
 import numpy as np
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from checks.support import counterexample
 from theory.geometry import on_sphere, project_ball, uniform_ball, uniform_sphere, vector_norm
 from theory.pgd import constant_schedule, output_criterion, pgd, pgd_until, remark3_schedule
-from theory.problem import Problem
+from theory.problem import Problem, make_problem
 from theory.strategies import log_uniform, problems, seeds
 from theory.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL
 
@@ -179,7 +179,13 @@ def hits_as_built(until, case):
     return True
 
 
+#: A pinned draw (d = 3): every trajectory hits, one at its start, so the run stops after step 2 of 5.
+PINNED = make_problem(3, 8, seed=1, ratio=0.1)
+PINNED_STARTS = uniform_ball(0, 3, 3, PINNED.eps)
+
+
 @given(hitting_cases())
+@example((PINNED, PINNED_STARTS, 0.1 * PINNED.eps * np.array([1.0, 2.0, 0.5]), 5, np.array([0, 2, 1]), False))
 def test_pgd_until_stops_each_trajectory_at_its_first_hit(case):
     assert hits_as_built(pgd_until, case)
 
@@ -251,6 +257,8 @@ def criterion_as_stated(rule, case, sign=1.0):
 
 
 @given(criterion_cases())
+@example((PINNED, np.vstack([uniform_sphere(1, 3, 3, PINNED.eps), 0.5 * PINNED_STARTS]), None, 2.0))
+@example((PINNED, uniform_sphere(2, 4, 3, PINNED.eps), None, 0.5))
 def test_output_criterion_is_corollary_3_1s_rule(case):
     assert criterion_as_stated(output_criterion, case)
 

@@ -72,8 +72,9 @@ class Loss:
         """The label checked by :meth:`check_label` and ``f`` as a finite float64 array (else ValueError/TypeError)."""
         return self.check_label(y), as_float_array("f", f)
 
-    # Implementations, on checked arguments (PGD's kernel calls _value_and_dvalue
-    # directly on its own finite f). Subclasses implement the first three.
+    # Implementations, on checked arguments: f is a finite float64 array (from
+    # _arguments, or PGD's kernel, which calls _value_and_dvalue on its own f).
+    # Subclasses implement the first three.
     def _value(self, y, f):  # pragma: no cover - overridden
         raise NotImplementedError
 
@@ -123,11 +124,11 @@ class QuadraticLoss(Loss):
         return check_finite_float("y", y)
 
     def _value(self, y, f):
-        r = y - np.asarray(f, dtype=np.float64)
+        r = y - f
         return -(r * r)
 
     def _dvalue(self, y, f):
-        return 2.0 * (y - np.asarray(f, dtype=np.float64))
+        return 2.0 * (y - f)
 
     def _d2value(self, y, f):
         return np.full(np.shape(f), -2.0)
@@ -164,18 +165,15 @@ class CrossEntropyLoss(Loss):
     # are accurate to a few ulp for every f and every y in [0, 1].
 
     def _value(self, y, f):
-        f = np.asarray(f, dtype=np.float64)
         return -(y * softplus(-f) + (1.0 - y) * softplus(f))
 
     def _dvalue(self, y, f):
-        f = np.asarray(f, dtype=np.float64)
         return y * sigmoid(-f) - (1.0 - y) * sigmoid(f)
 
     def _value_and_dvalue(self, y, f):
         # value and dvalue share one e = exp(-|f|) (= exp(-|-f|)): the same
         # expressions as softplus(+-f) and sigmoid(+-f) in theory.network, so the
         # results are those of value() and dvalue() bit for bit.
-        f = np.asarray(f, dtype=np.float64)
         e = np.exp(-np.abs(f))
         log_term = np.log1p(e)
         one_plus_e = 1.0 + e

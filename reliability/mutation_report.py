@@ -1,0 +1,185 @@
+"""MUTATION.md from a mutmut run: the score per module and every surviving mutant with its reason.
+
+Run from the repository root, after ``mutmut run --max-children 2`` (configuration:
+``[tool.mutmut]`` in pyproject.toml)::
+
+    python reliability/mutation_report.py
+
+Each mutant's status comes from mutmut's result files (``mutants/theory/*.meta``);
+its change is read from the mutated sources mutmut writes (``mutants/theory/*.py``:
+the function ``x_name__mutmut_orig`` against ``x_name__mutmut_N``), so the report
+shows the line before and after. A surviving mutant is *explained* when
+``reliability/equivalent_mutants.json`` gives the reason it cannot be detected;
+the file is keyed by function and the changed lines, not by mutmut's numbers,
+which move when the code changes. An unexplained survivor is listed in bold.
+
+Score: detected (killed or timed out) over all mutants; and over the mutants
+that are not equivalent (the issue's target: at least 95 %).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants" / "theory"
+EQUIVALENTS = ROOT / "reliability" / "equivalent_mutants.json"
+REPORT = ROOT / "MUTATION.md"
+TARGET = 0.95
+
+#: mutmut's exit codes (mutmut.stats.status_by_exit_code, mutmut 3.8).
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", None: "not checked",
+          34: "skipped", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout",
+          37: "caught by type check", 2: "interrupted", -11: "segfault", -9: "segfault"}
+DETECTED = ("killed", "timeout", "segfault")
+
+
+def function_sources(path):
+    """``{function name: source}`` of every function and method in a mutated module (methods as Class.x...)."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "__mutmut_" in node.name:
+            body = ast.get_source_segment(text, node)
+            # The def line carries the mutant's name: write the function's own name instead,
+            # so that a mutated default argument shows as a change of that line.
+            base = node.name.rsplit("__mutmut_", 1)[0]
+            out[node.name] = body.replace(node.name, base, 1)
+    return out
+
+
+def mutant_change(sources, key):
+    """The changed lines of mutant ``key`` (``module.x_f__mutmut_N``): (before, after), stripped."""
+    local = key.split(".")[-1]
+    base = local.rsplit("__mutmut_", 1)[0]
+    orig, mutated = sources.get(base + "__mutmut_orig", ""), sources.get(local, "")
+    before, after = [], []
+    for line in difflib.ndiff(orig.splitlines(), mutated.splitlines()):
+        if line.startswith("- "):
+            before.append(line[2:].strip())
+        elif line.startswith("+ "):
+            after.append(line[2:].strip())
+    return " / ".join(before), " / ".join(after)
+
+
+def function_name(key):
+    """``theory.losses.xǁCrossEntropyLossǁcurvature_bounds__mutmut_3`` -> ``losses.CrossEntropyLoss.curvature_bounds``."""
+    module, local = key.rsplit(".", 1)
+    name = local.rsplit("__mutmut_", 1)[0][2:]  # drop the "x_" / "xǁ" prefix
+    return module.split(".", 1)[1] + "." + name.replace("ǁ", ".").strip(".")
+
+
+def collect():
+    """Rows ``(module, key, status, function, before, after)`` for every mutant."""
+    rows = []
+    for meta in sorted(MUTANTS.glob("*.py.meta")):
+        module = meta.name[:-len(".py.meta")]
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        sources = function_sources(MUTANTS / f"{module}.py")
+        for key, code in sorted(codes.items(), key=lambda kv: (kv[0].rsplit("__mutmut_", 1)[0],
+                                                                int(kv[0].rsplit("_", 1)[1]))):
+            status = STATUS.get(code, "suspicious")
+            before, after = mutant_change(sources, key) if status not in DETECTED else ("", "")
+            rows.append((module, key, status, function_name(key), before, after))
+    return rows
+
+
+def load_equivalents():
+    """``{(function, before, after): reason}`` from reliability/equivalent_mutants.json."""
+    if not EQUIVALENTS.exists():
+        return {}
+    out = {}
+    for group in json.loads(EQUIVALENTS.read_text())["groups"]:
+        for function, before, after in group["mutants"]:
+            out[(function, before, after)] = group["reason"]
+    return out
+
+
+def render(rows, equivalents):
+    by_module = defaultdict(Counter)
+    explained, unexplained = [], []
+    for module, key, status, function, before, after in rows:
+        by_module[module][status] += 1
+        if status in DETECTED or status == "not checked":
+            continue
+        reason = equivalents.get((function, before, after))
+        if reason:
+            by_module[module]["equivalent"] += 1
+            explained.append((function, before, after, reason, status))
+        else:
+            unexplained.append((function, before, after, status, key))
+    total = Counter()
+    for counts in by_module.values():
+        total.update(counts)
+    n = sum(v for k, v in total.items() if k != "equivalent")
+
+    def score(counts):
+        all_ = sum(v for k, v in counts.items() if k != "equivalent")
+        detected = sum(counts[s] for s in DETECTED)
+        checked = all_ - counts["not checked"]
+        against = checked - counts["equivalent"]
+        return (f"{detected / checked:.1%}" if checked else "–", f"{detected / against:.1%}" if against else "–")
+
+    lines = ["# Mutation testing", "",
+             "Generated by `python reliability/mutation_report.py` after `mutmut run --max-children 2`",
+             "(configuration: `[tool.mutmut]` in pyproject.toml; method in the script's docstring and in",
+             "\"How the run is set up\" below).", ""]
+    not_checked = total["not checked"]
+    overall, adjusted = score(total)
+    status = (f"**{n - not_checked} of {n} mutants checked.** " if not_checked else f"**All {n} mutants checked.** ")
+    status += (f"Detected: {overall} of the checked mutants; {adjusted} of those that are not equivalent "
+               f"(target ≥ {TARGET:.0%}). Survivors: {len(explained)} explained as equivalent, "
+               f"{len(unexplained)} not explained.")
+    lines += [status, "",
+              "| module | mutants | killed | timeout | survived | no tests | not checked | equivalent | detected | detected, non-equivalent |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for module in sorted(by_module):
+        c = by_module[module]
+        all_ = sum(v for k, v in c.items() if k != "equivalent")
+        s1, s2 = score(c)
+        lines.append(f"| `theory/{module}.py` | {all_} | {c['killed']} | {c['timeout']} | {c['survived']} "
+                     f"| {c['no tests']} | {c['not checked']} | {c['equivalent']} | {s1} | {s2} |")
+    s1, s2 = score(total)
+    lines.append(f"| **all** | {n} | {total['killed']} | {total['timeout']} | {total['survived']} "
+                 f"| {total['no tests']} | {total['not checked']} | {total['equivalent']} | {s1} | {s2} |")
+    lines += ["", "## Survivors not explained", ""]
+    if unexplained:
+        lines += [f"- **`{function}`** ({status}): `{before}` → `{after}`" for function, before, after, status, _
+                  in unexplained]
+    else:
+        lines.append("None.")
+    lines += ["", "## Equivalent mutants", "",
+              "Mutants that no check can detect, grouped by the reason (reliability/equivalent_mutants.json).", ""]
+    groups = defaultdict(list)
+    for function, before, after, reason, status in explained:
+        groups[reason].append((function, before, after, status))
+    for reason, items in groups.items():
+        lines += [f"### {reason}", ""]
+        lines += [f"- `{function}`: `{before}` → `{after}`" for function, before, after, _ in items]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n", unexplained
+
+
+def main(argv=None):
+    if not MUTANTS.exists():
+        sys.exit("no mutants/ folder: run `mutmut run --max-children 2` first")
+    rows = collect()
+    text, unexplained = render(rows, load_equivalents())
+    setup = ROOT / "reliability" / "mutation_setup.md"
+    if setup.exists():
+        text += "\n" + setup.read_text()
+    REPORT.write_text(text)
+    print(text.split("\n## Survivors not explained")[0])
+    if "--list" in (argv or sys.argv[1:]):
+        for function, before, after, status, key in unexplained:
+            print(json.dumps([function, before, after]), "#", status, key)
+
+
+if __name__ == "__main__":
+    main()

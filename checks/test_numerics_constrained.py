@@ -245,3 +245,22 @@ def test_a_point_in_both_sets_is_reported_in_the_plus_set():
     points = np.array([[problem.eps], [-problem.eps]])
     assert set(np.abs(descent_cosine(problem, points))) == {1.0}
     assert np.array_equal(delta_eta_region(problem, points, eta=4.0, lb=1.0), [1, 1])
+
+
+def test_the_sets_are_closed_at_their_boundaries():
+    """Δη⁺ is cos >= 1 − √η/lb and Δη⁻ is cos <= −1 + √η/lb (closed, as in the paper): a point whose
+    descent cosine is exactly on the boundary belongs to the set. With lb = 1 and η = w², √η = w
+    exactly, and for |cos| >= 1/2 the boundary 1 − w (or −1 + w) with w = 1 − cos (or cos + 1) is
+    exactly cos (Sterbenz), so the comparison is made at equality."""
+    problem = make_problem(3, 16, seed=3, ratio=0.1)
+    points = uniform_sphere(0, 400, 3, problem.eps)
+    cos = descent_cosine(problem, points)
+    plus, minus = np.flatnonzero(cos >= 0.5), np.flatnonzero(cos <= -0.5)
+    assert plus.size and minus.size
+    i, j = plus[0], minus[0]
+    w_plus, w_minus = 1.0 - cos[i], cos[j] + 1.0
+    assert 1.0 - np.sqrt(w_plus ** 2) == cos[i] and -1.0 + np.sqrt(w_minus ** 2) == cos[j]
+    # The same batch as the cosines (a lone point may round its cosine differently).
+    assert delta_eta_region(problem, points, eta=w_plus ** 2, lb=1.0)[i] == 1
+    if w_minus < 1.0:  # else the point is in both sets and reported as +1
+        assert delta_eta_region(problem, points, eta=w_minus ** 2, lb=1.0)[j] == -1

@@ -27,7 +27,7 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from checks.support import counterexample
-from theory.geometry import on_sphere, project_ball, uniform_ball, uniform_sphere, vector_norm
+from theory.geometry import on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere, vector_norm
 from theory.pgd import constant_schedule, output_criterion, pgd, pgd_until, remark3_schedule
 from theory.problem import Problem, make_problem
 from theory.strategies import log_uniform, problems, seeds
@@ -261,6 +261,15 @@ def criterion_as_stated(rule, case, sign=1.0):
 @example((PINNED, uniform_sphere(2, 4, 3, PINNED.eps), None, 0.5))
 def test_output_criterion_is_corollary_3_1s_rule(case):
     assert criterion_as_stated(output_criterion, case)
+
+
+def test_output_criterion_is_strict_at_the_threshold():
+    """Corollary 3.1 outputs δ when ‖P_T ∂f(δ)‖ < η^p: at equality it does not. With p = 1 the
+    threshold is η itself, set to the tangent norm computed the same way."""
+    points = uniform_sphere(4, 3, 3, PINNED.eps)
+    g = vector_norm(project_tangent(points, PINNED.net.grad(PINNED.x + points)))
+    assert not np.any(output_criterion(PINNED, g, power=1.0)(points))
+    assert np.all(output_criterion(PINNED, g * (1.0 + 1e-12), power=1.0)(points))
 
 
 def test_control_an_output_rule_on_the_mirrored_point_is_caught():

@@ -477,7 +477,7 @@ PROFILE_PROBE = textwrap.dedent('''
     from hypothesis.database import DirectoryBasedExampleDatabase
     if sys.argv[2] == "conftest":
         import conftest  # noqa: F401
-        names = ("dev", "report", "ci", "thorough")
+        names = ("dev", "report", "ci", "thorough", "mutation")
     else:  # the control: a profile registered the naive way, without a parent
         settings.register_profile("naive", max_examples=5, database=DirectoryBasedExampleDatabase("db"))
         names = ("naive",)
@@ -500,7 +500,8 @@ RANDOMIZED_WITH_DATABASE = [False, True]
 @pytest.mark.parametrize("ci_env", [{}, {"CI": "true"}, {"GITHUB_ACTIONS": "true"}], ids=["local", "CI", "GHA"])
 def test_profiles_do_not_depend_on_the_ci_environment(ci_env):
     assert profile_settings(ci_env) == {"dev": RANDOMIZED_WITH_DATABASE, "report": RANDOMIZED_WITH_DATABASE,
-                                        "ci": [True, False], "thorough": RANDOMIZED_WITH_DATABASE}
+                                        "ci": [True, False], "thorough": RANDOMIZED_WITH_DATABASE,
+                                        "mutation": [True, False]}
 
 
 @pytest.mark.negative_control

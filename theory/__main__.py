@@ -43,9 +43,9 @@ def _parse(argv):
         prog="theory-claims" if script.startswith("theory-claims") else "python -m theory",
         description=__doc__.split("\n\n")[0].replace("``", "").replace("\n", " "),
         epilog="Profiles (conftest.py): report = the default, randomized, sized to finish in under 5 minutes on "
-               "2 cores; dev = fast feedback; ci = derandomized, as CI runs it; thorough = thousands of examples "
-               "per property. Randomized profiles keep Hypothesis's example database at ./.hypothesis/examples "
-               "(or $THEORY_EXAMPLE_DB), so a counterexample found once replays first on every later run.")
+               "2 cores; dev = fast feedback; ci = derandomized, as CI runs it; thorough = 200 examples "
+               "per property, for release checks and the seed sweep. Randomized profiles keep Hypothesis's "
+               "example database at ./.hypothesis/examples (or $THEORY_EXAMPLE_DB), so a counterexample found once replays first on every later run.")
     parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES,
                         help=f"Hypothesis profile (default: {DEFAULT_PROFILE})")
     parser.add_argument("--checks", default="checks", help="folder of the checks (default: ./checks)")

@@ -116,7 +116,8 @@ GRADIENT_FLOOR = 0.02
 
 #: "With high probability" made explicit: the largest per-draw probability that
 #: the gradient floor fails (chi-square model of the module docstring) that the
-#: regime accepts. A thorough run (2000 draws) then fails with probability < 1e-3.
+#: regime accepts. The 20-seed sweep of the thorough profile (4000 draws per
+#: property) then fails with probability < 4e-3.
 MAX_FAILURE_PROBABILITY = 1e-6
 
 

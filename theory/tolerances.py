@@ -81,9 +81,9 @@ FEW_OPS_RTOL = 64 * UNIT_ROUNDOFF
 PROJECTION_RTOL = 1e-12
 
 #: Significance level of the Kolmogorov–Smirnov tests of the samplers. A correct
-#: sampler is rejected with probability KS_ALPHA per example; across the
-#: ``thorough`` profile (thousands of examples) times a 20-seed sweep that is below
-#: 0.1 false alarms in total. With KS_SAMPLES = 4000 the test still has power ~1
+#: sampler is rejected with probability KS_ALPHA per example; across the 20-seed
+#: sweep of the ``thorough`` profile (4000 examples per property) that is below
+#: 0.01 false alarms in total. With KS_SAMPLES = 4000 the test still has power ~1
 #: against a uniform-radius sampler for d >= 2, whose KS distance from uniform is
 #: :math:`\sup_u |u^{1/d} - u| \ge 1/4`: the rejection p-value is below
 #: :math:`2 e^{-2 n D^2} = 2e^{-500}`.

@@ -232,27 +232,30 @@ def criterion_cases(draw):
     return problem, deltas, power, draw(log_uniform(0.1, 10.0))
 
 
-def tangent_df_norm(problem, deltas, sign=1.0):
-    """‖P_T ∂f(x + δ)‖ written out: ∂f minus its component along δ."""
+def tangent_df_norm(problem, deltas, sign=1.0, with_scale=False):
+    """‖P_T ∂f(x + δ)‖ written out: ∂f minus its component along δ (and ‖∂f‖, the scale of its rounding)."""
     df = problem.net.grad(problem.x + sign * deltas)
     along = np.sum(df * deltas, axis=-1, keepdims=True) / np.sum(deltas * deltas, axis=-1, keepdims=True)
-    return vector_norm(df - along * deltas)
+    norm = vector_norm(df - along * deltas)
+    return (norm, vector_norm(df)) if with_scale else norm
 
 
 def criterion_as_stated(rule, case, sign=1.0):
     """``rule(problem, eta[, power])`` holds exactly where δ is on the sphere and ‖P_T ∂f‖ < η^p.
 
     η is set so that η^p is ``ratio`` times the tangent norm, so both answers occur;
-    points within FEW_OPS_RTOL of the threshold are left out (rounding decides them).
+    points whose tangent norm is within rounding of the threshold are left out (rounding decides
+    them): the two computations of P_T ∂f differ by a few ulp of ‖∂f‖, not of the tangent part,
+    which is 0 up to rounding at d = 1 (found by the ci profile: d = 1, input scale 42).
     """
     problem, deltas, power, ratio = case
-    g = tangent_df_norm(problem, deltas, sign)
+    g, scale = tangent_df_norm(problem, deltas, sign, with_scale=True)
     p = 0.5 if power is None else power
     etas = (ratio * g) ** (1.0 / p)
     etas = np.where(etas > 0.0, etas, 1.0)
     met = (rule(problem, etas) if power is None else rule(problem, etas, power))(deltas)
     expected = on_sphere(deltas, problem.eps) & (g < etas ** p)
-    clear = np.abs(g - etas ** p) > 4 * FEW_OPS_RTOL * np.maximum(g, etas ** p)
+    clear = np.abs(g - etas ** p) > 8 * FEW_OPS_RTOL * np.maximum(scale, etas ** p)
     return bool(np.array_equal(met[clear], expected[clear]))
 
 

@@ -92,9 +92,7 @@ def pytest_collection_modifyitems(config, items):
     so ``-m negative_control`` (the seed sweep, the mutation run) selects exactly
     the controls. ``tryfirst``: before pytest's own ``-m`` deselection reads the markers.
 
-    Then the sort (a stable one: the rest keep their order).
-
-    pytest-xdist hands tests to idle workers in collection order; a long check
+    The sort is stable (the rest keep their order). pytest-xdist hands tests to idle workers in collection order; a long check
     collected last (the section 5.2 checks are) would run alone at the end while
     the other workers idle. Started first, it overlaps with everything else.
     Every worker sorts the same collection the same way, as xdist requires.

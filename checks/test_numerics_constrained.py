@@ -247,20 +247,38 @@ def test_a_point_in_both_sets_is_reported_in_the_plus_set():
     assert np.array_equal(delta_eta_region(problem, points, eta=4.0, lb=1.0), [1, 1])
 
 
+def boundary_draw():
+    """A draw, 400 points of its sphere, their descent cosines, and the first point with cos >= 1/2
+    (index i, w = 1 − cos) and with cos <= −1/2 (index j, w = cos + 1)."""
+    problem = make_problem(3, 16, seed=3, ratio=0.1)
+    points = uniform_sphere(0, 400, 3, problem.eps)
+    cos = descent_cosine(problem, points)
+    i, j = np.flatnonzero(cos >= 0.5)[0], np.flatnonzero(cos <= -0.5)[0]
+    return problem, points, cos, (i, 1.0 - cos[i]), (j, cos[j] + 1.0)
+
+
+def boundary_points_are_in_their_sets(region):
+    """``region`` puts the point at cos = 1 − √η/lb in Δη⁺ and the one at cos = −1 + √η/lb in Δη⁻
+    (the same batch as the cosines: a lone point may round its cosine differently)."""
+    problem, points, _, (i, w_plus), (j, w_minus) = boundary_draw()
+    ok = region(problem, points, eta=w_plus ** 2, lb=1.0)[i] == 1
+    if w_minus < 1.0:  # else the point is in both sets and reported as +1
+        ok = ok and region(problem, points, eta=w_minus ** 2, lb=1.0)[j] == -1
+    return bool(ok)
+
+
 def test_the_sets_are_closed_at_their_boundaries():
     """Δη⁺ is cos >= 1 − √η/lb and Δη⁻ is cos <= −1 + √η/lb (closed, as in the paper): a point whose
     descent cosine is exactly on the boundary belongs to the set. With lb = 1 and η = w², √η = w
     exactly, and for |cos| >= 1/2 the boundary 1 − w (or −1 + w) with w = 1 − cos (or cos + 1) is
     exactly cos (Sterbenz), so the comparison is made at equality."""
-    problem = make_problem(3, 16, seed=3, ratio=0.1)
-    points = uniform_sphere(0, 400, 3, problem.eps)
-    cos = descent_cosine(problem, points)
-    plus, minus = np.flatnonzero(cos >= 0.5), np.flatnonzero(cos <= -0.5)
-    assert plus.size and minus.size
-    i, j = plus[0], minus[0]
-    w_plus, w_minus = 1.0 - cos[i], cos[j] + 1.0
+    _, _, cos, (i, w_plus), (j, w_minus) = boundary_draw()
     assert 1.0 - np.sqrt(w_plus ** 2) == cos[i] and -1.0 + np.sqrt(w_minus ** 2) == cos[j]
-    # The same batch as the cosines (a lone point may round its cosine differently).
-    assert delta_eta_region(problem, points, eta=w_plus ** 2, lb=1.0)[i] == 1
-    if w_minus < 1.0:  # else the point is in both sets and reported as +1
-        assert delta_eta_region(problem, points, eta=w_minus ** 2, lb=1.0)[j] == -1
+    assert boundary_points_are_in_their_sets(delta_eta_region)
+
+
+def test_control_open_sets_miss_their_boundary_points():
+    def open_sets(problem, delta, *, eta, lb):  # injected bug: strict comparisons
+        cos, width = descent_cosine(problem, delta), np.sqrt(eta) / lb
+        return np.where(cos > 1 - width, 1, np.where(cos < -1 + width, -1, 0))
+    assert not boundary_points_are_in_their_sets(open_sets)

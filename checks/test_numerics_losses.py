@@ -316,13 +316,22 @@ def test_control_a_range_that_forgets_the_zero_is_caught():
     counterexample(loss_intervals(), lambda c: dvalue_range_is_exact(*c, abs_range=endpoints_only(c[0])))
 
 
-@given(loss_points())
-def test_adversarial_value_is_the_original_loss(case):
-    """ℓ = −L: (y − f)² for the quadratic loss, softplus(f) − y f for cross-entropy (section 5.2)."""
-    loss, y, f = case
+def is_the_original_loss(adversarial_value, loss, y, f):
+    """``adversarial_value(y, f)`` is ℓ = −L: (y − f)² (quadratic), softplus(f) − y f (cross-entropy)."""
     original = (y - f) ** 2 if loss.name == "quadratic" else np.logaddexp(0.0, f) - y * f
     scale = np.abs(original) + (np.abs(y * f) if loss.name == "cross_entropy" else 0.0) + 1.0
-    assert np.all(np.abs(loss.adversarial_value(y, f) - original) <= IDENTITY_RTOL * scale)
+    return bool(np.all(np.abs(adversarial_value(y, f) - original) <= IDENTITY_RTOL * scale))
+
+
+@given(loss_points())
+def test_adversarial_value_is_the_original_loss(case):
+    """ℓ = −L (section 5.2): the loss the adversary maximises."""
+    loss, y, f = case
+    assert is_the_original_loss(loss.adversarial_value, loss, y, f)
+
+
+def test_control_the_minimisation_form_as_the_adversarial_value_is_caught():
+    counterexample(loss_points(), lambda c: is_the_original_loss(c[0].value, *c))  # injected bug: L, not −L
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))

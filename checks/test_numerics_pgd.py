@@ -122,11 +122,20 @@ def test_remark3_schedule_values(beta, z, s):
     assert np.isclose(remark3_schedule(beta, z)(np.array([s]))[0], 2.0 / (beta * s + beta * z), rtol=FEW_OPS_RTOL)
 
 
-@given(st.floats(1e-3, 1e3), st.floats(1.0, 1e4), st.integers(0, 5))
-def test_schedules_map_s_to_an_array_of_its_shape(eta, z, n):
+def schedules_have_the_shape_of_s(constant, case):
+    eta, z, n = case
     s = np.arange(n)
-    assert np.array_equal(constant_schedule(eta)(s), np.full(n, eta))
-    assert remark3_schedule(eta, z)(s).shape == (n,)
+    return np.array_equal(constant(eta)(s), np.full(n, eta)) and remark3_schedule(eta, z)(s).shape == (n,)
+
+
+@given(st.tuples(st.floats(1e-3, 1e3), st.floats(1.0, 1e4), st.integers(0, 5)))
+def test_schedules_map_s_to_an_array_of_its_shape(case):
+    assert schedules_have_the_shape_of_s(constant_schedule, case)
+
+
+def test_control_a_constant_schedule_that_returns_a_scalar_is_caught():
+    cases = st.tuples(st.floats(1e-3, 1e3), st.floats(1.0, 1e4), st.integers(0, 5))
+    counterexample(cases, lambda c: schedules_have_the_shape_of_s(lambda eta: (lambda s: eta), c))
 
 
 # --- pgd_until: first hitting times ------------------------------------------------------------
@@ -197,16 +206,27 @@ class TransparentProblem(Problem):
         return super().value_and_grad(delta)
 
 
-@given(hitting_cases())
-def test_pgd_until_runs_the_textbook_step_for_a_problem_that_overrides_value_and_grad(case):
+def runs_the_textbook_step(until, case):
+    """``until`` on a problem that overrides value_and_grad ends, bit for bit, where
+    δ ← P_B[δ − η ∂L(δ)] does, and a criterion that never holds gives times −1."""
     problem, starts, etas, steps, _, _ = case
     problem = TransparentProblem(problem.net, problem.x, problem.y, problem.eps, problem.loss)
-    result = pgd_until(problem, starts, etas, lambda delta: np.zeros(delta.shape[:-1], bool), max_steps=steps)
+    result = until(problem, starts, etas, lambda delta: np.zeros(delta.shape[:-1], bool), max_steps=steps)
     delta = starts
     for _ in range(steps):
         delta = project_ball(delta - etas[:, None] * problem.loss_grad(delta), problem.eps)
-    assert np.array_equal(result.deltas, delta)
-    assert np.all(result.times == -1)
+    return bool(np.array_equal(result.deltas, delta) and np.all(result.times == -1))
+
+
+@given(hitting_cases())
+def test_pgd_until_runs_the_textbook_step_for_a_problem_that_overrides_value_and_grad(case):
+    assert runs_the_textbook_step(pgd_until, case)
+
+
+def test_control_a_step_one_short_is_caught():
+    def one_short(problem, delta0, eta, criterion, *, max_steps):  # injected bug: the budget minus one
+        return pgd_until(problem, delta0, eta, criterion, max_steps=max(max_steps - 1, 0))
+    counterexample(hitting_cases(), lambda c: runs_the_textbook_step(one_short, c))
 
 
 def until_recording_the_next_step(problem, delta0, eta, criterion, *, max_steps):

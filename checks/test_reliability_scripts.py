@@ -11,16 +11,24 @@ Negative controls: a verdict that takes the controls for positives miscounts a m
 diff that drops the def line misses a mutated default argument.
 """
 
-import sys
+import importlib.util
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "reliability"))
 
-import mutation_report  # noqa: E402
-import seed_sweep  # noqa: E402
+
+def _script(name):
+    """Import ``reliability/<name>.py`` by path (the folder is not a package; sys.path is left alone)."""
+    spec = importlib.util.spec_from_file_location(f"reliability_{name}", ROOT / "reliability" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mutation_report = _script("mutation_report")
+seed_sweep = _script("seed_sweep")
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" errors="1" failures="1" skipped="2" tests="6">
@@ -75,13 +83,15 @@ def test_the_sweep_report_lists_every_false_alarm():
     text = seed_sweep.render(results)
     assert "**1 of 2 seeds run; 3 false alarms.** Not yet run: seeds 1." in text
     assert "`checks/test_lemma_4_1.py::test_control_ascent_is_caught` (control missed)" in text
+    # pytest failing outside any test (a collection or internal error) is a false alarm too.
+    crashed = dict(results, seeds=[{"seed": 0, "exit_code": 3, "wall_s": 1.0, "counts": counts, "false_alarms": {}}])
+    assert "**1 of 2 seeds run; 1 false alarm.**" in seed_sweep.render(crashed)
 
 
 @pytest.mark.negative_control
 def test_control_a_verdict_that_counts_only_failed_positives_is_caught():
     def positives_only(outcomes, controls):
-        counts = seed_sweep.seed_summary(outcomes, set())  # controls counted as positives
-        return counts
+        return seed_sweep.seed_summary(outcomes, set())  # injected bug: controls counted as positives
     counts, _ = sweep_verdict(positives_only)
     assert counts["controls_missed"] != 1
 

@@ -177,7 +177,7 @@ def render(results):
     rows = []
     for record in seeds:
         counts, alarms = record["counts"], record["false_alarms"]
-        total_alarms += len(alarms)
+        total_alarms += len(alarms) + (not alarms and record["exit_code"] != 0)
         rows.append(f"| {record['seed']} | {counts['positives_passed']} | {counts['positives_failed']} "
                     f"| {counts['controls_found']} | {counts['controls_missed']} | {counts['xfailed']} "
                     f"| {counts['skipped']} | {len(alarms)} | {record['wall_s'] / 60:.1f} |")
@@ -193,6 +193,9 @@ def render(results):
               "| xfailed (pinned literal) | skipped | false alarms | minutes |",
               "|---|---|---|---|---|---|---|---|---|", *rows, ""]
     for record in seeds:
+        if not record["false_alarms"] and record["exit_code"] != 0:  # pytest failed outside any test
+            lines.append(f"- seed {record['seed']}: pytest exited with status {record['exit_code']} "
+                         "and no failing test (an internal or collection error)")
         for node, message in record["false_alarms"].items():
             kind = "control missed" if node in controls else "failed"
             first = message.splitlines()[0] if message else ""

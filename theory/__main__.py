@@ -45,7 +45,8 @@ def _parse(argv):
         epilog="Profiles (conftest.py): report = the default, randomized, sized to finish in under 5 minutes on "
                "2 cores; dev = fast feedback; ci = derandomized, as CI runs it; thorough = 200 examples "
                "per property, for release checks and the seed sweep. Randomized profiles keep Hypothesis's "
-               "example database at ./.hypothesis/examples (or $THEORY_EXAMPLE_DB), so a counterexample found once replays first on every later run.")
+               "example database at ./.hypothesis/examples (or $THEORY_EXAMPLE_DB), so a counterexample "
+               "found once replays first on every later run.")
     parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES,
                         help=f"Hypothesis profile (default: {DEFAULT_PROFILE})")
     parser.add_argument("--checks", default="checks", help="folder of the checks (default: ./checks)")

@@ -14,7 +14,9 @@ Negative controls (a deliberately wrong bound is caught):
   shrinks as the radius grows (the monotonicity τ_ε relies on);
 * the third-derivative bound at a tenth of its size;
 * the gradient floor without the curvature term (‖∂f(x)‖ alone);
-* τ_ε's bisection returning the upper end of its bracket.
+* τ_ε's bisection returning the upper end of its bracket;
+* a default cap one unit of ‖x‖ + 1 larger than documented (τ_ε changes);
+* τ_ε = 0 asserted of a draw that is certified.
 
 The third derivative's closed form is checked against central differences
 of uᵀ∂²f u (:func:`theory.diffcheck.gradient_agreement`, tolerances from
@@ -32,6 +34,7 @@ from checks.support import counterexample
 from checks.test_numerics_problem import probe_points
 from theory.bounds import (
     TAU_BISECTION_RTOL,
+    TAU_EPS_CAP_SCALE,
     certified_tau_eps,
     evaluation_error_bounds,
     certified_gradient_floor,
@@ -206,6 +209,46 @@ def test_control_bisection_returning_the_upper_end_is_caught():
     cases = problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0))
     counterexample(cases, lambda p: check_tau_brackets_the_certificate(
         p, certified_tau_eps(p) * (1.0 + 2.0 * TAU_BISECTION_RTOL)) is None)
+
+
+def check_default_cap(problem, scale=TAU_EPS_CAP_SCALE):
+    # The halving bracket starts at the cap, so τ_ε (its last bits) depends on where it starts:
+    # equal results mean equal caps.
+    cap = scale * (float(vector_norm(problem.x)) + 1.0)
+    tau = certified_tau_eps(problem)
+    note(f"default cap {cap!r}, tau {tau!r}")
+    assert tau == certified_tau_eps(problem, eps_cap=cap)
+
+
+@given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)))
+def test_default_eps_cap_is_the_documented_multiple_of_norm_x_plus_one(problem):
+    check_default_cap(problem)
+
+
+@pytest.mark.negative_control
+def test_control_a_default_cap_one_unit_larger_is_caught():
+    cases = problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0))
+    counterexample(cases, lambda p: check_default_cap(p, TAU_EPS_CAP_SCALE + 1.0) is None, shrink=False)
+
+
+def check_tau_is_zero(problem):
+    assert certified_tau_eps(problem) == 0.0
+
+
+def label_at_the_centre(problem):
+    """The same draw with y = f(x): ∂L/∂f(x) = 0, so assumption 3 fails at every radius."""
+    return Problem(problem.net, problem.x, float(problem.net.value(problem.x)), problem.eps)
+
+
+@given(problems(d=dims(2, 6)))
+def test_certified_tau_eps_is_zero_when_the_loss_derivative_vanishes_at_x(problem):
+    check_tau_is_zero(label_at_the_centre(problem))
+
+
+@pytest.mark.negative_control
+def test_control_tau_zero_is_caught_on_a_certified_draw():
+    cases = problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0))
+    counterexample(cases, lambda p: check_tau_is_zero(p) is None, shrink=False)
 
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-3, 1.0))

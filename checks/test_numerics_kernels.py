@@ -11,16 +11,20 @@ factors |L_f| and Σ|a_r|(1 + |W_ri|) that multiply a subnormal rounding after i
 happens (found by the thorough profile: input scale 835, σ' ~ 1e-313, the two
 orders of the products differing by 520 subnormal spacings).
 
-Negative controls: a kernel that drops the ``max(z, 0)`` part of softplus, and
-one that uses the product form Σ a log(1 + e) = a log Π (1 + e) for blocks whose
-output weights differ (injected bugs), are caught.
+Negative controls: a kernel that drops the ``max(z, 0)`` part of softplus, one
+that uses the product form Σ a log(1 + e) = a log Π (1 + e) for blocks whose
+output weights differ, and a split over threads that leaves the last row out
+(injected bugs), are caught. The threaded path is checked with
+:data:`theory.kernels.MIN_WORK_PER_THREAD` lowered to 1, since the drawn cases are
+too small to be split under the real rule (which has its own check).
 """
 
 import os
+from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from checks.support import allowed_errors, counterexample
@@ -83,10 +87,57 @@ def test_fused_kernel_equals_the_reference_for_any_output_weights_and_block_size
     assert kernel_agrees(problem, deltas, block_units=block_units)
 
 
+def split_agrees(problem, deltas, threads, kernel_class=LossGradKernel):
+    """The kernel over ``threads`` row blocks agrees with the reference to rounding.
+
+    The cases are far below MIN_WORK_PER_THREAD (a thread is not worth its start-up
+    there), so the rule is lowered to 1 for the check: every case is split, evenly or
+    not (B = 4 over 3 threads is 1 + 1 + 2 rows, the buffers sized for 2).
+    """
+    with mock.patch.object(kernels, "MIN_WORK_PER_THREAD", 1):
+        used = kernel_class(problem, deltas.shape[0], threads=threads).threads
+        event(f"threads used: {used}")
+        assert used == min(threads, deltas.shape[0])
+        return kernel_agrees(problem, deltas, kernel_class=kernel_class, threads=threads)
+
+
 @given(cases(), st.integers(2, 4))
 def test_threads_change_the_result_only_by_rounding(case, threads):
     # Not bit for bit: BLAS computes a one-row block with GEMV, a larger one with GEMM.
-    assert kernel_agrees(*case, threads=threads)
+    assert split_agrees(*case, threads)
+
+
+class _LastRowLeftOut(LossGradKernel):
+    """Injected bug: the split over threads stops one row short (that row stays NaN)."""
+
+    def _loss_and_grad_into(self, delta, grad):
+        rows = delta.shape[0]
+        f = np.full(rows, np.nan)
+        grad[...] = np.nan
+        cuts = np.linspace(0, rows - 1, self.threads + 1).astype(int)
+        for k in range(self.threads):
+            if cuts[k + 1] > cuts[k]:
+                self._rows(self._buffers[k], delta, cuts[k], cuts[k + 1], f, grad)
+        loss, lf = self.loss._value_and_dvalue(self.y, f)
+        return loss, grad * lf[:, None]
+
+
+@pytest.mark.negative_control
+def test_control_a_split_that_leaves_the_last_row_out_is_caught():
+    counterexample(st.tuples(cases(), st.integers(2, 4)),
+                   lambda c: split_agrees(*c[0], c[1], kernel_class=_LastRowLeftOut))
+
+
+def test_threads_are_used_only_where_each_gets_min_work_per_thread():
+    # The rule: min(requested, B, max(1, B m d // MIN_WORK_PER_THREAD)).
+    small = make_problem(4, 64, seed=0, ratio=0.1)              # B m d = 2^12 per 16 rows
+    big = make_problem(16, 2 ** 12, seed=0, ratio=0.1)          # B m d = 2^20 per 16 rows
+    assert LossGradKernel(small, 16, threads=4).threads == 1
+    assert LossGradKernel(big, 16, threads=4).threads == 1      # exactly one thread's work
+    assert LossGradKernel(big, 48, threads=4).threads == 3
+    assert LossGradKernel(big, 64, threads=2).threads == 2      # capped by the request
+    with mock.patch.object(kernels, "MIN_WORK_PER_THREAD", 1):
+        assert LossGradKernel(small, 3, threads=4).threads == 3  # capped by the rows
 
 
 @given(cases(), st.floats(1e-3, 10.0))

@@ -10,25 +10,32 @@
   trajectory at its first hit: its times are those a criterion with known hitting
   steps was built with (−1 for never), its points are the iterates of ``pgd`` at
   those times (bit for bit: the same kernel on the same rows), it stops calling
-  the criterion once every trajectory has hit, and a problem that overrides
-  ``value_and_grad`` runs the textbook step instead (bit for bit);
+  the criterion once every trajectory has hit;
+* for a problem that overrides ``value_and_grad`` both ``pgd`` and ``pgd_until``
+  run the textbook step instead of the fused kernel, bit for bit; the fused kernel
+  serves every other problem with at least one row, on one thread unless asked;
 * ``output_criterion`` is Corollary 3.1's rule: on the sphere and
   ‖P_T ∂f(δ)‖ < η^p, with p = 1/2 by default (computed independently).
 
 Negative controls: PGD without the projection leaves the ball, gradient
-*ascent* does not match the reference, a ``pgd_until`` that records the step
-after the hit is caught, and an output rule on ∂f at x − δ is caught.
+*ascent* does not match the reference, a ``pgd`` that ignores the override (the
+fused kernel agrees with the textbook step only to rounding) and a ``pgd_until``
+that records the step after the hit are caught, and an output rule on ∂f at
+x − δ is caught.
 """
 
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from checks.support import counterexample
-from theory.geometry import on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere, vector_norm
-from theory.pgd import constant_schedule, output_criterion, pgd, pgd_until, remark3_schedule
+from theory.geometry import (SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball,
+                             uniform_sphere, vector_norm)
+from theory.kernels import LossGradKernel
+from theory.pgd import constant_schedule, fused_kernel, output_criterion, pgd, pgd_until, remark3_schedule
 from theory.problem import Problem, make_problem
 from theory.strategies import log_uniform, problems, seeds
 from theory.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL
@@ -206,6 +213,75 @@ class TransparentProblem(Problem):
         return super().value_and_grad(delta)
 
 
+def test_pgd_accepts_starts_up_to_sphere_rtol_outside_the_ball_and_no_further():
+    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    edge = np.array([problem.eps * (1.0 + SPHERE_RTOL), 0.0, 0.0])
+    assert vector_norm(edge) == edge[0]                     # sqrt(fl(r²)) = r: exactly on the edge
+    assert np.array_equal(pgd(problem, edge, eta=0.01, steps=0).deltas[0], edge)
+    with pytest.raises(ValueError, match=r"^delta0 must lie in the ball"):
+        pgd(problem, edge * (1.0 + SPHERE_RTOL), eta=0.01, steps=0)
+
+
+def test_pgd_says_to_give_exactly_one_of_eta_and_schedule():
+    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    for kwargs in ({}, dict(eta=0.1, schedule=[0.1])):
+        with pytest.raises(ValueError, match=r"^give exactly one of eta and schedule$"):
+            pgd(problem, np.zeros(3), steps=1, **kwargs)
+
+
+def pgd_runs_the_textbook_step(run, case):
+    """``run`` on a problem that overrides value_and_grad equals the textbook loop bit for bit:
+    its iterates, its losses L(δ_t) and its step sizes."""
+    problem, starts, eta, steps = case
+    problem = TransparentProblem(problem.net, problem.x, problem.y, problem.eps, problem.loss)
+    traj = run(problem, starts, eta=eta, steps=steps)
+    delta, same = starts, True
+    for t in range(steps):
+        loss, grad = problem.value_and_grad(delta)
+        same &= np.array_equal(traj.deltas[t], delta) and np.array_equal(traj.losses[t], loss)
+        delta = project_ball(delta - eta * grad, problem.eps)
+    return bool(same and np.array_equal(traj.deltas[steps], delta)
+                and np.array_equal(traj.losses[steps], problem.loss_value(delta))
+                and np.array_equal(traj.etas, np.full(steps, eta)))
+
+
+@given(pgd_cases())
+def test_pgd_runs_the_textbook_step_for_a_problem_that_overrides_value_and_grad(case):
+    assert pgd_runs_the_textbook_step(pgd, case)
+
+
+def test_control_pgd_ignoring_the_override_is_caught():
+    # Injected bug: the override is ignored (the fused kernel runs): equal only to rounding.
+    def ignoring(problem, delta0, **kwargs):
+        return pgd(Problem(problem.net, problem.x, problem.y, problem.eps, problem.loss), delta0, **kwargs)
+    counterexample(pgd_cases(), lambda c: pgd_runs_the_textbook_step(ignoring, c))
+
+
+def test_fused_kernel_serves_every_plain_problem_with_rows_and_no_override():
+    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    assert fused_kernel(problem, 0) is None
+    assert isinstance(fused_kernel(problem, 1), LossGradKernel)
+    assert fused_kernel(TransparentProblem(problem.net, problem.x, problem.y, problem.eps), 4) is None
+
+
+def test_fused_kernel_passes_the_thread_request_on():
+    big = make_problem(16, 2 ** 12, seed=0, ratio=0.1)   # 64 rows: 4 threads' worth of work
+    assert fused_kernel(big, 64).threads == 1
+    assert fused_kernel(big, 64, threads=2).threads == 2
+
+
+def test_pgd_runs_on_one_thread_unless_asked(monkeypatch):
+    import theory.pgd
+
+    asked = []
+    monkeypatch.setattr(theory.pgd, "fused_kernel", lambda p, rows, threads: asked.append(threads))
+    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    starts = uniform_ball(0, 2, 3, problem.eps)
+    pgd(problem, starts, eta=0.01, steps=1)
+    pgd(problem, starts, eta=0.01, steps=1, threads=3)
+    assert asked == [1, 3]
+
+
 def runs_the_textbook_step(until, case):
     """``until`` on a problem that overrides value_and_grad ends, bit for bit, where
     δ ← P_B[δ − η ∂L(δ)] does, and a criterion that never holds gives times −1."""
@@ -241,15 +317,16 @@ def test_control_a_hit_recorded_one_step_late_is_caught():
 
 
 @st.composite
-def criterion_cases(draw):
-    problem = draw(problems(d=st.integers(1, 6), m=st.integers(1, 32)))
+def criterion_cases(draw, ratio=log_uniform(1e-3, 1.0), threshold=log_uniform(0.1, 10.0)):
+    """(problem, δ on the sphere or inside, power, η^p / ‖P_T ∂f(δ)‖); ``ratio`` is ε / input scale."""
+    problem = draw(problems(d=st.integers(1, 6), m=st.integers(1, 32), ratio=ratio))
     n = draw(st.integers(1, 6))
     on = uniform_sphere(draw(seeds()), n, problem.d, problem.eps)
     inside = uniform_ball(draw(seeds()), n, problem.d, problem.eps) * 0.5
     deltas = np.where(np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))[:, None], on, inside)
     power = draw(st.sampled_from([None, 0.25, 1.0]))
     note(f"{problem!r}, power={power}")
-    return problem, deltas, power, draw(log_uniform(0.1, 10.0))
+    return problem, deltas, power, draw(threshold)
 
 
 def tangent_df_norm(problem, deltas, sign=1.0, with_scale=False):
@@ -299,7 +376,11 @@ def test_control_an_output_rule_on_the_mirrored_point_is_caught():
     def mirrored(problem, eta, power=0.5):
         return lambda deltas: on_sphere(deltas, problem.eps) & (
             tangent_df_norm(problem, deltas, sign=-1.0) < np.asarray(eta) ** power)
-    counterexample(criterion_cases(), lambda c: criterion_as_stated(mirrored, c))
+    # x - δ and x + δ differ visibly only for ε comparable to ‖x‖, and the two rules part only
+    # where η^p lies between the two tangent norms: large ε and thresholds near the norm.
+    # (Found by seed 5 of the default profile: 200 draws over the full ranges found none.)
+    cases = criterion_cases(ratio=log_uniform(0.3, 1.0), threshold=log_uniform(0.5, 2.0))
+    counterexample(cases, lambda c: criterion_as_stated(mirrored, c))
 
 
 def buggy_pgd(sign, project):

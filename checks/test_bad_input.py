@@ -77,6 +77,8 @@ CASES = [
     (NET.grad, (NAN,), {}, "z"),
     (NET.hessian, ("abc",), {}, "z"),
     (NET.hvp, (GOOD, np.ones((3, 3))), {}, "v"),
+    (NET.hvp, (GOOD, np.ones(4)), {}, "v"),
+    (NET.hvp, (GOOD, NAN), {}, "v"),
     (make_problem, (3, 5), dict(seed=0), "eps"),
     (make_problem, (3, 5), dict(seed=0, eps=-1.0), "eps"),
     (make_problem, (3, 5), dict(seed=0, ratio=0.0), "ratio"),
@@ -92,6 +94,7 @@ CASES = [
     (PROB.loss_hessian, (np.ones(2),), {}, "delta"),
     (project_ball, (GOOD, 0.0), {}, "eps"),
     (project_ball, (NAN, 1.0), {}, "delta"),
+    (project_ball, (0.5, 1.0), {}, "delta"),
     (project_tangent, (np.zeros(3), np.ones(3)), {}, "delta"),
     (project_tangent, (NAN, np.ones(3)), {}, "delta"),
     (project_tangent, (np.ones(3), np.ones(4)), {}, "v"),
@@ -102,7 +105,11 @@ CASES = [
     (uniform_ball, (0, 0, 3, 1.0), {}, "n"),
     (uniform_ball, (0, 4, 3, -1.0), {}, "eps"),
     (uniform_ball, ("seed", 4, 3, 1.0), {}, "rng"),
+    (uniform_ball, (0, 4, 0, 1.0), {}, "d"),
     (uniform_sphere, (0, 4, 0, 1.0), {}, "d"),
+    (uniform_sphere, ("seed", 4, 3, 1.0), {}, "rng"),
+    (uniform_sphere, (0, 0, 3, 1.0), {}, "n"),
+    (uniform_sphere, (0, 4, 3, -1.0), {}, "eps"),
     (cosine, (np.zeros(3), np.ones(3)), {}, "u"),
     (cosine, (np.ones(3), np.zeros(3)), {}, "v"),
     (cosine, (NAN, np.ones(3)), {}, "u"),
@@ -199,6 +206,15 @@ def case_id(case):
 def test_bad_input_raises_a_clear_error_naming_the_argument(case):
     call, args, kwargs, name = case
     assert_rejects(call, *args, name=name, **kwargs)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[3] == "problem"],
+                         ids=[case_id(c) for c in CASES if c[3] == "problem"])
+def test_a_rejected_problem_is_described_by_its_type(case):
+    call, args, kwargs, _ = case
+    assert args[0] == "p"
+    with pytest.raises(TypeError, match=r"^problem must be a Problem, got str$"):
+        call(*args, **kwargs)
 
 
 def test_control_unvalidated_function_is_caught():

@@ -14,6 +14,7 @@ Negative controls (a deliberately wrong bound is caught):
   shrinks as the radius grows (the monotonicity τ_ε relies on);
 * the third-derivative bound at a tenth of its size;
 * the gradient floor without the curvature term (‖∂f(x)‖ alone);
+* a certificate whose contraction multiplies by the gradient floor (ε H B_l);
 * τ_ε's bisection returning the upper end of its bracket;
 * a default cap one unit of ‖x‖ + 1 larger than documented (τ_ε changes);
 * τ_ε = 0 asserted of a draw that is certified.
@@ -24,6 +25,8 @@ of uᵀ∂²f u (:func:`theory.diffcheck.gradient_agreement`, tolerances from
 (certified ⇒ exactly one minimum; a certificate claiming 10 τ_ε is caught) is
 in ``test_theorem_5_1.py``.
 """
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -42,6 +45,7 @@ from theory.bounds import (
     local_hessian_bound,
     third_derivative_bound,
     uniqueness_certificate,
+    value_variation_bound,
 )
 from theory.diffcheck import gradient_agreement
 from theory.geometry import uniform_sphere, vector_norm
@@ -209,6 +213,39 @@ def test_control_bisection_returning_the_upper_end_is_caught():
     cases = problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0))
     counterexample(cases, lambda p: check_tau_brackets_the_certificate(
         p, certified_tau_eps(p) * (1.0 + 2.0 * TAU_BISECTION_RTOL)) is None)
+
+
+def reports_its_ingredients(certify, problem, shrink):
+    """The certificate's fields are what its docstring says, recomputed from the public bounds,
+    and ``certified`` is exactly contraction < 1 and a positive loss-derivative floor."""
+    eps = shrink * problem.eps
+    cert = certify(problem, eps)
+    net, x = problem.net, problem.x
+    h = local_hessian_bound(net, x, eps)
+    floor = gradient_norm_range(net, x, eps)[0]
+    f0, radius = float(net.value(x)), value_variation_bound(net, x, eps)
+    dloss_lower = problem.loss.dvalue_abs_range(problem.y, f0 - radius, f0 + radius)[0]
+    contraction = eps * h / floor if floor > 0.0 else np.inf
+    event(f"certified: {cert.certified}")
+    note(f"{cert}")
+    return (cert.eps == eps and cert.hessian_bound == h and cert.gradient_floor == floor
+            and cert.dloss_lower == dloss_lower and cert.contraction == contraction
+            and cert.certified == bool(contraction < 1.0 and dloss_lower > 0.0))
+
+
+@given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-2, 1.0))
+def test_uniqueness_certificate_reports_its_ingredients(problem, shrink):
+    assert reports_its_ingredients(uniqueness_certificate, problem, shrink)
+
+
+@pytest.mark.negative_control
+def test_control_a_certificate_that_multiplies_by_the_floor_is_caught():
+    def multiplying(problem, eps):  # injected bug: ε H B_l instead of ε H / B_l
+        cert = uniqueness_certificate(problem, eps)
+        c = cert.eps * cert.hessian_bound * cert.gradient_floor
+        return replace(cert, contraction=c, certified=bool(c < 1.0 and cert.dloss_lower > 0.0))
+    cases = st.tuples(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-2, 1.0))
+    counterexample(cases, lambda c: reports_its_ingredients(multiplying, *c))
 
 
 def check_default_cap(problem, scale=TAU_EPS_CAP_SCALE):

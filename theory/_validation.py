@@ -21,6 +21,7 @@ __all__ = [
     "check_seed",
     "check_last_dim",
     "as_rng",
+    "check_problem",
 ]
 
 
@@ -114,3 +115,12 @@ def as_rng(name: str, value) -> np.random.Generator:
     if isinstance(value, np.random.Generator):
         return value
     return np.random.default_rng(check_seed(name, value))
+
+
+def check_problem(value, name: str = "problem"):
+    """Return ``value`` after checking that it is a :class:`theory.problem.Problem`."""
+    from .problem import Problem  # lazy: theory.problem imports the modules that call this
+
+    if not isinstance(value, Problem):
+        raise TypeError(f"{name} must be a Problem, got {type(value).__name__}")
+    return value

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_last_dim, check_positive_float
+from ._validation import as_float_array, check_last_dim, check_positive_float, check_problem
 from .geometry import vector_norm
 from .losses import SOFTPLUS_THIRD_MAX
 from .network import TwoLayerNet, activations, softplus
@@ -358,10 +358,7 @@ class UniquenessCertificate:
 
 
 def _problem_parts(problem):
-    from .problem import Problem  # lazy: theory.problem imports this module
-
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    check_problem(problem)
     return problem.net, problem.x, problem.y, problem.loss
 
 

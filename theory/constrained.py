@@ -47,9 +47,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_last_dim, check_positive_float
+from ._validation import as_float_array, check_last_dim, check_positive_float, check_problem
 from .geometry import SPHERE_RTOL, cosine, on_sphere, vector_norm
-from .problem import Problem
 
 __all__ = [
     "lagrange_multiplier",
@@ -61,8 +60,7 @@ __all__ = [
 
 
 def _args(problem, delta):
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    check_problem(problem)
     delta = check_last_dim("delta", as_float_array("delta", delta, min_ndim=1), problem.d)
     norm = vector_norm(delta)
     if np.any(norm == 0.0):

@@ -50,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._validation import as_float_array, check_last_dim, check_positive_int
+from ._validation import as_float_array, check_last_dim, check_positive_int, check_problem
 
 __all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "PRODUCT_UNITS_MAX", "MAX_RUNS",
            "default_threads"]
@@ -137,10 +137,7 @@ class LossGradKernel:
     """
 
     def __init__(self, problem, batch, *, threads=1, block_units=None):
-        from theory.problem import Problem
-
-        if not isinstance(problem, Problem):
-            raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+        check_problem(problem)
         self.batch = check_positive_int("batch", batch)
         net = problem.net
         self.d, self.m = net.d, net.m

@@ -44,7 +44,8 @@ from .bounds import (
     third_derivative_bound,
     value_variation_bound,
 )
-from ._validation import as_float_array, as_rng, check_last_dim, check_positive_float, check_positive_int
+from ._validation import (as_float_array, as_rng, check_last_dim, check_positive_float, check_positive_int,
+                          check_problem)
 from .constrained import constrained_hessian, tangent_gradient
 from .geometry import _unit_directions, cosine, uniform_ball, uniform_sphere, vector_norm
 from .network import activations
@@ -153,8 +154,7 @@ class CriticalPoint:
 
 
 def _check(problem, need_d2=True):
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    check_problem(problem)
     if need_d2 and problem.d < 2:
         raise ValueError(f"d must be >= 2 for critical points on the sphere, got d={problem.d} "
                          "(for d = 1 the sphere is two isolated points)")

@@ -24,6 +24,7 @@ from ._validation import (
     check_positive_array,
     check_positive_float,
     check_positive_int,
+    check_problem,
 )
 from .geometry import SPHERE_RTOL, on_sphere, project_ball, project_tangent, vector_norm
 from .kernels import LossGradKernel
@@ -110,11 +111,6 @@ def schedule_steps(schedule, steps) -> np.ndarray:
     return etas
 
 
-def _check_problem(problem):
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
-
-
 def _starts(problem, delta0):
     """Validate starts of shape (*batch, d) inside the closed ball (up to SPHERE_RTOL); returns a copy."""
     delta0 = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d)
@@ -178,7 +174,7 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
     with the step ``P_B(δ − η ∂L(δ))`` of :meth:`Problem.value_and_grad` to
     rounding (``checks/test_numerics_kernels.py``).
     """
-    _check_problem(problem)
+    check_problem(problem)
     steps = check_positive_int("steps", steps, minimum=0)
     threads = check_positive_int("threads", threads)
     if (eta is None) == (schedule is None):
@@ -254,7 +250,7 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
     -------
     HittingResult
     """
-    _check_problem(problem)
+    check_problem(problem)
     max_steps = check_positive_int("max_steps", max_steps, minimum=0)
     delta = _starts(problem, delta0)
     eta = check_positive_array("eta", eta)
@@ -308,7 +304,7 @@ def output_criterion(problem, eta, power=0.5):
     callable
         ``criterion(deltas)`` with ``deltas`` of shape (*batch, d) -> bool array (*batch,).
     """
-    _check_problem(problem)
+    check_problem(problem)
     threshold = check_positive_array("eta", eta) ** check_positive_float("power", power)
 
     def met(delta):

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_problem
 from .bounds import uniqueness_certificate
 from .geometry import uniform_ball, vector_norm
 from .landscape import circle_critical_points, local_maxima, local_minima
 from .pgd import pgd
-from .problem import Problem, make_problem
+from .problem import make_problem
 
 __all__ = [
     "FIGURE_DIM",
@@ -110,8 +111,7 @@ def escape_steps(problem, seed, *, max_steps=ESCAPE_SLOW_STEPS, step_fraction=ES
     -------
     int
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    check_problem(problem)
     minima = local_minima(problem, seed=seed)
     maxima = local_maxima(problem, seed=seed)
     if not minima or not maxima:
@@ -155,8 +155,7 @@ def count_minima(problem, seed=0):
     so the count is exact when ``certified``; d > 2 the multi-start search
     (never certified). Shared by the section 5.1 checks, Figure 1 and its table.
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
+    check_problem(problem)
     if problem.d == 2:
         scan = circle_critical_points(problem)
         return sum(p.kind == "minimum" for p in scan.points), scan.certified

@@ -21,7 +21,8 @@ from theory.kernels import LossGradKernel
 from theory.losses import get_loss
 from theory.report import build_report, write_atomically
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
-from theory.geometry import cosine, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere
+from theory.geometry import (cosine, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere,
+                             vector_norm)
 from theory.network import TwoLayerNet, draw_network
 from theory.bounds import (
     certified_gradient_floor,
@@ -92,6 +93,9 @@ CASES = [
     (Problem, ("net", np.ones(3), 0.0, 0.1), {}, "net"),
     (PROB.loss_grad, (NAN,), {}, "delta"),
     (PROB.loss_hessian, (np.ones(2),), {}, "delta"),
+    (vector_norm, (None,), {}, "x"),
+    (vector_norm, (NAN,), {}, "x"),
+    (vector_norm, (np.array([[np.inf, 1.0]]),), dict(axis=0), "x"),
     (project_ball, (GOOD, 0.0), {}, "eps"),
     (project_ball, (NAN, 1.0), {}, "delta"),
     (project_ball, (0.5, 1.0), {}, "delta"),

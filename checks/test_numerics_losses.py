@@ -15,14 +15,17 @@ range of |∂L/∂f| over [f_lo, f_hi] (both losses are monotone in f: the range
 set by the endpoints, or reaches 0 where the label's zero lies inside), and
 ``curvature_bounds`` bounds |∂²L/∂f²| and |∂³L/∂f³| on a dense grid of the interval
 and is sharp for the second derivative (its sup is at 0 or the endpoint nearest
-0, both on the grid). Controls: a curvature bound taken at the far endpoint, and
-a range that forgets the zero of ∂L/∂f.
+0, both on the grid); the third-derivative bound is the global sup of |∂³L/∂f³|
+(0 for the quadratic loss, found by a scalar search for cross-entropy). Controls:
+a curvature bound taken at the far endpoint, a third bound of 1 for the quadratic
+loss, and a range that forgets the zero of ∂L/∂f.
 """
 
 import numpy as np
 import pytest
 from hypothesis import event, example, given, target
 from hypothesis import strategies as st
+from scipy.optimize import minimize_scalar
 from scipy.special import expit, logit
 
 from checks.support import CONTROL_MAX_EXAMPLES, counterexample
@@ -280,6 +283,36 @@ def test_control_a_curvature_bound_at_the_far_end_is_caught():
         return float(CrossEntropyLoss().d2value(y, far)) * -1.0, 0.1
     cases = loss_intervals().filter(lambda c: c[0].name == "cross_entropy")
     counterexample(cases, lambda c: curvature_bounds_hold_and_are_sharp(*c, bounds=far_end))
+
+
+def global_third_sup(loss):
+    """sup over all f of |∂³L/∂f³|: 0 (quadratic); for cross-entropy the maximum of the even
+    function |s(1 − s)(1 − 2s)|, found by a bounded scalar search on f > 0 (it lies at
+    s = (3 + √3)/6, f ≈ 1.317; the peak is quadratic, so xatol = 1e-10 leaves ~1e-20 of error)."""
+    if loss.name == "quadratic":
+        return 0.0
+    res = minimize_scalar(lambda f: -abs(float(third_derivative(loss, np.array(f)))), bounds=(0.1, 5.0),
+                          method="bounded", options=dict(xatol=1e-10))
+    return -float(res.fun)
+
+
+def third_bound_is_the_global_sup(loss, y, f_lo, f_hi, bounds=None):
+    third = (bounds or loss.curvature_bounds)(y, f_lo, f_hi)[1]
+    sup = global_third_sup(loss)
+    return sup <= third <= sup * (1.0 + FEW_OPS_RTOL)
+
+
+@given(loss_intervals())
+def test_the_third_derivative_bound_is_its_global_sup(case):
+    # Both losses document a global bound (0, and SOFTPLUS_THIRD_MAX for cross-entropy).
+    assert third_bound_is_the_global_sup(*case)
+
+
+def test_control_a_loose_third_bound_is_caught():
+    def loose(y, f_lo, f_hi):  # injected bug: 1.0 for the quadratic loss, whose L_fff is 0
+        return 2.0, 1.0
+    cases = loss_intervals().filter(lambda c: c[0].name == "quadratic")
+    counterexample(cases, lambda c: third_bound_is_the_global_sup(*c, bounds=loose))
 
 
 def exact_dvalue_range(loss, y, f_lo, f_hi):

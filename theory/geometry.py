@@ -54,13 +54,16 @@ def vector_norm(x, axis=-1, keepdims=False):
 
     Parameters
     ----------
-    x : ndarray, shape (..., d)
+    x : array_like, shape (..., d)
+        Finite real numbers (a ValueError names ``x`` otherwise; non-numeric input
+        is a TypeError).
 
     Returns
     -------
     ndarray, shape (...) (or (..., 1) with ``keepdims``)
     """
-    x = np.asarray(x, dtype=np.float64)
+    if not (isinstance(x, np.ndarray) and x.dtype == np.float64):
+        x = as_float_array("x", x)       # rejects non-numeric input (None used to give NaN)
     if x.ndim and axis in (-1, x.ndim - 1) and x.shape[-1]:
         # Fast path (PGD projects every iterate): the plain sum of squares, used only
         # where it can neither overflow nor lose accuracy to underflow (module notes).
@@ -68,6 +71,9 @@ def vector_norm(x, axis=-1, keepdims=False):
         if np.all((squares <= NORM_FAST_MAX) & (squares >= x.shape[-1] * NORM_FAST_MIN)):
             norm = np.sqrt(squares)
             return norm[..., None] if keepdims else norm
+    # The fast path's test fails for NaN and infinite entries, so they arrive here.
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite, found NaN or infinite entries")
     big = np.max(np.abs(x), axis=axis, keepdims=True)
     safe = np.where(big > 0.0, big, 1.0)
     scaled = x / safe

@@ -12,8 +12,10 @@ Negative controls (a deliberately wrong bound is caught):
 * the Hessian bound without its moving term (only ‖∂²f(x)‖ at the centre);
 * a Hessian bound that takes the sup of σ'' at the interval ends only: it
   shrinks as the radius grows (the monotonicity τ_ε relies on);
-* the third-derivative bound at a tenth of its size;
+* the third-derivative bound at a tenth of its size, and at twice its size
+  (it is exact for one unit);
 * the gradient floor without the curvature term (‖∂f(x)‖ alone);
+* a gradient-range cap of ‖W‖₂ / ‖a‖ (the cap is ‖W‖₂ ‖a‖, reached at large ε);
 * a certificate whose contraction multiplies by the gradient floor (ε H B_l);
 * τ_ε's bisection returning the upper end of its bracket;
 * a default cap one unit of ‖x‖ + 1 larger than documented (τ_ε changes);
@@ -50,6 +52,7 @@ from theory.bounds import (
 from theory.diffcheck import gradient_agreement
 from theory.geometry import uniform_sphere, vector_norm
 from theory.landscape import min_gradient_norm
+from theory.losses import SOFTPLUS_THIRD_MAX
 from theory.network import activations
 from theory.problem import Problem
 from theory.strategies import dims, log_uniform, networks, problems, seeds, widths
@@ -140,6 +143,30 @@ def test_third_derivative_bound_dominates_the_third_derivative(net, seed):
     check_third_derivative_bound(net, seed, third_derivative_bound(net))
 
 
+def exact_for_one_unit(net, bound=third_derivative_bound):
+    """For one unit the bound is the sup itself, |a| max|σ⁽³⁾| ‖w‖³ (at u = w/‖w‖ and the z where
+    σ⁽³⁾ peaks), up to its rounding allowances: ‖w‖'s 4 (d + 2) u, eigvalsh's 8 d u and the
+    Gram matrix's sums (a few u for one unit), all inside 32 (d + 2) u."""
+    w, a = net.W[0], float(net.a[0])
+    exact = abs(a) * SOFTPLUS_THIRD_MAX * float(np.linalg.norm(w)) ** 3
+    value = bound(net)
+    note(f"bound {value!r}, exact sup {exact!r}")
+    return exact <= value * (1.0 + 4.0 * UNIT_ROUNDOFF) and value <= exact * (1.0 + 32.0 * (net.d + 2) * UNIT_ROUNDOFF)
+
+
+@given(networks(d=dims(1, 8), m=1, gamma=log_uniform(0.1, 10.0)))
+def test_third_derivative_bound_is_exact_for_one_unit(net):
+    assert exact_for_one_unit(net)
+
+
+@pytest.mark.negative_control
+def test_control_a_third_derivative_bound_twice_too_large_is_caught():
+    def doubled(net):  # injected bug: the largest row counted as 2 ‖w_r‖ (the mutant 2.0 + ...)
+        return 2.0 * third_derivative_bound(net)
+    counterexample(networks(d=dims(1, 8), m=1, gamma=log_uniform(0.1, 10.0)),
+                   lambda n: exact_for_one_unit(n, bound=doubled))
+
+
 @given(networks(), seeds())
 def test_third_derivative_agrees_with_differences_of_the_hessian(net, seed):
     # The closed form behind third_derivative is the derivative of u^T d2f(z + t u) u at t = 0.
@@ -188,6 +215,36 @@ def test_control_floor_without_curvature_is_wrong():
         return True
 
     counterexample(st.tuples(problems(ratio=log_uniform(1e-2, 1.0)), seeds()), no_curvature, shrink=False)
+
+
+def capped_by_the_global_bound(net, x, bound=gradient_norm_range):
+    """The range's upper end is at most ‖W‖₂ ‖a‖₂ (σ' < 1), computed independently here, up to
+    the SVD's and the products' rounding allowances, 8 (m + d) u and 4 (m + 2) u, both inside
+    16 (m + d) u; and at a radius 10⁶ (‖x‖ + 1), where the local term is far larger, it is that
+    global bound (not below it)."""
+    glob = float(np.linalg.norm(net.W, 2) * np.linalg.norm(net.a))
+    slack = 16.0 * (net.m + net.d) * UNIT_ROUNDOFF
+    small = bound(net, x, 1e-3 * (float(vector_norm(x)) + 1.0))[1]
+    huge = bound(net, x, 1e6 * (float(vector_norm(x)) + 1.0))[1]
+    note(f"global {glob!r}, upper ends {small!r} (small radius), {huge!r} (huge radius)")
+    return small <= glob * (1.0 + slack) and glob * (1.0 - slack) <= huge <= glob * (1.0 + slack)
+
+
+@given(networks(d=dims(1, 8), m=widths(1, 64), gamma=log_uniform(0.1, 10.0)), seeds())
+def test_gradient_range_is_capped_by_the_norm_of_w_times_the_norm_of_a(net, seed):
+    x = np.random.default_rng(seed).standard_normal(net.d)
+    assert capped_by_the_global_bound(net, x)
+
+
+@pytest.mark.negative_control
+def test_control_a_cap_over_the_norm_of_a_is_caught():
+    def over_a(net, x, eps):  # injected bug: ‖W‖₂ / ‖a‖ (equal to the cap when ‖a‖ = 1)
+        lower, upper = gradient_norm_range(net, x, eps)
+        glob = float(np.linalg.norm(net.W, 2) / np.linalg.norm(net.a))
+        return lower, min(upper, glob)
+    cases = st.tuples(networks(d=dims(1, 8), m=widths(1, 64), gamma=log_uniform(0.1, 10.0)), seeds())
+    counterexample(cases, lambda c: capped_by_the_global_bound(
+        c[0], np.random.default_rng(c[1]).standard_normal(c[0].d), bound=over_a))
 
 
 # --- the uniqueness radius ----------------------------------------------------------

@@ -22,6 +22,7 @@ __all__ = [
     "check_last_dim",
     "as_rng",
     "check_problem",
+    "check_net",
 ]
 
 
@@ -123,4 +124,13 @@ def check_problem(value, name: str = "problem"):
 
     if not isinstance(value, Problem):
         raise TypeError(f"{name} must be a Problem, got {type(value).__name__}")
+    return value
+
+
+def check_net(value, name: str = "net"):
+    """Return ``value`` after checking that it is a :class:`theory.network.TwoLayerNet`."""
+    from .network import TwoLayerNet  # lazy: theory.network imports this module
+
+    if not isinstance(value, TwoLayerNet):
+        raise TypeError(f"{name} must be a TwoLayerNet, got {type(value).__name__}")
     return value

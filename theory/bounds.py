@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_last_dim, check_positive_float, check_problem
+from ._validation import as_float_array, check_last_dim, check_net, check_positive_float, check_problem
 from .geometry import vector_norm
 from .losses import SOFTPLUS_THIRD_MAX
 from .network import TwoLayerNet, activations, softplus
@@ -42,8 +42,7 @@ def rounding_allowance(n_terms: int, abs_sum: float) -> float:
 
 def _net_point_radius(net, x, eps):
     """Validate (net, x of shape (d,), eps > 0) for the bounds around one input."""
-    if not isinstance(net, TwoLayerNet):
-        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    check_net(net)
     x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
     if x.ndim != 1:
         raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
@@ -76,8 +75,7 @@ def hessian_norm_bound(net: TwoLayerNet) -> float:
     -------
     float
     """
-    if not isinstance(net, TwoLayerNet):
-        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    check_net(net)
     return _spectral_norm_upper(net.W) ** 2 * float(np.max(np.abs(net.a))) / 4.0
 
 
@@ -144,8 +142,7 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
     grad_error : ndarray, shape (..., d)
     hessian_error : ndarray, shape (..., d, d)
     """
-    if not isinstance(net, TwoLayerNet):
-        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    check_net(net)
     z = check_last_dim("z", as_float_array("z", z, min_ndim=1), net.d)
     acts = activations(z @ net.W.T)
     _, dsig, d2sig = acts
@@ -298,8 +295,7 @@ def third_derivative_bound(net: TwoLayerNet) -> float:
     (For a symmetric trilinear form this also bounds :math:`|\partial^3 f[u, v, w]|`
     over unit vectors, by Banach's theorem on symmetric multilinear forms.)
     """
-    if not isinstance(net, TwoLayerNet):
-        raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+    check_net(net)
     row = float(np.max(vector_norm(net.W))) * (1.0 + 4.0 * (net.d + 2) * _U)
     return SOFTPLUS_THIRD_MAX * row * _psd_norm_upper(net.W, np.abs(net.a))
 

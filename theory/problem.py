@@ -37,6 +37,7 @@ from ._validation import (
     as_float_array,
     check_finite_float,
     check_last_dim,
+    check_net,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -44,7 +45,7 @@ from ._validation import (
 from .bounds import evaluation_error_bounds, value_variation_bound
 from .geometry import _unit_directions
 from .losses import Loss, QuadraticLoss, get_loss
-from .network import TwoLayerNet, activations, draw_network
+from .network import activations, draw_network
 
 __all__ = ["DEFAULT_LABEL_GAP", "LabelBounds", "Problem", "make_problem"]
 
@@ -114,8 +115,7 @@ class Problem:
     """
 
     def __init__(self, net, x, y, eps, loss="quadratic"):
-        if not isinstance(net, TwoLayerNet):
-            raise TypeError(f"net must be a TwoLayerNet, got {type(net).__name__}")
+        check_net(net)
         x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
         if x.ndim != 1:
             raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")

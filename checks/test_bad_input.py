@@ -187,6 +187,7 @@ CASES = [
     (LossGradKernel, ("p", 4), {}, "problem"),
     (LossGradKernel, (PROB, 0), {}, "batch"),
     (LossGradKernel, (PROB, 4), dict(threads=0), "threads"),
+    (LossGradKernel, (PROB, 4), dict(block_units=0), "block_units"),
     (kernel_call, (np.zeros((3, 3)),), {}, "delta"),
     (kernel_call, (np.zeros((2, 4)),), {}, "delta"),
     (pgd, (PROB, GOOD), dict(eta=0.01, steps=1, threads=0), "threads"),

@@ -40,6 +40,7 @@ from checks.test_numerics_problem import probe_points
 from theory.bounds import (
     TAU_BISECTION_RTOL,
     TAU_EPS_CAP_SCALE,
+    TAU_GIVE_UP_RATIO,
     certified_tau_eps,
     evaluation_error_bounds,
     certified_gradient_floor,
@@ -54,7 +55,7 @@ from theory.geometry import uniform_sphere, vector_norm
 from theory.landscape import min_gradient_norm
 from theory.losses import SOFTPLUS_THIRD_MAX
 from theory.network import activations
-from theory.problem import Problem
+from theory.problem import Problem, make_problem
 from theory.strategies import dims, log_uniform, networks, problems, seeds, widths
 from theory.tolerances import UNIT_ROUNDOFF
 
@@ -339,6 +340,17 @@ def test_certified_tau_eps_is_zero_when_the_loss_derivative_vanishes_at_x(proble
     check_tau_is_zero(label_at_the_centre(problem))
 
 
+def test_certified_tau_eps_gives_up_below_the_give_up_ratio_of_the_cap():
+    # y - f(x) = 1e-10: certified only at radii of order 1e-10, below TAU_GIVE_UP_RATIO · cap
+    # (cap ~ 10³ (‖x‖ + 1)); from a cap of 1e-9 the same radius is found.
+    p = make_problem(3, 20, seed=0, eps=0.05)
+    near = Problem(p.net, p.x, float(p.net.value(p.x)) + 1e-10, p.eps)
+    assert uniqueness_certificate(near, 1e-12).certified
+    assert TAU_GIVE_UP_RATIO * TAU_EPS_CAP_SCALE * (float(vector_norm(p.x)) + 1.0) > 1e-10
+    assert certified_tau_eps(near) == 0.0
+    assert 1e-12 < certified_tau_eps(near, eps_cap=1e-9) < 1e-9
+
+
 @pytest.mark.negative_control
 def test_control_tau_zero_is_caught_on_a_certified_draw():
     cases = problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0))
@@ -353,8 +365,6 @@ def test_uniqueness_certificate_is_monotone_in_eps(problem, shrink):
 
 def test_uniqueness_certificate_needs_a_non_vanishing_loss_derivative():
     # A quadratic label inside the range of f on the ball (assumption 3 fails): not certified.
-    from theory.problem import make_problem
-
     p = make_problem(3, 20, seed=0, eps=0.05)
     inside = Problem(p.net, p.x, float(p.net.value(p.x)), p.eps)
     assert not uniqueness_certificate(inside).certified

@@ -17,6 +17,11 @@ output weights differ, and a split over threads that leaves the last row out
 (injected bugs), are caught. The threaded path is checked with
 :data:`theory.kernels.MIN_WORK_PER_THREAD` lowered to 1, since the drawn cases are
 too small to be split under the real rule (which has its own check).
+
+Choices that change only speed, invisible to the value checks, are checked
+directly: the thread and block-size rules, the cache of unit blocks, and that
+every block of a paper network (a_r = ±γ) takes the product form (its control:
+general weights do fall back to a log per unit).
 """
 
 import os
@@ -129,15 +134,57 @@ def test_control_a_split_that_leaves_the_last_row_out_is_caught():
 
 
 def test_threads_are_used_only_where_each_gets_min_work_per_thread():
-    # The rule: min(requested, B, max(1, B m d // MIN_WORK_PER_THREAD)).
+    # The rule: min(requested, B, max(1, B m d // MIN_WORK_PER_THREAD)), one thread by default.
     small = make_problem(4, 64, seed=0, ratio=0.1)              # B m d = 2^12 per 16 rows
     big = make_problem(16, 2 ** 12, seed=0, ratio=0.1)          # B m d = 2^20 per 16 rows
     assert LossGradKernel(small, 16, threads=4).threads == 1
+    assert LossGradKernel(big, 64).threads == 1                 # one unless asked
     assert LossGradKernel(big, 16, threads=4).threads == 1      # exactly one thread's work
+    assert LossGradKernel(big, 40, threads=4).threads == 2      # 2.5 threads' work: rounded down
     assert LossGradKernel(big, 48, threads=4).threads == 3
     assert LossGradKernel(big, 64, threads=2).threads == 2      # capped by the request
     with mock.patch.object(kernels, "MIN_WORK_PER_THREAD", 1):
         assert LossGradKernel(small, 3, threads=4).threads == 3  # capped by the rows
+
+
+def test_block_units_are_the_request_capped_by_m_and_product_units_max():
+    problem = make_problem(3, 40, seed=0, ratio=0.1)
+    assert LossGradKernel(problem, 4, block_units=7).block_units == 7
+    assert LossGradKernel(problem, 4, block_units=100).block_units == 40
+    wide = make_problem(2, 1500, seed=0, ratio=0.1)
+    assert LossGradKernel(wide, 4, block_units=1200).block_units == kernels.PRODUCT_UNITS_MAX
+
+
+def test_unit_blocks_are_built_once_per_network_and_block_size():
+    net = make_problem(3, 40, seed=0, ratio=0.1).net
+    assert kernels._unit_blocks(net, 8) is kernels._unit_blocks(net, 8)
+    assert kernels._unit_blocks(net, 8) is not kernels._unit_blocks(net, 16)
+
+
+@given(problems(m=widths(1, 300)), st.integers(1, 64))
+def test_every_block_of_a_paper_network_takes_the_product_form(problem, block_units):
+    # a_r = ±γ ordered by sign: each block holds at most two runs of equal weights, so none
+    # falls back to a log per unit (the fallback is correct, only slower: the checks of the
+    # kernel's values cannot see it).
+    blocks = kernels._unit_blocks(problem.net, block_units)
+    assert all(runs is not None for *_, runs in blocks)
+    for _, _, a_b, (starts, values) in blocks:
+        assert np.array_equal(np.repeat(values, np.diff(np.append(starts, a_b.size))), a_b)
+
+
+def test_control_the_per_unit_fallback_is_seen_for_general_weights():
+    problem = make_problem(3, 12, seed=0, ratio=0.1)
+    net = TwoLayerNet(problem.net.W, np.linspace(-1.0, 1.0, 12))   # 12 distinct weights
+    assert any(runs is None for *_, runs in kernels._unit_blocks(net, 12))
+
+
+def test_a_kernel_may_be_closed_twice():
+    big = make_problem(16, 2 ** 12, seed=0, ratio=0.1)
+    kernel = LossGradKernel(big, 64, threads=2)
+    assert kernel._pool is not None
+    kernel.close()
+    kernel.close()
+    assert kernel._pool is None
 
 
 @given(cases(), st.floats(1e-3, 10.0))

@@ -160,3 +160,21 @@ def allowed_errors(problem, deltas):
     rtol = IDENTITY_RTOL * (1 + problem.net.m + problem.d)
     return (rtol * (1.0 + np.abs(problem.loss.value(problem.y, f)) + lf * f_scale),
             rtol * g_scale + SUBNORMAL_ATOL * (1.0 + lf)[:, None] * (1.0 + abs_a @ (1.0 + np.abs(problem.net.W))))
+
+
+def threaded_problem():
+    """A problem and the rows that make one thread's worth of work for the fused kernel.
+
+    :class:`theory.kernels.LossGradKernel` uses a thread per
+    :data:`theory.kernels.MIN_WORK_PER_THREAD` multiply-adds (rows · m · d); with
+    d = 16 and m = 2^12 (the product 2^16) that is ``rows`` rows, derived from the
+    constant rather than written in, and even, so that 2.5 threads' work is a whole
+    number of rows.
+    """
+    from theory.kernels import MIN_WORK_PER_THREAD
+    from theory.problem import make_problem
+
+    problem = make_problem(16, 2 ** 12, seed=0, ratio=0.1)
+    rows, rest = divmod(MIN_WORK_PER_THREAD, problem.net.m * problem.d)
+    assert rest == 0 and rows % 2 == 0, "MIN_WORK_PER_THREAD changed: pick another d and m"
+    return problem, rows

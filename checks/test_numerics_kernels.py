@@ -32,7 +32,7 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from checks.support import allowed_errors, counterexample
+from checks.support import allowed_errors, counterexample, threaded_problem
 from theory.geometry import project_ball, uniform_ball
 from theory import kernels
 from theory.kernels import LossGradKernel, default_threads
@@ -72,8 +72,11 @@ def general_cases(draw):
     return problem, deltas, draw(st.integers(1, m))
 
 
-def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1, block_units=None):
-    loss, grad = kernel_class(problem, deltas.shape[0], threads=threads, block_units=block_units)(deltas)
+def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1, block_units=None, kernel=None):
+    """The kernel (built from the arguments, or ``kernel`` as given) agrees with the reference."""
+    if kernel is None:
+        kernel = kernel_class(problem, deltas.shape[0], threads=threads, block_units=block_units)
+    loss, grad = kernel(deltas)
     ref_loss, ref_grad = problem.value_and_grad(deltas)
     tol_loss, tol_grad = allowed_errors(problem, deltas)
     note(f"loss error / allowed {np.max(np.abs(loss - ref_loss) / tol_loss):.3g}, "
@@ -100,10 +103,13 @@ def split_agrees(problem, deltas, threads, kernel_class=LossGradKernel):
     not (B = 4 over 3 threads is 1 + 1 + 2 rows, the buffers sized for 2).
     """
     with mock.patch.object(kernels, "MIN_WORK_PER_THREAD", 1):
-        used = kernel_class(problem, deltas.shape[0], threads=threads).threads
-        event(f"threads used: {used}")
-        assert used == min(threads, deltas.shape[0])
-        return kernel_agrees(problem, deltas, kernel_class=kernel_class, threads=threads)
+        kernel = kernel_class(problem, deltas.shape[0], threads=threads)
+    event(f"threads used: {kernel.threads}")
+    assert kernel.threads == min(threads, deltas.shape[0])
+    try:
+        return kernel_agrees(problem, deltas, kernel=kernel)
+    finally:
+        kernel.close()
 
 
 @given(cases(), st.integers(2, 4))
@@ -135,14 +141,14 @@ def test_control_a_split_that_leaves_the_last_row_out_is_caught():
 
 def test_threads_are_used_only_where_each_gets_min_work_per_thread():
     # The rule: min(requested, B, max(1, B m d // MIN_WORK_PER_THREAD)), one thread by default.
-    small = make_problem(4, 64, seed=0, ratio=0.1)              # B m d = 2^12 per 16 rows
-    big = make_problem(16, 2 ** 12, seed=0, ratio=0.1)          # B m d = 2^20 per 16 rows
-    assert LossGradKernel(small, 16, threads=4).threads == 1
-    assert LossGradKernel(big, 64).threads == 1                 # one unless asked
-    assert LossGradKernel(big, 16, threads=4).threads == 1      # exactly one thread's work
-    assert LossGradKernel(big, 40, threads=4).threads == 2      # 2.5 threads' work: rounded down
-    assert LossGradKernel(big, 48, threads=4).threads == 3
-    assert LossGradKernel(big, 64, threads=2).threads == 2      # capped by the request
+    small = make_problem(4, 64, seed=0, ratio=0.1)
+    big, per = threaded_problem()                                # per rows: one thread's work
+    assert LossGradKernel(small, per, threads=4).threads == 1    # far below one thread's work
+    assert LossGradKernel(big, 4 * per).threads == 1             # one unless asked
+    assert LossGradKernel(big, per, threads=4).threads == 1      # exactly one thread's work
+    assert LossGradKernel(big, 5 * per // 2, threads=4).threads == 2  # 2.5 threads' work: rounded down
+    assert LossGradKernel(big, 3 * per, threads=4).threads == 3
+    assert LossGradKernel(big, 4 * per, threads=2).threads == 2  # capped by the request
     with mock.patch.object(kernels, "MIN_WORK_PER_THREAD", 1):
         assert LossGradKernel(small, 3, threads=4).threads == 3  # capped by the rows
 
@@ -179,8 +185,8 @@ def test_control_the_per_unit_fallback_is_seen_for_general_weights():
 
 
 def test_a_kernel_may_be_closed_twice():
-    big = make_problem(16, 2 ** 12, seed=0, ratio=0.1)
-    kernel = LossGradKernel(big, 64, threads=2)
+    big, per = threaded_problem()
+    kernel = LossGradKernel(big, 2 * per, threads=2)
     assert kernel._pool is not None
     kernel.close()
     kernel.close()

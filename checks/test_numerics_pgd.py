@@ -31,7 +31,7 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from checks.support import counterexample, threaded_problem
 from theory.geometry import (SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball,
                              uniform_sphere, vector_norm)
 from theory.kernels import LossGradKernel
@@ -214,7 +214,7 @@ class TransparentProblem(Problem):
 
 
 def test_pgd_accepts_starts_up_to_sphere_rtol_outside_the_ball_and_no_further():
-    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    problem = PINNED
     edge = np.array([problem.eps * (1.0 + SPHERE_RTOL), 0.0, 0.0])
     assert vector_norm(edge) == edge[0]                     # sqrt(fl(r²)) = r: exactly on the edge
     assert np.array_equal(pgd(problem, edge, eta=0.01, steps=0).deltas[0], edge)
@@ -223,10 +223,9 @@ def test_pgd_accepts_starts_up_to_sphere_rtol_outside_the_ball_and_no_further():
 
 
 def test_pgd_says_to_give_exactly_one_of_eta_and_schedule():
-    problem = make_problem(3, 5, seed=0, ratio=0.1)
     for kwargs in ({}, dict(eta=0.1, schedule=[0.1])):
         with pytest.raises(ValueError, match=r"^give exactly one of eta and schedule$"):
-            pgd(problem, np.zeros(3), steps=1, **kwargs)
+            pgd(PINNED, np.zeros(3), steps=1, **kwargs)
 
 
 def pgd_runs_the_textbook_step(run, case):
@@ -258,16 +257,16 @@ def test_control_pgd_ignoring_the_override_is_caught():
 
 
 def test_fused_kernel_serves_every_plain_problem_with_rows_and_no_override():
-    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    problem = PINNED
     assert fused_kernel(problem, 0) is None
     assert isinstance(fused_kernel(problem, 1), LossGradKernel)
     assert fused_kernel(TransparentProblem(problem.net, problem.x, problem.y, problem.eps), 4) is None
 
 
 def test_fused_kernel_passes_the_thread_request_on():
-    big = make_problem(16, 2 ** 12, seed=0, ratio=0.1)   # 64 rows: 4 threads' worth of work
-    assert fused_kernel(big, 64).threads == 1
-    assert fused_kernel(big, 64, threads=2).threads == 2
+    big, per = threaded_problem()                        # per rows: one thread's worth of work
+    assert fused_kernel(big, 4 * per).threads == 1
+    assert fused_kernel(big, 4 * per, threads=2).threads == 2
 
 
 def test_pgd_runs_on_one_thread_unless_asked(monkeypatch):
@@ -275,10 +274,8 @@ def test_pgd_runs_on_one_thread_unless_asked(monkeypatch):
 
     asked = []
     monkeypatch.setattr(theory.pgd, "fused_kernel", lambda p, rows, threads: asked.append(threads))
-    problem = make_problem(3, 5, seed=0, ratio=0.1)
-    starts = uniform_ball(0, 2, 3, problem.eps)
-    pgd(problem, starts, eta=0.01, steps=1)
-    pgd(problem, starts, eta=0.01, steps=1, threads=3)
+    pgd(PINNED, PINNED_STARTS, eta=0.01, steps=1)
+    pgd(PINNED, PINNED_STARTS, eta=0.01, steps=1, threads=3)
     assert asked == [1, 3]
 
 

@@ -473,7 +473,10 @@ def certified_tau_eps(problem, *, eps_cap=None) -> float:
         0.0 when no radius down to :data:`TAU_GIVE_UP_RATIO` · ``eps_cap`` is certified.
     """
     net, x, _, _ = _problem_parts(problem)
-    cap = TAU_EPS_CAP_SCALE * (float(vector_norm(x)) + 1.0) if eps_cap is None else check_positive_float("eps_cap", eps_cap)
+    if eps_cap is None:
+        cap = TAU_EPS_CAP_SCALE * (float(vector_norm(x)) + 1.0)
+    else:
+        cap = check_positive_float("eps_cap", eps_cap)
     if uniqueness_certificate(problem, cap).certified:
         return cap
     # Bracket from below: halve until certified (or give up at a negligible radius).

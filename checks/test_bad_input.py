@@ -27,10 +27,12 @@ from theory.network import TwoLayerNet, draw_network
 from theory.bounds import (
     certified_gradient_floor,
     certified_tau_eps,
+    evaluation_error_bounds,
     gradient_norm_range,
     local_hessian_bound,
     third_derivative_bound,
     uniqueness_certificate,
+    value_variation_bound,
 )
 from theory.landscape import (
     circle_critical_points,
@@ -74,6 +76,8 @@ CASES = [
     (TwoLayerNet, (np.ones((5, 3)), np.ones(4)), {}, "a"),
     (TwoLayerNet, (np.ones(3), np.ones(3)), {}, "W"),
     (TwoLayerNet, (np.full((5, 3), np.inf), np.ones(5)), {}, "W"),
+    (TwoLayerNet, (np.ones((0, 3)), np.ones(0)), {}, "W"),
+    (TwoLayerNet, (np.ones((5, 3)), ["a"] * 5), {}, "a"),
     (NET.value, (np.ones((2, 4)),), {}, "z"),
     (NET.grad, (NAN,), {}, "z"),
     (NET.hessian, ("abc",), {}, "z"),
@@ -94,6 +98,7 @@ CASES = [
     (PROB.loss_grad, (NAN,), {}, "delta"),
     (PROB.loss_hessian, (np.ones(2),), {}, "delta"),
     (vector_norm, (None,), {}, "x"),
+    (vector_norm, (3.0,), {}, "x"),
     (vector_norm, (NAN,), {}, "x"),
     (vector_norm, (np.array([[np.inf, 1.0]]),), dict(axis=0), "x"),
     (project_ball, (GOOD, 0.0), {}, "eps"),
@@ -165,6 +170,10 @@ CASES = [
     (condition_6, (PROB, 0.1, np.nan), {}, "lb"),
     (escape_steps, ("p", 0), {}, "problem"),
     (local_hessian_bound, (NET, np.ones(3), -1.0), {}, "eps"),
+    (local_hessian_bound, (NET, "x", 0.1), {}, "x"),
+    (value_variation_bound, (NET, np.ones(2), 0.1), {}, "x"),
+    (evaluation_error_bounds, (NET, "z"), {}, "z"),
+    (evaluation_error_bounds, (NET, np.ones((2, 4))), {}, "z"),
     (third_derivative_bound, ("net",), {}, "net"),
     (gradient_norm_range, (NET, np.ones((2, 3)), 0.1), {}, "x"),
     (uniqueness_certificate, (make_problem(1, 3, seed=0, eps=0.1),), {}, "d"),
@@ -199,6 +208,7 @@ CASES = [
     (CROSS_ENTROPY.value_and_dvalue, (1.5, 0.0), {}, "y"),
     (CROSS_ENTROPY.value, (np.nan, 0.0), {}, "y"),
     (CROSS_ENTROPY.value_and_dvalue, (1.0, np.array([np.inf])), {}, "f"),
+    (get_loss, (3,), {}, "loss"),
 ]
 
 
@@ -220,6 +230,14 @@ def test_a_rejected_problem_is_described_by_its_type(case):
     assert args[0] == "p"
     with pytest.raises(TypeError, match=r"^problem must be a Problem, got str$"):
         call(*args, **kwargs)
+
+
+def test_rejected_types_and_shapes_are_described():
+    """Beyond naming the argument: a wrong type is named by its type, a wrong shape by the one expected."""
+    with pytest.raises(TypeError, match=r"^loss must be a loss name or a Loss instance, got int$"):
+        get_loss(3)
+    with pytest.raises(ValueError, match=r"^a must have shape \(m,\) = \(5,\) to match W, got shape \(4,\)$"):
+        TwoLayerNet(np.ones((5, 3)), np.ones(4))
 
 
 def test_control_unvalidated_function_is_caught():

@@ -226,6 +226,187 @@ def test_control_numpy_norm_underflows_for_tiny_vectors():
     assert exponent < -150
 
 
+@st.composite
+def batches(draw):
+    """A 3-d batch (shape (n1, n2, n3)) and an axis; every slice along the axis has its own scale 10^[-300, 300]
+    (slices of very different sizes in one batch), and now and then a zero slice."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=3, max_size=3)))
+    axis = draw(st.integers(-3, 2))
+    rng = np.random.default_rng(draw(seeds()))
+    scale_shape = list(shape)
+    scale_shape[axis] = 1
+    x = rng.standard_normal(shape) * 10.0 ** rng.uniform(-300, 300, scale_shape)
+    if draw(st.booleans()):
+        x[(slice(None),) * (axis % 3) + (slice(0, 1),)] = 0.0  # the first slice across the axis: zeros
+    note(f"shape {shape}, axis {axis}")
+    return x, axis
+
+
+def per_slice_reference(x, axis):
+    """math.hypot (scaling-safe) of every slice along ``axis``, shape x.shape without ``axis``."""
+    return np.apply_along_axis(lambda v: math.hypot(*v), axis, x)
+
+
+def norms_every_slice(norm, x, axis):
+    expected = per_slice_reference(x, axis)
+    got, kept = norm(x, axis=axis), norm(x, axis=axis, keepdims=True)
+    return (got.shape == expected.shape and kept.shape == np.expand_dims(expected, axis).shape
+            and bool(np.all(np.isclose(got, expected, rtol=FEW_OPS_RTOL, atol=np.finfo(float).tiny))))
+
+
+@given(batches())
+@example((np.array([[1e200, 1.0]]), -1))           # a batch of one on the scaled path: shape (1,), not ()
+@example((np.array([[1e200, 1.0], [1e-200, 1e-201]]), 1))  # slices 400 decades apart along a positive axis
+@example((np.array([[1.0, 2.0], [3.0, 4.0]]), 0))  # a first-axis norm of a 2-d array: never the last-axis sum
+def test_vector_norm_scales_every_slice_on_its_own_along_any_axis(case):
+    assert norms_every_slice(vector_norm, *case)
+
+
+def common_scale_norm(x, axis=-1, keepdims=False):
+    """Bug: one scale (the largest entry of the whole batch) for every slice; small slices underflow."""
+    big = np.max(np.abs(x))
+    norm = big * np.sqrt(np.sum((x / big) ** 2, axis=axis, keepdims=True))
+    return norm if keepdims else np.squeeze(norm, axis=axis)
+
+
+@pytest.mark.negative_control
+def test_control_one_scale_for_the_whole_batch_underflows_small_slices():
+    counterexample(batches(), lambda case: norms_every_slice(common_scale_norm, *case))
+
+
+def names_the_last_axis_either_way(norm, x):
+    """The last axis named -1 or x.ndim - 1 gives the same norms, bit for bit."""
+    return np.array_equal(norm(x, axis=-1), norm(x, axis=x.ndim - 1))
+
+
+@given(seeds(), st.lists(st.integers(1, 4), min_size=1, max_size=3))
+def test_vector_norm_of_the_last_axis_does_not_depend_on_how_it_is_named(seed, shape):
+    x = np.random.default_rng(seed).standard_normal(shape)
+    assert names_the_last_axis_either_way(vector_norm, x)
+
+
+def scaled_unless_minus_one(x, axis=-1, keepdims=False):
+    """Bug: the plain sum of squares for axis=-1 only; the last axis named x.ndim - 1 takes the scaled path."""
+    if axis == -1:
+        return np.sqrt(np.sum(x * x, axis=-1, keepdims=keepdims))
+    return common_scale_norm(x, axis=axis, keepdims=keepdims)
+
+
+@pytest.mark.negative_control
+def test_control_a_norm_that_depends_on_the_name_of_the_axis_is_caught():
+    counterexample(st.tuples(seeds(), st.lists(st.integers(1, 4), min_size=1, max_size=3)),
+                   lambda case: names_the_last_axis_either_way(
+                       scaled_unless_minus_one, np.random.default_rng(case[0]).standard_normal(case[1])))
+
+
+def promotes_to_double(norm, x):
+    """float32, integer and list input gets the float64 norm of the same (promoted) numbers."""
+    x32 = x.astype(np.float32)
+    ints = np.rint(x * 100.0).astype(np.int64)
+    pairs = [(x32, x32.astype(np.float64)), (ints, ints.astype(np.float64)), (x.tolist(), x)]
+    return all(np.asarray(norm(given)).dtype == np.float64 and np.array_equal(norm(given), norm(exact))
+               for given, exact in pairs)
+
+
+@given(seeds(), st.lists(st.integers(1, 8), min_size=1, max_size=2))
+def test_vector_norm_computes_in_double_precision_for_any_input_dtype(seed, shape):
+    x = np.random.default_rng(seed).standard_normal(shape) * 10.0
+    assert promotes_to_double(vector_norm, x)
+
+
+@pytest.mark.negative_control
+def test_control_a_norm_in_the_input_precision_is_caught():
+    def single(x):  # injected bug: float32 input summed in float32
+        x = np.asarray(x)
+        return np.sqrt(np.einsum("...i,...i->...", x, x)) if x.dtype == np.float32 else vector_norm(x)
+    counterexample(st.tuples(seeds(), st.lists(st.integers(1, 8), min_size=1, max_size=2)),
+                   lambda case: promotes_to_double(
+                       single, np.random.default_rng(case[0]).standard_normal(case[1]) * 10.0))
+
+
+@pytest.mark.parametrize("shape, axis", [((3, 0), -1), ((0, 2), 0), ((0,), -1)])
+def test_vector_norm_of_an_empty_vector_is_zero(shape, axis):
+    """The norm in R^0 is 0, as ``np.linalg.norm`` has it (along the last axis and any other)."""
+    expected = np.linalg.norm(np.zeros(shape), axis=axis)
+    got = vector_norm(np.zeros(shape), axis=axis)
+    assert got.shape == expected.shape and np.array_equal(got, expected)
+
+
+class _ZeroFirst(np.random.Generator):
+    """A generator whose first ``zeros`` Gaussian draws start with an all-zero row (probability 0 in practice)."""
+
+    def __init__(self, seed, zeros):
+        super().__init__(np.random.PCG64(seed))
+        self.zeros = zeros
+
+    def standard_normal(self, size=None):
+        out = super().standard_normal(size)
+        if self.zeros:
+            out[0] = 0.0
+            self.zeros -= 1
+        return out
+
+
+def redraws_zero_directions(sampler, seed, d, zeros):
+    rng = _ZeroFirst(seed, zeros)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        points = sampler(rng, 3, d, 1.0)
+    return rng.zeros == 0 and bool(np.all(on_sphere(np.nan_to_num(points), 1.0)))
+
+
+@given(seeds(), dims(1, 6), st.integers(1, 3))
+def test_uniform_sphere_redraws_a_zero_gaussian_direction(seed, d, zeros):
+    assert redraws_zero_directions(uniform_sphere, seed, d, zeros)
+
+
+@pytest.mark.negative_control
+def test_control_normalising_without_redrawing_is_caught():
+    def no_redraw(rng, n, d, eps):  # injected bug: the zero Gaussian is divided by its norm 0
+        g = rng.standard_normal((n, d))
+        return eps * g / np.linalg.norm(g, axis=-1, keepdims=True)
+    counterexample(st.tuples(seeds(), dims(1, 6), st.integers(1, 3)), lambda c: redraws_zero_directions(no_redraw, *c))
+
+
+class _OnTheSphereFirst(np.random.Generator):
+    """A generator whose first radius draw is 1 and first direction e_1: a point exactly on the sphere."""
+
+    def __init__(self, seed):
+        super().__init__(np.random.PCG64(seed))
+        self.rigged = 2
+
+    def random(self, size=None, *args, **kwargs):
+        if self.rigged == 2:
+            self.rigged -= 1
+            return np.ones(size)
+        return super().random(size, *args, **kwargs)
+
+    def standard_normal(self, size=None, *args, **kwargs):
+        if self.rigged == 1:
+            self.rigged -= 1
+            out = np.zeros(size)
+            out[..., 0] = 1.0
+            return out
+        return super().standard_normal(size, *args, **kwargs)
+
+
+def strictly_inside_after_a_boundary_draw(sampler, seed, d, eps):
+    rng = _OnTheSphereFirst(seed)
+    points = sampler(rng, 1, d, eps)
+    return rng.rigged == 0 and bool(np.all(vector_norm(points) < eps))
+
+
+@given(seeds(), dims(1, 6), radii)
+def test_uniform_ball_redraws_a_point_that_lands_on_the_sphere(seed, d, eps):
+    assert strictly_inside_after_a_boundary_draw(uniform_ball, seed, d, eps)
+
+
+@pytest.mark.negative_control
+def test_control_a_closed_ball_sampler_is_caught():
+    def closed_ball(rng, n, d, eps):  # injected bug: keeps a point whose norm equals eps
+        return eps * rng.random(n)[:, None] ** (1.0 / d) * uniform_sphere(rng, n, d, 1.0)
+    counterexample(st.tuples(seeds(), dims(1, 6), radii), lambda c: strictly_inside_after_a_boundary_draw(closed_ball, *c))
+
+
 @given(vectors.filter(lambda x: np.max(np.abs(x)) > 1e-50), st.floats(1e-200, 1e200))
 @example(np.array([0.541, 0.215]), 1.9)  # unclipped, the dot product of the unit vectors is -1 - 2^-52
 def test_cosine_is_scale_invariant_and_bounded(x, scale):

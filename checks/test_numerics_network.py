@@ -8,12 +8,13 @@ problems over the whole range of input scales (up to 10^3) and δ in the ball.
 """
 
 import numpy as np
+import pytest
 from hypothesis import event, given, target
 from hypothesis import strategies as st
 
 from checks.support import counterexample
 from theory.diffcheck import gradient_agreement, hessian_agreement
-from theory.network import TwoLayerNet, draw_network, sigmoid, softplus
+from theory.network import TwoLayerNet, activations, draw_network, sigmoid, softplus
 from theory.strategies import dims, input_scales, perturbation_cases, problems, seeds, widths
 from theory.bounds import evaluation_error_bounds, rounding_allowance
 from theory.tolerances import UNIT_ROUNDOFF
@@ -125,13 +126,88 @@ def test_network_is_finite_at_large_input_scale(d, m, seed, scale):
         assert np.all(np.isfinite(out))
 
 
+def follows_the_paper_scales(draw, d, m, seed):
+    """The default draw is the paper's (section 2): κ = d^-1/2 and γ = m^-1/2, i.e. the same arrays, bit for
+    bit, as the draw with those scales given explicitly; |a_r| = γ; and the same seed gives the same net."""
+    net = draw(d, m, seed=seed)
+    explicit = draw_network(d, m, seed=seed, kappa=d ** -0.5, gamma=m ** -0.5)
+    again = draw(d, m, seed=seed)
+    return (net.W.shape == (m, d) and net.a.shape == (m,) and bool(np.all(np.abs(net.a) == m ** -0.5))
+            and np.array_equal(net.W, explicit.W) and np.array_equal(net.a, explicit.a)
+            and np.array_equal(net.W, again.W) and np.array_equal(net.a, again.a))
+
+
 @given(dims(), widths(), seeds())
 def test_draw_follows_xavier_scales_and_is_reproducible(d, m, seed):
-    net = draw_network(d, m, seed=seed)
-    assert net.W.shape == (m, d) and net.a.shape == (m,)
-    assert np.all(np.abs(net.a) == m ** -0.5)
-    again = draw_network(d, m, seed=seed)
-    assert np.array_equal(net.W, again.W) and np.array_equal(net.a, again.a)
+    assert follows_the_paper_scales(draw_network, d, m, seed)
+
+
+@pytest.mark.negative_control
+def test_control_a_draw_with_kappa_the_square_root_of_d_is_caught():
+    def root_d(d, m, *, seed):  # injected bug: κ = d^{+1/2} (the variance d instead of 1/d)
+        return draw_network(d, m, seed=seed, kappa=d ** 0.5)
+    counterexample(st.tuples(dims(), widths(), seeds()), lambda c: follows_the_paper_scales(root_d, *c))
+
+
+def is_an_immutable_copy(make, seed, d, m):
+    """A net built from lists or from arrays holds read-only float64 copies: the caller's arrays stay
+    independent of it, and writing into net.W or net.a raises."""
+    rng = np.random.default_rng(seed)
+    W, a = rng.standard_normal((m, d)), rng.standard_normal(m)
+    from_lists, net = make(W.tolist(), a.tolist()), make(W, a)
+    w00, a0 = W[0, 0], a[0]
+    W[0, 0], a[0] = w00 + 1.0, a0 + 1.0
+    for held in (from_lists.W, from_lists.a, net.W, net.a):
+        if not isinstance(held, np.ndarray) or held.dtype != np.float64 or held.flags.writeable:
+            return False
+    return net.W[0, 0] == w00 and net.a[0] == a0
+
+
+@given(seeds(), dims(), widths())
+def test_a_network_holds_read_only_copies_of_its_weights(seed, d, m):
+    assert is_an_immutable_copy(TwoLayerNet, seed, d, m)
+
+
+@pytest.mark.negative_control
+def test_control_a_network_that_shares_the_callers_arrays_is_caught():
+    class Sharing:  # injected bug: keeps what it is given (no conversion, no copy, writeable)
+        def __init__(self, W, a):
+            self.W, self.a = W, a
+    counterexample(st.tuples(seeds(), dims(), widths()), lambda c: is_an_immutable_copy(Sharing, *c))
+
+
+def term_sums(net, z):
+    """The three sums of absolute terms, one term at a time: |a_r σ(t_r)|, |a_r σ'(t_r) w_r| and
+    |a_r σ''(t_r) w_r w_rᵀ| summed over r (t_r = w_rᵀz); z of shape (d,)."""
+    sig, dsig, d2sig = activations(net.W @ z)
+    value = sum(abs(net.a[r] * sig[r]) for r in range(net.m))
+    grad = sum(np.abs(net.a[r] * dsig[r] * net.W[r]) for r in range(net.m))
+    hessian = sum(np.abs(net.a[r] * d2sig[r] * np.outer(net.W[r], net.W[r])) for r in range(net.m))
+    return value, grad, hessian
+
+
+def magnitudes_are_the_sums_of_absolute_terms(magnitudes, net, z):
+    """Both computations sum the same non-negative terms in different orders, so they agree to twice a
+    sum's rounding allowance (theory.bounds.rounding_allowance); the terms' own few roundings fit in it."""
+    return all(np.all(np.abs(got - want) <= 2.0 * rounding_allowance(net.m, want))
+               for got, want in zip(magnitudes(net, z), term_sums(net, z)))
+
+
+@given(dims(), widths(), seeds(), input_scales(1e-2, 1e3))
+def test_term_magnitudes_are_the_sums_of_the_absolute_terms(d, m, seed, scale):
+    net = draw_network(d, m, seed=seed, gamma=float(np.random.default_rng(seed).uniform(0.1, 10.0)))
+    z = scale * np.random.default_rng(seed + 1).standard_normal(d)
+    assert magnitudes_are_the_sums_of_absolute_terms(lambda n, p: n.term_magnitudes(p), net, z)
+
+
+@pytest.mark.negative_control
+def test_control_magnitudes_divided_by_the_output_weights_are_caught():
+    def over_a(net, z):  # injected bug: |σ'| / |a| in the gradient's sum (the mutant "/ abs_a")
+        value, grad, hessian = net.term_magnitudes(z)
+        return value, (activations(net.W @ z)[1] / np.abs(net.a)) @ np.abs(net.W), hessian
+    counterexample(st.tuples(dims(), widths(), seeds()),
+                   lambda c: magnitudes_are_the_sums_of_absolute_terms(
+                       over_a, draw_network(c[0], c[1], seed=c[2], gamma=3.0), np.ones(c[0])))
 
 
 # ---------------------------------------------------------------- negative controls

@@ -127,6 +127,14 @@ def collect_controls():
     return sorted(line.strip() for line in result.stdout.splitlines() if "::" in line)
 
 
+def source_commit():
+    """The git commit of the tree being swept, with ``+dirty`` when tracked files differ from it."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def run_seed(seed, workers, controls):
     """Run the suite under one seed; returns the seed's record (counts, false alarms, wall time, exit code)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,7 +152,7 @@ def run_seed(seed, workers, controls):
             raise RuntimeError(f"seed {seed}: pytest wrote no report (exit {result.returncode}):\n"
                                + result.stdout[-4000:] + result.stderr[-4000:])
         outcomes = parse_junit(junit.read_text())
-    return {"seed": seed, "exit_code": result.returncode, "wall_s": round(wall, 1),
+    return {"seed": seed, "commit": source_commit(), "exit_code": result.returncode, "wall_s": round(wall, 1),
             "counts": seed_summary(outcomes, set(controls)),
             "false_alarms": dict(sorted(false_alarms(outcomes).items()))}
 
@@ -178,7 +186,8 @@ def render(results):
     for record in seeds:
         counts, alarms = record["counts"], record["false_alarms"]
         total_alarms += len(alarms) + (not alarms and record["exit_code"] != 0)
-        rows.append(f"| {record['seed']} | {counts['positives_passed']} | {counts['positives_failed']} "
+        rows.append(f"| {record['seed']} | {record.get('commit', '?')} "
+                    f"| {counts['positives_passed']} | {counts['positives_failed']} "
                     f"| {counts['controls_found']} | {counts['controls_missed']} | {counts['xfailed']} "
                     f"| {counts['skipped']} | {len(alarms)} | {record['wall_s'] / 60:.1f} |")
     wanted = results.get("wanted_seeds", [])
@@ -189,9 +198,9 @@ def render(results):
     if missing:
         status += f" Not yet run: seeds {', '.join(map(str, missing))}."
     lines += [status, "",
-              "| seed | positives passed | positives failed | controls found | controls missed "
+              "| seed | commit | positives passed | positives failed | controls found | controls missed "
               "| xfailed (pinned literal) | skipped | false alarms | minutes |",
-              "|---|---|---|---|---|---|---|---|---|", *rows, ""]
+              "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
     for record in seeds:
         if not record["false_alarms"] and record["exit_code"] != 0:  # pytest failed outside any test
             lines.append(f"- seed {record['seed']}: pytest exited with status {record['exit_code']} "

@@ -97,6 +97,11 @@ def as_float_array(name: str, value, *, min_ndim: int = 0) -> np.ndarray:
     if arr.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), "
                          f"got shape {arr.shape}")
+    return check_finite(name, arr)
+
+
+def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
+    """Return the float array ``arr`` after checking that every entry is finite (the ValueError names ``name``)."""
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, found {bad} NaN or infinite entr"
@@ -109,6 +114,15 @@ def check_last_dim(name: str, arr: np.ndarray, d: int) -> np.ndarray:
     if arr.ndim < 1 or arr.shape[-1] != d:
         raise ValueError(f"{name} must have shape (..., {d}), got shape {arr.shape}")
     return arr
+
+
+def as_points(name: str, value, d: int) -> np.ndarray:
+    """Convert ``value`` to a float64 array of shape ``(..., d)`` (points of R^d, batch dimensions leading).
+
+    The errors name ``name``: non-numeric input is a TypeError; non-finite
+    entries, a scalar or a last axis other than ``d`` a ValueError.
+    """
+    return check_last_dim(name, as_float_array(name, value), d)
 
 
 def as_rng(name: str, value) -> np.random.Generator:

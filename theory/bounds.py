@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_last_dim, check_net, check_positive_float, check_problem
+from ._validation import as_points, check_net, check_positive_float, check_problem
 from .geometry import vector_norm
 from .losses import SOFTPLUS_THIRD_MAX
 from .network import TwoLayerNet, activations, softplus
@@ -43,7 +43,7 @@ def rounding_allowance(n_terms: int, abs_sum: float) -> float:
 def _net_point_radius(net, x, eps):
     """Validate (net, x of shape (d,), eps > 0) for the bounds around one input."""
     check_net(net)
-    x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
+    x = as_points("x", x, net.d)
     if x.ndim != 1:
         raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
     return x, check_positive_float("eps", eps)
@@ -143,7 +143,7 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
     hessian_error : ndarray, shape (..., d, d)
     """
     check_net(net)
-    z = check_last_dim("z", as_float_array("z", z, min_ndim=1), net.d)
+    z = as_points("z", z, net.d)
     acts = activations(z @ net.W.T)
     _, dsig, d2sig = acts
     value_scale, grad_scale, hessian_scale = net.term_magnitudes(z, acts=acts)

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_last_dim, check_positive_float, check_problem
+from ._validation import as_points, check_positive_float, check_problem
 from .geometry import SPHERE_RTOL, cosine, on_sphere, vector_norm
 
 __all__ = [
@@ -61,7 +61,7 @@ __all__ = [
 
 def _args(problem, delta):
     check_problem(problem)
-    delta = check_last_dim("delta", as_float_array("delta", delta, min_ndim=1), problem.d)
+    delta = as_points("delta", delta, problem.d)
     norm = vector_norm(delta)
     if np.any(norm == 0.0):
         raise ValueError("delta must be non-zero: lambda*, Gamma and Xi are undefined at delta = 0")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, as_rng, check_last_dim, check_positive_float, check_positive_int
+from ._validation import as_float_array, as_rng, check_finite, check_last_dim, check_positive_float, check_positive_int
 
 __all__ = [
     "SPHERE_RTOL",
@@ -55,8 +55,12 @@ def vector_norm(x, axis=-1, keepdims=False):
     Parameters
     ----------
     x : array_like, shape (..., d)
-        Finite real numbers (a ValueError names ``x`` otherwise; non-numeric input
-        is a TypeError).
+        Finite real numbers, at least one dimension (a ValueError names ``x``
+        otherwise; non-numeric input is a TypeError). float32 and integer input is
+        promoted to float64.
+    axis : int
+        The axis summed over (default the last); batch dimensions are the others.
+    keepdims : bool
 
     Returns
     -------
@@ -64,17 +68,21 @@ def vector_norm(x, axis=-1, keepdims=False):
     """
     if not (isinstance(x, np.ndarray) and x.dtype == np.float64):
         x = as_float_array("x", x)       # rejects non-numeric input (None used to give NaN)
-    if x.ndim and axis in (-1, x.ndim - 1) and x.shape[-1]:
+    if x.ndim == 0:
+        raise ValueError("x must have at least 1 dimension, got a scalar")
+    if axis in (-1, x.ndim - 1):
         # Fast path (PGD projects every iterate): the plain sum of squares, used only
         # where it can neither overflow nor lose accuracy to underflow (module notes).
+        # An empty last axis passes the test (0 >= 0) and gets norm 0, as in R^0.
         squares = np.einsum("...i,...i->...", x, x)
         if np.all((squares <= NORM_FAST_MAX) & (squares >= x.shape[-1] * NORM_FAST_MIN)):
             norm = np.sqrt(squares)
             return norm[..., None] if keepdims else norm
     # The fast path's test fails for NaN and infinite entries, so they arrive here.
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x must be finite, found NaN or infinite entries")
-    big = np.max(np.abs(x), axis=axis, keepdims=True)
+    check_finite("x", x)
+    # Each slice is scaled by its own largest entry (a common scale would underflow
+    # the small slices of a batch); ``initial`` gives an empty slice the norm 0.
+    big = np.max(np.abs(x), axis=axis, keepdims=True, initial=0.0)
     safe = np.where(big > 0.0, big, 1.0)
     scaled = x / safe
     norm = big * np.sqrt(np.sum(scaled * scaled, axis=axis, keepdims=True))

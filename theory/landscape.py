@@ -44,7 +44,7 @@ from .bounds import (
     third_derivative_bound,
     value_variation_bound,
 )
-from ._validation import (as_float_array, as_rng, check_last_dim, check_positive_float, check_positive_int,
+from ._validation import (as_float_array, as_points, as_rng, check_positive_float, check_positive_int,
                           check_problem)
 from .constrained import constrained_hessian, tangent_gradient
 from .geometry import _unit_directions, cosine, uniform_ball, uniform_sphere, vector_norm
@@ -214,7 +214,7 @@ def newton_on_sphere(problem, delta, *, max_iter=50):
     """
     _check(problem)
     eps = problem.eps
-    delta = check_last_dim("delta", as_float_array("delta", delta, min_ndim=1), problem.d)
+    delta = as_points("delta", delta, problem.d)
     delta = eps * delta / vector_norm(delta)
     best, best_ratio = delta, np.inf
     for _ in range(max_iter):

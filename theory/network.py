@@ -38,7 +38,7 @@ import numpy as np
 
 from ._validation import (
     as_float_array,
-    check_last_dim,
+    as_points,
     check_positive_float,
     check_positive_int,
     check_seed,
@@ -131,7 +131,7 @@ class TwoLayerNet:
         return self.W.shape[0]
 
     def _inputs(self, z, name="z"):
-        return check_last_dim(name, as_float_array(name, z, min_ndim=1), self.d)
+        return as_points(name, z, self.d)
 
     def preactivations(self, z):
         """Pre-activations ``W z``, shape (..., m), for ``z`` of shape (..., d)."""

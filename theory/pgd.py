@@ -20,7 +20,7 @@ import numpy as np
 
 from ._validation import (
     as_float_array,
-    check_last_dim,
+    as_points,
     check_positive_array,
     check_positive_float,
     check_positive_int,
@@ -113,7 +113,7 @@ def schedule_steps(schedule, steps) -> np.ndarray:
 
 def _starts(problem, delta0):
     """Validate starts of shape (*batch, d) inside the closed ball (up to SPHERE_RTOL); returns a copy."""
-    delta0 = check_last_dim("delta0", as_float_array("delta0", delta0, min_ndim=1), problem.d)
+    delta0 = as_points("delta0", delta0, problem.d)
     norms = vector_norm(delta0)
     if np.any(norms > problem.eps * (1.0 + SPHERE_RTOL)):
         raise ValueError(f"delta0 must lie in the ball of radius eps={problem.eps:g}; "

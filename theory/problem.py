@@ -34,9 +34,8 @@ from functools import cached_property
 import numpy as np
 
 from ._validation import (
-    as_float_array,
+    as_points,
     check_finite_float,
-    check_last_dim,
     check_net,
     check_positive_float,
     check_positive_int,
@@ -116,7 +115,7 @@ class Problem:
 
     def __init__(self, net, x, y, eps, loss="quadratic"):
         check_net(net)
-        x = check_last_dim("x", as_float_array("x", x, min_ndim=1), net.d)
+        x = as_points("x", x, net.d)
         if x.ndim != 1:
             raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
         x = x.copy()
@@ -132,7 +131,7 @@ class Problem:
         return self.net.d
 
     def _delta(self, delta, name="delta"):
-        return check_last_dim(name, as_float_array(name, delta, min_ndim=1), self.d)
+        return as_points(name, delta, self.d)
 
     def _forward(self, delta):
         """Pre-activations' activations at x + delta: (sigma, sigma', sigma''), each (..., m)."""

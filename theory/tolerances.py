@@ -15,6 +15,7 @@ FEW_OPS_RTOL                64 u       a few correctly rounded operations on sho
 PROJECTION_RTOL             1e-12      idempotence / non-expansiveness of the projection
 KS_ALPHA                    1e-6       significance of the Kolmogorov–Smirnov sampler tests
 KS_SAMPLES                  4000       sample size of those tests
+BOUND_SHARPNESS_RTOL        1e-9       excess of a certified bound where it is exact (rounding only)
 ==========================  =========  ======================================================
 
 See each constant's comment for the derivation.
@@ -98,3 +99,17 @@ KS_SAMPLES = 4000
 #: a division, the products by a, W and L_f) may round by one spacing, whatever
 #: the relative tolerance says. 64 spacings (about 3e-322) cover them.
 SUBNORMAL_ATOL = 64 * float(np.finfo(np.float64).smallest_subnormal)
+
+#: How far a certified bound of :mod:`theory.bounds` may exceed the exact value it
+#: bounds, relative to that value, in the closed-form cases where the bound is exact
+#: in real arithmetic (equal output weights at z = 0, one unit, orthogonal rows of W,
+#: a vanishing radius). The excess is then only the bound's rounding allowances:
+#: factors 1 + c n u with c <= 32 and n <= m + d + 4 <= 200 for the sizes drawn
+#: (< 1e-12 each), and 4 gamma_n sums of absolute terms no larger than the bounded
+#: value times the condition of the sum (< 1e-11 for the draws of these checks).
+#: 1e-9 leaves two orders of magnitude of headroom, while a wrong constant in a bound
+#: (a factor 2, a /4 written *4, a Frobenius norm for a spectral one, u written 1/u)
+#: moves it by far more than 1e-9 on all but measure-zero draws. Finer slips (a
+#: rounding factor 8 u written 9 u) are below any float64 observation and are listed
+#: as such in MUTATION.md.
+BOUND_SHARPNESS_RTOL = 1e-9

@@ -232,12 +232,15 @@ def test_a_rejected_problem_is_described_by_its_type(case):
         call(*args, **kwargs)
 
 
-def test_rejected_types_and_shapes_are_described():
-    """Beyond naming the argument: a wrong type is named by its type, a wrong shape by the one expected."""
+def test_rejected_types_shapes_and_values_are_described():
+    """Beyond naming the argument: a wrong type is named by its type, a wrong shape by the one expected,
+    a zero δ by what is undefined there."""
     with pytest.raises(TypeError, match=r"^loss must be a loss name or a Loss instance, got int$"):
         get_loss(3)
     with pytest.raises(ValueError, match=r"^a must have shape \(m,\) = \(5,\) to match W, got shape \(4,\)$"):
         TwoLayerNet(np.ones((5, 3)), np.ones(4))
+    with pytest.raises(ValueError, match=r"^delta must be non-zero: lambda\*, Gamma and Xi are undefined at delta = 0$"):
+        lagrange_multiplier(PROB, np.zeros(3))
 
 
 def test_control_unvalidated_function_is_caught():

@@ -32,7 +32,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import event, given, note, target
+from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
 from checks.support import counterexample
@@ -292,6 +292,7 @@ def reports_its_ingredients(certify, problem, shrink):
 
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-2, 1.0))
+@example(make_problem(3, 16, seed=0, ratio=1.0), 1.0)  # contraction 1.47: not certified (the threshold is 1)
 def test_uniqueness_certificate_reports_its_ingredients(problem, shrink):
     assert reports_its_ingredients(uniqueness_certificate, problem, shrink)
 

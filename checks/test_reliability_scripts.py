@@ -5,10 +5,13 @@ the mutation report's reading of mutmut's mutated sources.
   skipped), maps it back to pytest's node id, and counts a failing positive or a failing negative
   control (one that did not find its counterexample) as a false alarm, an xfail as none;
 * ``reliability/mutation_report.py`` reads the change a mutant makes (the mutated function against
-  its original, default arguments included) and names the function as the paper's modules do.
+  its original, default arguments included) and names the function as the paper's modules do; its
+  kept results render as the run they keep, a targeted re-run replaces exactly the survivors it
+  re-checked, and undetectable (rounding-allowance) mutants are scored both ways.
 
 Negative controls: a verdict that takes the controls for positives miscounts a missed control; a
-diff that drops the def line misses a mutated default argument.
+diff that drops the def line misses a mutated default argument; a merge that identifies a mutant by
+its function alone takes a survivor for killed.
 """
 
 import importlib.util
@@ -126,3 +129,56 @@ def test_control_a_diff_without_the_def_line_misses_a_mutated_default(tmp_path):
     source.write_text(MUTATED)
     bodies = {name: text.split("\n", 1)[1] for name, text in mutation_report.function_sources(source).items()}
     assert mutation_report.mutant_change(bodies, "theory.m.x_f__mutmut_1") == ("", "")
+
+
+#: Rows as mutation_report.collect gives them: (module, key, status, function, before, after).
+KEPT_ROWS = [
+    ("pgd", None, "killed", "", "", ""),
+    ("pgd", None, "timeout", "", "", ""),
+    ("pgd", None, "survived", "pgd.pgd", "x = 1", "x = 2"),
+    ("pgd", None, "survived", "pgd.pgd", "y = 1", "y = 2"),
+    ("bounds", None, "survived", "bounds.f", "u = 8", "u = 9"),
+]
+
+
+def test_kept_mutation_results_render_as_the_run_they_keep():
+    results = mutation_report.to_results(KEPT_ROWS)
+    assert results["detected"] == {"bounds": {}, "pgd": {"killed": 1, "timeout": 1}}
+    assert sorted(mutation_report.from_results(results)) == sorted(KEPT_ROWS)
+
+
+def test_a_targeted_run_replaces_only_the_survivors_it_rechecked():
+    rerun = [("pgd", "theory.pgd.x_pgd__mutmut_7", "killed", "pgd.pgd", "x = 1", "x = 2"),
+             ("pgd", "theory.pgd.x_pgd__mutmut_8", "not checked", "", "", ""),
+             ("pgd", "theory.pgd.x_pgd__mutmut_1", "killed", "pgd.pgd", "z = 0", "z = 1")]  # detected before
+    merged = mutation_report.merge(KEPT_ROWS, rerun)
+    assert len(merged) == len(KEPT_ROWS)
+    assert [row[2] for row in merged] == ["killed", "timeout", "killed", "survived", "survived"]
+
+
+def test_undetectable_mutants_are_scored_both_ways():
+    rows = KEPT_ROWS[:2] + [("pgd", None, "survived", "pgd.pgd", "x = 1", "x = 2"),
+                            ("bounds", None, "survived", "bounds.f", "u = 8", "u = 9")]
+    equivalents = {("pgd.pgd", "x = 1", "x = 2"): ("same value", False),
+                   ("bounds.f", "u = 8", "u = 9"): ("rounding allowance", True)}
+    text, unexplained = mutation_report.render(rows, equivalents)
+    assert unexplained == []
+    assert "2 explained as equivalent, 0 not explained" in text
+    assert "1 are undetectable rather than equivalent" in text
+    assert "the score on the rest is 66.7%" in text  # 2 detected of 3 once the undetectable one counts
+
+
+@pytest.mark.negative_control
+def test_control_a_merge_by_function_alone_replaces_the_wrong_survivor():
+    def merge_by_function(kept, rows):  # the injected bug: the change is not part of the identity
+        kept = list(kept)
+        for row in rows:
+            slots = [i for i, old in enumerate(kept) if old[3] == row[3] and old[2] == "survived"]
+            if row[2] != "not checked" and slots:
+                kept[slots[-1]] = row
+        return kept
+
+    rerun = [("pgd", "theory.pgd.x_pgd__mutmut_7", "killed", "pgd.pgd", "x = 1", "x = 2")]
+    statuses = [row[2] for row in merge_by_function(KEPT_ROWS, rerun)]
+    assert statuses != [row[2] for row in mutation_report.merge(KEPT_ROWS, rerun)]
+    assert statuses == ["killed", "timeout", "survived", "killed", "survived"]  # y = 1 -> 2 taken as killed

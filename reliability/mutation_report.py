@@ -15,6 +15,20 @@ which move when the code changes. An unexplained survivor is listed in bold.
 
 Score: detected (killed or timed out) over all mutants; and over the mutants
 that are not equivalent (the issue's target: at least 95 %).
+
+The results are kept in ``reliability/mutation_results.json`` (``mutants/`` is not
+committed, and a full run takes hours), so the report can be rendered again, for
+instance after a survivor is classified, without re-running mutmut:
+
+* a *full* run (every mutant in ``mutants/`` checked) replaces the kept results;
+* a *targeted* run (``mutmut run <names>``: the other mutants are "not checked")
+  updates them: each re-checked mutant takes the place of the kept survivor with
+  the same function and change. Re-checked mutants that were detected before are
+  left as they were (a check is only ever added between the two runs);
+* without ``mutants/``, the kept results are rendered as they are.
+
+The kept results hold every survivor (module, function, change, status) and,
+per module, the counts of the detected mutants.
 """
 
 from __future__ import annotations
@@ -30,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants" / "theory"
 EQUIVALENTS = ROOT / "reliability" / "equivalent_mutants.json"
 REPORT = ROOT / "MUTATION.md"
+RESULTS = ROOT / "reliability" / "mutation_results.json"
 TARGET = 0.95
 
 #: mutmut's exit codes (mutmut.stats.status_by_exit_code, mutmut 3.8).
@@ -85,19 +100,68 @@ def collect():
         for key, code in sorted(codes.items(), key=lambda kv: (kv[0].rsplit("__mutmut_", 1)[0],
                                                                 int(kv[0].rsplit("_", 1)[1]))):
             status = STATUS.get(code, "suspicious")
-            before, after = mutant_change(sources, key) if status not in DETECTED else ("", "")
+            before, after = mutant_change(sources, key) if status != "not checked" else ("", "")
             rows.append((module, key, status, function_name(key), before, after))
     return rows
 
 
+def to_results(rows):
+    """The kept form of ``rows``: detected mutants counted per module, the others listed."""
+    counts = defaultdict(Counter)
+    survivors = []
+    for module, _key, status, function, before, after in rows:
+        if status in DETECTED:
+            counts[module][status] += 1
+        else:
+            counts[module]  # every module appears, even with no detected mutant
+            survivors.append([module, function, before, after, status])
+    return {"about": "Results of the last mutmut run (reliability/mutation_report.py): detected mutants "
+                     "counted per module, every other mutant listed as [module, function, before, after, status].",
+            "detected": {module: dict(sorted(c.items())) for module, c in sorted(counts.items())},
+            "survivors": survivors}
+
+
+def from_results(results):
+    """Rows, as :func:`collect` gives them, from the kept results (detected mutants have no key or change)."""
+    rows = []
+    for module, counts in results["detected"].items():
+        for status, n in counts.items():
+            rows += [(module, None, status, "", "", "")] * n
+    rows += [(module, None, status, function, before, after)
+             for module, function, before, after, status in results["survivors"]]
+    return rows
+
+
+def merge(kept, rows):
+    """Kept rows updated by a targeted run's ``rows``: each re-checked mutant replaces the kept
+    survivor with the same module, function and change; the others stay as they were."""
+    kept = list(kept)
+    index = defaultdict(list)
+    for i, (module, _key, status, function, before, after) in enumerate(kept):
+        if status not in DETECTED:
+            index[(module, function, before, after)].append(i)
+    for module, key, status, function, before, after in rows:
+        if status == "not checked":
+            continue
+        slots = index.get((module, function, before, after))
+        if slots:
+            kept[slots.pop()] = (module, key, status, function, before, after)
+    return kept
+
+
 def load_equivalents():
-    """``{(function, before, after): reason}`` from reliability/equivalent_mutants.json."""
+    """``{(function, before, after): (reason, undetectable)}`` from reliability/equivalent_mutants.json.
+
+    A group marked ``"undetectable": true`` holds mutants that are not equivalent in exact
+    arithmetic but that no float64 observation can separate (the rounding allowances of the
+    certified bounds); the report gives the score with them counted both ways.
+    """
     if not EQUIVALENTS.exists():
         return {}
     out = {}
     for group in json.loads(EQUIVALENTS.read_text())["groups"]:
         for function, before, after in group["mutants"]:
-            out[(function, before, after)] = group["reason"]
+            out[(function, before, after)] = (group["reason"], bool(group.get("undetectable", False)))
     return out
 
 
@@ -108,19 +172,20 @@ def render(rows, equivalents):
         by_module[module][status] += 1
         if status in DETECTED or status == "not checked":
             continue
-        reason = equivalents.get((function, before, after))
+        reason, undetectable = equivalents.get((function, before, after), (None, False))
         if reason:
             by_module[module]["equivalent"] += 1
+            by_module[module]["undetectable"] += undetectable
             explained.append((function, before, after, reason, status))
         else:
             unexplained.append((function, before, after, status, key))
     total = Counter()
     for counts in by_module.values():
         total.update(counts)
-    n = sum(v for k, v in total.items() if k != "equivalent")
+    n = sum(v for k, v in total.items() if k not in ("equivalent", "undetectable"))
 
     def score(counts):
-        all_ = sum(v for k, v in counts.items() if k != "equivalent")
+        all_ = sum(v for k, v in counts.items() if k not in ("equivalent", "undetectable"))
         detected = sum(counts[s] for s in DETECTED)
         checked = all_ - counts["not checked"]
         against = checked - counts["equivalent"]
@@ -136,12 +201,18 @@ def render(rows, equivalents):
     status += (f"Detected: {overall} of the checked mutants; {adjusted} of those that are not equivalent "
                f"(target ≥ {TARGET:.0%}). Survivors: {len(explained)} explained as equivalent, "
                f"{len(unexplained)} not explained.")
+    if total["undetectable"]:
+        strict = Counter(total)
+        strict["equivalent"] -= total["undetectable"]
+        status += (f" Of the explained, {total['undetectable']} are undetectable rather than equivalent "
+                   f"(rounding allowances that no float64 observation separates); counted as survivors, "
+                   f"the score on the rest is {score(strict)[1]}.")
     lines += [status, "",
               "| module | mutants | killed | timeout | survived | no tests | not checked | equivalent | detected | detected, non-equivalent |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for module in sorted(by_module):
         c = by_module[module]
-        all_ = sum(v for k, v in c.items() if k != "equivalent")
+        all_ = sum(v for k, v in c.items() if k not in ("equivalent", "undetectable"))
         s1, s2 = score(c)
         lines.append(f"| `theory/{module}.py` | {all_} | {c['killed']} | {c['timeout']} | {c['survived']} "
                      f"| {c['no tests']} | {c['not checked']} | {c['equivalent']} | {s1} | {s2} |")
@@ -166,10 +237,23 @@ def render(rows, equivalents):
     return "\n".join(lines).rstrip() + "\n", unexplained
 
 
+def results_rows():
+    """The rows to report, from mutants/ and the kept results (see the module docstring); keeps them."""
+    kept = from_results(json.loads(RESULTS.read_text())) if RESULTS.exists() else None
+    if MUTANTS.exists():
+        rows = collect()
+        if kept is not None and any(status == "not checked" for _m, _k, status, *_ in rows):
+            rows = merge(kept, rows)
+        RESULTS.write_text(json.dumps(to_results(rows), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return rows
+    if kept is None:
+        sys.exit("no mutants/ folder and no reliability/mutation_results.json: "
+                 "run `mutmut run --max-children 2` first")
+    return kept
+
+
 def main(argv=None):
-    if not MUTANTS.exists():
-        sys.exit("no mutants/ folder: run `mutmut run --max-children 2` first")
-    rows = collect()
+    rows = results_rows()
     text, unexplained = render(rows, load_equivalents())
     setup = ROOT / "reliability" / "mutation_setup.md"
     if setup.exists():

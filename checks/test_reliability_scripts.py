@@ -11,7 +11,7 @@ the mutation report's reading of mutmut's mutated sources.
 
 Negative controls: a verdict that takes the controls for positives miscounts a missed control; a
 diff that drops the def line misses a mutated default argument; a merge that identifies a mutant by
-its function alone takes a survivor for killed.
+its function alone takes a survivor for killed; a report blind to the undetectable flag gives one score.
 """
 
 import importlib.util
@@ -166,6 +166,14 @@ def test_undetectable_mutants_are_scored_both_ways():
     assert "2 explained as equivalent, 0 not explained" in text
     assert "1 are undetectable rather than equivalent" in text
     assert "the score on the rest is 66.7%" in text  # 2 detected of 3 once the undetectable one counts
+
+
+@pytest.mark.negative_control
+def test_control_a_report_blind_to_the_undetectable_flag_scores_one_way_only():
+    rows = KEPT_ROWS[:2] + [("bounds", None, "survived", "bounds.f", "u = 8", "u = 9")]
+    blind = {("bounds.f", "u = 8", "u = 9"): ("rounding allowance", False)}  # the flag dropped
+    text, _ = mutation_report.render(rows, blind)
+    assert "undetectable rather than equivalent" not in text and "the score on the rest" not in text
 
 
 @pytest.mark.negative_control

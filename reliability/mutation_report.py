@@ -52,6 +52,8 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
           34: "skipped", 36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout",
           37: "caught by type check", 2: "interrupted", -11: "segfault", -9: "segfault"}
 DETECTED = ("killed", "timeout", "segfault")
+#: Counters of render() that classify survivors rather than count mutants.
+CLASSES = ("equivalent", "undetectable")
 
 
 def function_sources(path):
@@ -159,7 +161,7 @@ def load_equivalents():
     if not EQUIVALENTS.exists():
         return {}
     out = {}
-    for group in json.loads(EQUIVALENTS.read_text())["groups"]:
+    for group in json.loads(EQUIVALENTS.read_text(encoding="utf-8"))["groups"]:
         for function, before, after in group["mutants"]:
             out[(function, before, after)] = (group["reason"], bool(group.get("undetectable", False)))
     return out
@@ -182,10 +184,10 @@ def render(rows, equivalents):
     total = Counter()
     for counts in by_module.values():
         total.update(counts)
-    n = sum(v for k, v in total.items() if k not in ("equivalent", "undetectable"))
+    n = sum(v for k, v in total.items() if k not in CLASSES)
 
     def score(counts):
-        all_ = sum(v for k, v in counts.items() if k not in ("equivalent", "undetectable"))
+        all_ = sum(v for k, v in counts.items() if k not in CLASSES)
         detected = sum(counts[s] for s in DETECTED)
         checked = all_ - counts["not checked"]
         against = checked - counts["equivalent"]
@@ -212,7 +214,7 @@ def render(rows, equivalents):
               "|---|---|---|---|---|---|---|---|---|---|"]
     for module in sorted(by_module):
         c = by_module[module]
-        all_ = sum(v for k, v in c.items() if k not in ("equivalent", "undetectable"))
+        all_ = sum(v for k, v in c.items() if k not in CLASSES)
         s1, s2 = score(c)
         lines.append(f"| `theory/{module}.py` | {all_} | {c['killed']} | {c['timeout']} | {c['survived']} "
                      f"| {c['no tests']} | {c['not checked']} | {c['equivalent']} | {s1} | {s2} |")
@@ -239,7 +241,7 @@ def render(rows, equivalents):
 
 def results_rows():
     """The rows to report, from mutants/ and the kept results (see the module docstring); keeps them."""
-    kept = from_results(json.loads(RESULTS.read_text())) if RESULTS.exists() else None
+    kept = from_results(json.loads(RESULTS.read_text(encoding="utf-8"))) if RESULTS.exists() else None
     if MUTANTS.exists():
         rows = collect()
         if kept is not None and any(status == "not checked" for _m, _k, status, *_ in rows):
@@ -257,8 +259,8 @@ def main(argv=None):
     text, unexplained = render(rows, load_equivalents())
     setup = ROOT / "reliability" / "mutation_setup.md"
     if setup.exists():
-        text += "\n" + setup.read_text()
-    REPORT.write_text(text)
+        text += "\n" + setup.read_text(encoding="utf-8")
+    REPORT.write_text(text, encoding="utf-8")
     print(text.split("\n## Survivors not explained")[0])
     if "--list" in (argv or sys.argv[1:]):
         for function, before, after, status, key in unexplained:

@@ -57,7 +57,7 @@ from theory.losses import SOFTPLUS_THIRD_MAX
 from theory.network import activations
 from theory.problem import Problem, make_problem
 from theory.strategies import dims, log_uniform, networks, problems, seeds, widths
-from theory.tolerances import UNIT_ROUNDOFF
+from theory.tolerances import global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol
 
 
 def hessian_norms(problem, seed):
@@ -66,7 +66,7 @@ def hessian_norms(problem, seed):
     norms = np.linalg.norm(problem.net.hessian(z), 2, axis=(-2, -1))
     errors = np.linalg.norm(evaluation_error_bounds(problem.net, z)[2], axis=(-2, -1))
     # The SVD's backward error moves the norm by at most 8 d u of itself (as in theory.bounds).
-    return float(np.max(norms * (1.0 - 8.0 * problem.d * UNIT_ROUNDOFF) - errors))
+    return float(np.max(norms * (1.0 - spectral_norm_rtol(problem.d)) - errors))
 
 
 def check_hessian_bound(problem, seed, bound):
@@ -147,12 +147,13 @@ def test_third_derivative_bound_dominates_the_third_derivative(net, seed):
 def exact_for_one_unit(net, bound=third_derivative_bound):
     """For one unit the bound is the sup itself, |a| max|σ⁽³⁾| ‖w‖³ (at u = w/‖w‖ and the z where
     σ⁽³⁾ peaks), up to its rounding allowances: ‖w‖'s 4 (d + 2) u, eigvalsh's 8 d u and the
-    Gram matrix's sums (a few u for one unit), all inside 32 (d + 2) u."""
+    Gram matrix's sums (a few u for one unit), all inside 32 (d + 2) u (``one_unit_bound_rtols``)."""
     w, a = net.W[0], float(net.a[0])
     exact = abs(a) * SOFTPLUS_THIRD_MAX * float(np.linalg.norm(w)) ** 3
     value = bound(net)
     note(f"bound {value!r}, exact sup {exact!r}")
-    return exact <= value * (1.0 + 4.0 * UNIT_ROUNDOFF) and value <= exact * (1.0 + 32.0 * (net.d + 2) * UNIT_ROUNDOFF)
+    below, above = one_unit_bound_rtols(net.d)
+    return exact <= value * (1.0 + below) and value <= exact * (1.0 + above)
 
 
 @given(networks(d=dims(1, 8), m=1, gamma=log_uniform(0.1, 10.0)))
@@ -221,10 +222,10 @@ def test_control_floor_without_curvature_is_wrong():
 def capped_by_the_global_bound(net, x, bound=gradient_norm_range):
     """The range's upper end is at most ‖W‖₂ ‖a‖₂ (σ' < 1), computed independently here, up to
     the SVD's and the products' rounding allowances, 8 (m + d) u and 4 (m + 2) u, both inside
-    16 (m + d) u; and at a radius 10⁶ (‖x‖ + 1), where the local term is far larger, it is that
+    16 (m + d) u (``global_cap_rtol``); and at a radius 10⁶ (‖x‖ + 1), where the local term is far larger, it is that
     global bound (not below it)."""
     glob = float(np.linalg.norm(net.W, 2) * np.linalg.norm(net.a))
-    slack = 16.0 * (net.m + net.d) * UNIT_ROUNDOFF
+    slack = global_cap_rtol(net.m, net.d)
     small = bound(net, x, 1e-3 * (float(vector_norm(x)) + 1.0))[1]
     huge = bound(net, x, 1e6 * (float(vector_norm(x)) + 1.0))[1]
     note(f"global {glob!r}, upper ends {small!r} (small radius), {huge!r} (huge radius)")

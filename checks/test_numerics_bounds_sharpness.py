@@ -55,7 +55,7 @@ from theory.bounds import (
 from theory.geometry import vector_norm
 from theory.network import TwoLayerNet, activations
 from theory.strategies import dims, log_uniform, networks, seeds, widths
-from theory.tolerances import BOUND_SHARPNESS_RTOL, UNIT_ROUNDOFF
+from theory.tolerances import BOUND_SHARPNESS_RTOL, UNIT_ROUNDOFF, spectral_norm_rtol
 
 RTOL = BOUND_SHARPNESS_RTOL
 
@@ -75,7 +75,7 @@ def equal_output_weights(net, gamma):
 def exact_at_the_origin(bound, net):
     """With a_r = γ for all r, ∂²f(0) = (γ/4) WᵀW, whose norm γ‖W‖₂²/4 is the bound (σ''(0) = 1/4)."""
     exact = float(np.linalg.norm(net.hessian(np.zeros(net.d)), 2))
-    return exact * (1.0 - 8.0 * net.d * UNIT_ROUNDOFF) <= bound(net) <= exact * (1.0 + RTOL)
+    return exact * (1.0 - spectral_norm_rtol(net.d)) <= bound(net) <= exact * (1.0 + RTOL)
 
 
 @given(networks(d=dims(2, 8), m=widths(2, 64)), log_uniform(1e-3, 1e3))
@@ -158,7 +158,7 @@ def tends_to_the_centre_hessian(bound, net, x, eps):
     value = bound(net, x, eps)
     slack = value - centre - eps * third_derivative_bound(net)
     note(f"H(eps) {value!r}, |d2f(x)| {centre!r}, excess over |d2f(x)| + eps T3: {slack!r}")
-    return centre * (1.0 - 8.0 * net.d * UNIT_ROUNDOFF) <= value and slack <= RTOL * hessian_norm_bound(net)
+    return centre * (1.0 - spectral_norm_rtol(net.d)) <= value and slack <= RTOL * hessian_norm_bound(net)
 
 
 @given(vanishing_radius())

@@ -17,7 +17,7 @@ from theory.diffcheck import gradient_agreement, hessian_agreement
 from theory.network import TwoLayerNet, activations, draw_network, sigmoid, softplus
 from theory.strategies import dims, input_scales, perturbation_cases, problems, seeds, widths
 from theory.bounds import evaluation_error_bounds, rounding_allowance
-from theory.tolerances import UNIT_ROUNDOFF
+from theory.tolerances import summation_rtol
 
 
 def _to_network_inputs(case):
@@ -109,7 +109,7 @@ def test_batched_evaluation_equals_pointwise(d, m, seed, b1, b2):
     assert pre.shape == (b1, b2, m)
     # w_r^T z, a sum of d products: each order of summation is within 2 d u sum|w_ri z_i| of another.
     assert np.all(np.abs(pre - np.einsum("rd,ijd->ijr", net.W, z))
-                  <= 2 * d * UNIT_ROUNDOFF * np.einsum("rd,ijd->ijr", np.abs(net.W), np.abs(z)))
+                  <= summation_rtol(d) * np.einsum("rd,ijd->ijr", np.abs(net.W), np.abs(z)))
     value_error, grad_error, hessian_error = evaluation_error_bounds(net, z)
     for i in range(b1):
         for j in range(b2):

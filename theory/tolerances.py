@@ -16,6 +16,11 @@ PROJECTION_RTOL             1e-12      idempotence / non-expansiveness of the pr
 KS_ALPHA                    1e-6       significance of the Kolmogorov–Smirnov sampler tests
 KS_SAMPLES                  4000       sample size of those tests
 BOUND_SHARPNESS_RTOL        1e-9       excess of a certified bound where it is exact (rounding only)
+summation_rtol(n)           2 n u      two summation orders of one n-term dot product
+spectral_norm_rtol(n)       8 n u      backward error of a computed singular value / eigenvalue
+one_unit_bound_rtols(d)     4 u,       a one-unit third-derivative bound vs its exact sup
+                            32(d+2) u  (below, above)
+global_cap_rtol(m, d)       16(m+d) u  the gradient range's cap vs ‖W‖₂‖a‖₂ computed apart
 ==========================  =========  ======================================================
 
 See each constant's comment for the derivation.
@@ -113,3 +118,51 @@ SUBNORMAL_ATOL = 64 * float(np.finfo(np.float64).smallest_subnormal)
 #: rounding factor 8 u written 9 u) are below any float64 observation and are listed
 #: as such in MUTATION.md.
 BOUND_SHARPNESS_RTOL = 1e-9
+
+
+def summation_rtol(n: int) -> float:
+    r"""Relative (to :math:`\sum_i |t_i|`) distance between two computed orders of one n-term sum, 2 n u.
+
+    Each order is within :math:`\gamma_n \sum_i|t_i| \approx n u \sum_i|t_i|` of the exact sum (Higham,
+    *Accuracy and Stability of Numerical Algorithms*, eq. (3.4)), so two orders are within 2 n u of
+    each other. Used for the preactivations :math:`w_r^\top z` computed batched and by ``einsum``.
+    """
+    return 2 * n * UNIT_ROUNDOFF
+
+
+def spectral_norm_rtol(n: int) -> float:
+    r"""Relative error allowed for a computed singular value or extreme eigenvalue of a matrix of size n, 8 n u.
+
+    LAPACK's SVD and symmetric eigensolvers are backward stable: they return the exact values of
+    A + E with :math:`\|E\|_2 \le c\, n\, u\, \|A\|_2` for a modest c, and by Weyl's inequality each
+    value moves by at most :math:`\|E\|_2`. c = 8 is the constant :mod:`theory.bounds` inflates its
+    own norms by (``_spectral_norm_upper`` with n = m + d, ``_psd_norm_upper`` with n = d), so a check
+    that deflates an observed norm by this much is consistent with the bound it checks.
+    """
+    return 8.0 * n * UNIT_ROUNDOFF
+
+
+def one_unit_bound_rtols(d: int) -> tuple[float, float]:
+    r"""How far the computed third-derivative bound of a one-unit network may fall below and exceed its exact sup.
+
+    For m = 1 the bound :math:`|a|\,\max|\sigma^{(3)}|\,\|w\|^3` is the supremum itself (at
+    u = w/‖w‖ and the z where :math:`\sigma^{(3)}` peaks). Below: the independently computed sup is a
+    product of four rounded factors, within 4 u. Above: the bound's rounding allowances, ‖w‖'s
+    4 (d + 2) u, ``eigvalsh``'s 8 d u (:func:`spectral_norm_rtol`) and the Gram matrix's sums (a few
+    u for one unit), all inside 32 (d + 2) u.
+
+    Returns
+    -------
+    (below, above) : tuple of float
+    """
+    return 4.0 * UNIT_ROUNDOFF, 32.0 * (d + 2) * UNIT_ROUNDOFF
+
+
+def global_cap_rtol(m: int, d: int) -> float:
+    r"""Relative distance allowed between the gradient range's upper end and :math:`\|W\|_2 \|a\|_2` computed apart, 16 (m + d) u.
+
+    The cap inside :func:`theory.bounds.gradient_norm_range` and the check's own
+    :math:`\|W\|_2\|a\|_2` differ by the SVD's allowance, 8 (m + d) u (:func:`spectral_norm_rtol`), and
+    the products' and ‖a‖'s, 4 (m + 2) u: both inside 16 (m + d) u.
+    """
+    return 16.0 * (m + d) * UNIT_ROUNDOFF

@@ -48,6 +48,7 @@ from theory.problem import Problem, make_problem
 from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
 from theory.scale import count_minima, escape_steps
 from theory.threshold import fit_log_exponent
+from theory.tolerances import global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol, summation_rtol
 
 NET = draw_network(3, 5, seed=0)
 PROB = make_problem(3, 5, seed=0, ratio=0.1)
@@ -209,6 +210,11 @@ CASES = [
     (CROSS_ENTROPY.value, (np.nan, 0.0), {}, "y"),
     (CROSS_ENTROPY.value_and_dvalue, (1.0, np.array([np.inf])), {}, "f"),
     (get_loss, (3,), {}, "loss"),
+    (summation_rtol, (0,), {}, "n"),
+    (spectral_norm_rtol, (np.nan,), {}, "n"),
+    (one_unit_bound_rtols, (2.5,), {}, "d"),
+    (global_cap_rtol, (-1, 3), {}, "m"),
+    (global_cap_rtol, (4, 0), {}, "d"),
 ]
 
 

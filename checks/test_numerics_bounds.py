@@ -65,7 +65,7 @@ def hessian_norms(problem, seed):
     z = problem.x + probe_points(problem, seed)
     norms = np.linalg.norm(problem.net.hessian(z), 2, axis=(-2, -1))
     errors = np.linalg.norm(evaluation_error_bounds(problem.net, z)[2], axis=(-2, -1))
-    # The SVD's backward error moves the norm by at most 8 d u of itself (as in theory.bounds).
+    # The SVD's backward error moves each norm by at most spectral_norm_rtol(d) of itself.
     return float(np.max(norms * (1.0 - spectral_norm_rtol(problem.d)) - errors))
 
 
@@ -146,8 +146,7 @@ def test_third_derivative_bound_dominates_the_third_derivative(net, seed):
 
 def exact_for_one_unit(net, bound=third_derivative_bound):
     """For one unit the bound is the sup itself, |a| max|σ⁽³⁾| ‖w‖³ (at u = w/‖w‖ and the z where
-    σ⁽³⁾ peaks), up to its rounding allowances: ‖w‖'s 4 (d + 2) u, eigvalsh's 8 d u and the
-    Gram matrix's sums (a few u for one unit), all inside 32 (d + 2) u (``one_unit_bound_rtols``)."""
+    σ⁽³⁾ peaks), up to the rounding allowances derived in ``one_unit_bound_rtols``."""
     w, a = net.W[0], float(net.a[0])
     exact = abs(a) * SOFTPLUS_THIRD_MAX * float(np.linalg.norm(w)) ** 3
     value = bound(net)
@@ -221,9 +220,8 @@ def test_control_floor_without_curvature_is_wrong():
 
 def capped_by_the_global_bound(net, x, bound=gradient_norm_range):
     """The range's upper end is at most ‖W‖₂ ‖a‖₂ (σ' < 1), computed independently here, up to
-    the SVD's and the products' rounding allowances, 8 (m + d) u and 4 (m + 2) u, both inside
-    16 (m + d) u (``global_cap_rtol``); and at a radius 10⁶ (‖x‖ + 1), where the local term is far larger, it is that
-    global bound (not below it)."""
+    the rounding allowance derived in ``global_cap_rtol``; and at a radius 10⁶ (‖x‖ + 1), where the
+    local term is far larger, it is that global bound (not below it)."""
     glob = float(np.linalg.norm(net.W, 2) * np.linalg.norm(net.a))
     slack = global_cap_rtol(net.m, net.d)
     small = bound(net, x, 1e-3 * (float(vector_norm(x)) + 1.0))[1]

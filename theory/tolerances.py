@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import check_positive_int
+
 #: Unit roundoff of float64, u = 2^-53.
 UNIT_ROUNDOFF = np.finfo(np.float64).eps / 2.0
 
@@ -126,8 +128,9 @@ def summation_rtol(n: int) -> float:
     Each order is within :math:`\gamma_n \sum_i|t_i| \approx n u \sum_i|t_i|` of the exact sum (Higham,
     *Accuracy and Stability of Numerical Algorithms*, eq. (3.4)), so two orders are within 2 n u of
     each other. Used for the preactivations :math:`w_r^\top z` computed batched and by ``einsum``.
+    n, the number of terms, must be a positive integer.
     """
-    return 2 * n * UNIT_ROUNDOFF
+    return 2 * check_positive_int("n", n) * UNIT_ROUNDOFF
 
 
 def spectral_norm_rtol(n: int) -> float:
@@ -138,8 +141,9 @@ def spectral_norm_rtol(n: int) -> float:
     value moves by at most :math:`\|E\|_2`. c = 8 is the constant :mod:`theory.bounds` inflates its
     own norms by (``_spectral_norm_upper`` with n = m + d, ``_psd_norm_upper`` with n = d), so a check
     that deflates an observed norm by this much is consistent with the bound it checks.
+    n must be a positive integer.
     """
-    return 8.0 * n * UNIT_ROUNDOFF
+    return 8.0 * check_positive_int("n", n) * UNIT_ROUNDOFF
 
 
 def one_unit_bound_rtols(d: int) -> tuple[float, float]:
@@ -155,14 +159,14 @@ def one_unit_bound_rtols(d: int) -> tuple[float, float]:
     -------
     (below, above) : tuple of float
     """
-    return 4.0 * UNIT_ROUNDOFF, 32.0 * (d + 2) * UNIT_ROUNDOFF
+    return 4.0 * UNIT_ROUNDOFF, 32.0 * (check_positive_int("d", d) + 2) * UNIT_ROUNDOFF
 
 
 def global_cap_rtol(m: int, d: int) -> float:
-    r"""Relative distance allowed between the gradient range's upper end and :math:`\|W\|_2 \|a\|_2` computed apart, 16 (m + d) u.
+    r"""Relative distance allowed between the gradient range's cap and :math:`\|W\|_2 \|a\|_2`, 16 (m + d) u.
 
     The cap inside :func:`theory.bounds.gradient_norm_range` and the check's own
     :math:`\|W\|_2\|a\|_2` differ by the SVD's allowance, 8 (m + d) u (:func:`spectral_norm_rtol`), and
     the products' and ‖a‖'s, 4 (m + 2) u: both inside 16 (m + d) u.
     """
-    return 16.0 * (m + d) * UNIT_ROUNDOFF
+    return 16.0 * (check_positive_int("m", m) + check_positive_int("d", d)) * UNIT_ROUNDOFF

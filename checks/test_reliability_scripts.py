@@ -435,14 +435,15 @@ def test_control_findings_matched_by_function_name_alone_hide_an_unclassified_fa
 def test_drift_md_gives_the_run_the_versions_the_counts_and_every_failure_with_its_class():
     text = drift.render(drift_result(seed_sweep.parse_junit(JUNIT)))
     for expected in ("- date: 2030-01-01 00:00 UTC", "- commit: abc1234", "- Python: 3.11.7 CPython",
+                     "- scope: the whole suite",
                      "**2 unclassified failures**",
                      "| hypothesis | 6.170.17 | 6.171.0 | **yes** |", "| numpy | 2.4.6 | 2.4.6 | no |",
                      "1 of 2 packages differ from the lock.",
                      "| ci | ci | — (derandomized) | 1 | 3 | 1 | 1 | 1 | 5.0 min |",
                      "| dev | dev | 42 | 1 | 0 | 0 | 0 | 0 | 2.0 min |",
-                     "- `checks/test_numerics_kernels.py::test_kernel_agrees`: **unclassified**. worker crashed",
+                     "- `checks/test_numerics_kernels.py::test_kernel_agrees`: **unclassified** (failure: worker crashed)",
                      "- `checks/test_numerics_pgd.py::test_pgd_equals_the_reference_loop`: suite defect: "
-                     "tolerance too tight for the new numpy",
+                     "tolerance too tight for the new numpy (failure: AssertionError: assert False)",
                      "## Failures of the dev pass\n\nNone.",
                      "- `checks/test_lemma_4_1.py::test_gradient_is_bounded_below_in_the_ball` "
                      "(theory finding, fixed in abc1234): a draw below B_l"):
@@ -451,7 +452,7 @@ def test_drift_md_gives_the_run_the_versions_the_counts_and_every_failure_with_i
     clean = drift.render(drift_result({}, exit_code=0))
     assert "No unclassified failure: exit status 0." in clean and "**" not in clean.split("## Versions")[0]
     crashed = drift.render(drift_result({}, exit_code=3))
-    assert "- `(pytest exit status 3)`: **unclassified**." in crashed
+    assert "- `(pytest exit status 3)`: **unclassified** (failure: pytest did not run the tests" in crashed
 
 
 def test_the_committed_findings_are_well_formed_and_a_malformed_entry_is_named():

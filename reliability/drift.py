@@ -173,7 +173,7 @@ def _cell(text):
 
 def render(result):
     """DRIFT.md (markdown) from a result: ``date``, ``commit``, ``python``, ``machine``, ``install``,
-    ``versions`` (rows of :func:`version_table`), ``passes`` (``name``, ``profile``, ``seed``,
+    ``scope`` (empty for the whole suite), ``versions`` (rows of :func:`version_table`), ``passes`` (``name``, ``profile``, ``seed``,
     ``command``, ``exit_code``, ``wall_s``, ``outcomes``) and ``findings``."""
     findings = result["findings"]
     rows = result["versions"]
@@ -187,7 +187,8 @@ def render(result):
              f"- commit: {result['commit']}",
              f"- Python: {result['python']}",
              f"- machine: {result['machine']}",
-             f"- install: {result['install']}", ""]
+             f"- install: {result['install']}",
+             f"- scope: {result.get('scope') or 'the whole suite'}", ""]
     if missing:
         lines += [f"**{len(missing)} unclassified failure{'s' if len(missing) != 1 else ''}** "
                   "(not in `reliability/drift_findings.json`, or fixed there and failing again): exit status 1.", ""]
@@ -223,14 +224,15 @@ def render(result):
             lines += ["None.", ""]
             continue
         for node, message, finding, verdict in rows_of_run:
-            first = _cell(message.strip().splitlines()[0]) if message.strip() else ""
+            first = _cell(message.strip().splitlines()[0].strip()) if message.strip() else ""
+            failure = f" (failure: {first})" if first else ""
             if finding is None:
-                lines.append(f"- `{node}`: **unclassified**. {first}")
+                lines.append(f"- `{node}`: **unclassified**{failure}")
             elif verdict == "unclassified":
                 lines.append(f"- `{node}`: **unclassified: fixed in {finding['fixed_in']} "
-                             f"({finding['class']}) and failing again**. {first}")
+                             f"({finding['class']}) and failing again**{failure}")
             else:
-                lines.append(f"- `{node}`: {finding['class']}: {_cell(finding['note'])} {first}")
+                lines.append(f"- `{node}`: {finding['class']}: {_cell(finding['note'])}{failure}")
         lines.append("")
 
     failed_now = {node for run in result["passes"] for node in failures(run["outcomes"], run["exit_code"])}
@@ -354,6 +356,7 @@ def main(argv=None):
             "python": venv_python_version(venv),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
             "install": how,
+            "scope": f"restricted by --pytest-args {shlex.quote(args.pytest_args)}: not the whole suite" if extra else "",
             "versions": version_table(lockfile.pinned_versions(lockfile.read_locks()), installed_versions(venv)),
             "findings": findings,
             "passes": [run_pass(venv, "ci", "ci", None, extra, ci=True),

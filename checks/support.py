@@ -7,6 +7,7 @@
   PGD run on it climbs the loss.
 * :func:`evidence` and :func:`margin` record an example's evidence level and
   margin (observed / allowed) for the claims report (:mod:`theory.claims`).
+* :func:`with_examples` pins a list of inputs as ``@example`` s.
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
   naming the bad argument.
 * :func:`allowed_errors` is the rounding budget of L and ∂L shared by the checks
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from hypothesis import Phase, event, find, note, settings, target
+from hypothesis import Phase, event, example, find, note, settings, target
 
 from theory.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
 from theory.network import activations
@@ -55,6 +56,18 @@ def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES, shrink
     phases = tuple(p for p in settings.default.phases if shrink or p != Phase.shrink)
     return find(strategy, fails, settings=settings(settings.default, max_examples=max_examples,
                                                    database=None, phases=phases))
+
+
+def with_examples(cases):
+    """Decorator: ``@example(case)`` for each case of ``cases``, in order (pinned inputs of a one-argument test)."""
+    cases = list(cases)
+
+    def decorate(test):
+        for case in reversed(cases):
+            test = example(case)(test)
+        return test
+
+    return decorate
 
 
 def names_argument(message, name):

@@ -46,6 +46,7 @@ from theory.bounds import (
     certified_gradient_floor,
     gradient_norm_range,
     local_hessian_bound,
+    rounding_allowance,
     third_derivative_bound,
     uniqueness_certificate,
     value_variation_bound,
@@ -53,8 +54,8 @@ from theory.bounds import (
 from theory.diffcheck import gradient_agreement
 from theory.geometry import uniform_sphere, vector_norm
 from theory.landscape import min_gradient_norm
-from theory.losses import SOFTPLUS_THIRD_MAX
-from theory.network import activations
+from theory.losses import SOFTPLUS_FOURTH_MAX, SOFTPLUS_THIRD_MAX
+from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, activations
 from theory.problem import Problem, make_problem
 from theory.strategies import dims, log_uniform, networks, problems, seeds, widths
 from theory.tolerances import global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol
@@ -122,6 +123,29 @@ def quadratic_form_gradient(net, u):
     return grad
 
 
+def quadratic_form_gradient_error(net, u):
+    r"""Componentwise bound on the rounding of :func:`quadratic_form_gradient` at z.
+
+    With :math:`T_r = |a_r|\sigma''_r(1 + 2\sigma'_r)(w_r^\top u)^2` (the absolute terms;
+    :math:`|1 - 2\sigma'| \le 1 + 2\sigma'` bounds the cancelling factor):
+    the activations' relative errors move σ'' by SOFTPLUS2_RTOL and 2σ' by 2 SIGMOID_RTOL
+    (:mod:`theory.network`); the products, the square of :math:`w_r^\top u` (a d-term
+    sum) and the m-term sum take :func:`theory.bounds.rounding_allowance` of m + d terms;
+    the rounding of the pre-activations (:math:`|\Delta t_r| \le 4\gamma_{d+4}|w_r|^\top|z|`)
+    moves :math:`\sigma^{(3)}` by at most :data:`theory.losses.SOFTPLUS_FOURTH_MAX` |Δt_r|.
+    """
+    abs_W, abs_a = np.abs(net.W), np.abs(net.a)
+    squares = (net.W @ u) ** 2
+
+    def error(z):
+        _, ds, d2s = activations(z @ net.W.T)
+        terms = d2s * (1.0 + 2.0 * ds) * abs_a * squares
+        shift = rounding_allowance(net.d, np.abs(z) @ abs_W.T)
+        return ((rounding_allowance(net.m + net.d, terms) + (SOFTPLUS2_RTOL + 2.0 * SIGMOID_RTOL) * terms) @ abs_W
+                + (SOFTPLUS_FOURTH_MAX * shift * abs_a * squares) @ abs_W)
+    return error
+
+
 def third_derivative(net, z, u):
     r""":math:`\partial^3 f(z)[u, u, u]`, the gradient of :math:`u^\top\partial^2 f\,u` along u (checked by finite differences below)."""
     return float(quadratic_form_gradient(net, u)(z) @ u)
@@ -174,9 +198,12 @@ def test_third_derivative_agrees_with_differences_of_the_hessian(net, seed):
     rng = np.random.default_rng(seed)
     u = uniform_sphere(rng, 1, net.d, 1.0)[0]
     z = rng.standard_normal((4, net.d))
-    noise = np.einsum("...i,...ij,j->...", np.abs(u), evaluation_error_bounds(net, z)[2], np.abs(u))
+    def value_error(p):  # the Hessian's bound, contracted with |u| twice (the contraction's own sums inside)
+        return np.einsum("...i,...ij,j->...", np.abs(u), evaluation_error_bounds(net, p)[2], np.abs(u))
+
     agreement = gradient_agreement(lambda p: np.einsum("i,...ij,j->...", u, net.hessian(p), u),
-                                   quadratic_form_gradient(net, u), z, np.broadcast_to(u, z.shape), noise=noise)
+                                   quadratic_form_gradient(net, u), z, np.broadcast_to(u, z.shape),
+                                   value_error=value_error, grad_error=quadratic_form_gradient_error(net, u))
     target(agreement.worst, label="|analytic - fd| / allowed")
     assert agreement.ok
 

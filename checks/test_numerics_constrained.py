@@ -31,12 +31,12 @@ from theory.constrained import (
     lagrange_multiplier,
     tangent_gradient,
 )
-from theory.diffcheck import curve_derivative
-from theory.geometry import cosine, project_tangent, uniform_sphere, vector_norm
+from theory.diffcheck import agreement, argument_rounding, curve_derivative
+from theory.geometry import cosine, great_circle, project_tangent, uniform_sphere, vector_norm
 from theory.network import TwoLayerNet
 from theory.problem import Problem, make_problem
 from theory.strategies import problems, seeds
-from theory.tolerances import FD_ERROR_FACTOR, FD_RTOL, FEW_OPS_RTOL, IDENTITY_RTOL
+from theory.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, higham_gamma
 
 
 @st.composite
@@ -96,32 +96,37 @@ def test_lambda_star_solves_the_least_squares_problem(case):
             problem, vector_norm(grad[i]) / problem.eps))
 
 
-def great_circle_derivatives(problem, delta, v, t):
-    """c(t), c'(t) for c(t) = ε(cos t δ̂ + sin t v); t of shape (n, ...) broadcast against rows."""
-    eps = problem.eps
-    dhat = delta / eps
-    c = eps * (np.cos(t)[..., None] * dhat + np.sin(t)[..., None] * v)
-    dc = eps * (-np.sin(t)[..., None] * dhat + np.cos(t)[..., None] * v)
-    return c, dc
+def great_circle_points(problem, delta, v, t):
+    """:func:`theory.geometry.great_circle` through rows of δ along v; t of shape (n, ...) broadcast against rows."""
+    return great_circle(delta, v, problem.eps, t)
 
 
 def xi_matches_great_circle(xi_fn, problem, delta, v):
-    """ε² vᵀΞv = d/dt [∂L(c(t))ᵀ c'(t)] at 0, by finite differences in t."""
+    """ε² vᵀΞv = d/dt [∂L(c(t))ᵀ c'(t)] at 0, by finite differences in t.
+
+    The rounding of g(t) = ∂L(c)ᵀc' at the computed points: the problem's bound on ∂L
+    contracted with |c'|, the rounding of c' met by |∂L|, that of c met by the slope
+    ∂²L c' of g in c (:func:`theory.diffcheck.argument_rounding`), and the dot product's.
+    """
     def along(t, i):
-        c, dc = great_circle_derivatives(problem, delta[i], v[i], t)
+        c, dc, _, _ = great_circle_points(problem, delta[i], v[i], t)
         return np.einsum("...i,...i->...", problem.loss_grad(c), dc)
+
+    def value_error(t, i):
+        c, dc, c_err, dc_err = great_circle_points(problem, delta[i], v[i], t)
+        grad = problem.loss_grad(c)
+        grad_err = problem.evaluation_error_bounds(c)[1]
+        return (np.einsum("...i,...i->...", grad_err, np.abs(dc)) + np.einsum("...i,...i->...", np.abs(grad), dc_err)
+                + argument_rounding(problem.loss_hvp(c, dc), c_err)
+                + higham_gamma(problem.d) * np.einsum("...i,...i->...", np.abs(grad), np.abs(dc)))
 
     xi = xi_fn(problem, delta)
     scale = problem.eps ** 2 * np.linalg.norm(xi, ord=2, axis=(-2, -1))
-    noise = problem.eps * vector_norm(problem.evaluation_error_bounds(delta)[1])
-    numeric, error = curve_derivative(along, delta.shape[0], scale=scale, noise=noise)
+    difference = curve_derivative(along, delta.shape[0], scale=scale, value_error=value_error)
     analytic = problem.eps ** 2 * np.einsum("ni,nij,nj->n", v, xi, v)
-    allowed = FD_RTOL * scale + FD_ERROR_FACTOR * error + identity_tol(problem, scale)
-    # Ξ can vanish exactly (cross-entropy at a confident right prediction: L_f
-    # underflows to 0); keep the margin defined there.
-    allowed = np.maximum(allowed, np.finfo(np.float64).tiny)
-    target(float(np.max(np.abs(analytic - numeric) / allowed)), label="|error| / allowed")
-    return bool(np.all(np.abs(analytic - numeric) <= allowed))
+    result = agreement(analytic, scale, difference, identity_tol(problem, scale))
+    target(result.worst, label="|error| / allowed")
+    return result.ok
 
 
 @given(sphere_cases())
@@ -129,21 +134,26 @@ def test_xi_is_the_second_derivative_along_great_circles(case):
     assert xi_matches_great_circle(constrained_hessian, *case)
 
 
-@given(sphere_cases())
-def test_gamma_is_the_first_derivative_along_great_circles(case):
-    """ε Γ(δ)ᵀv = d/dt L(c(t)) at t = 0."""
-    problem, delta, v = case
-
+def gamma_matches_great_circle(gamma_fn, problem, delta, v):
+    """ε Γ(δ)ᵀv = d/dt L(c(t)) at t = 0 (rounding of L(c): the problem's bound plus that of c)."""
     def along(t, i):
-        return problem.loss_value(great_circle_derivatives(problem, delta[i], v[i], t)[0])
+        return problem.loss_value(great_circle_points(problem, delta[i], v[i], t)[0])
+
+    def value_error(t, i):
+        c, _, c_err, _ = great_circle_points(problem, delta[i], v[i], t)
+        return problem.evaluation_error_bounds(c)[0] + argument_rounding(problem.loss_grad(c), c_err)
 
     scale = problem.eps * vector_norm(problem.loss_grad(delta))
-    noise = problem.evaluation_error_bounds(delta)[0]
-    numeric, error = curve_derivative(along, delta.shape[0], scale=scale, noise=noise)
-    gamma = tangent_gradient(problem, delta)
-    analytic = problem.eps * np.einsum("ni,ni->n", gamma, v)
-    allowed = FD_RTOL * scale + FD_ERROR_FACTOR * error
-    assert np.all(np.abs(analytic - numeric) <= allowed)
+    difference = curve_derivative(along, delta.shape[0], scale=scale, value_error=value_error)
+    analytic = problem.eps * np.einsum("ni,ni->n", gamma_fn(problem, delta), v)
+    result = agreement(analytic, scale, difference)
+    target(result.worst, label="|error| / allowed")
+    return result.ok
+
+
+@given(sphere_cases())
+def test_gamma_is_the_first_derivative_along_great_circles(case):
+    assert gamma_matches_great_circle(tangent_gradient, *case)
 
 
 @given(sphere_cases())
@@ -236,6 +246,12 @@ def test_control_xi_with_flipped_multiplier_is_caught():
         return problem.loss_hessian(delta) + (2 * lagrange_multiplier(problem, delta))[:, None, None] * np.eye(problem.d)
 
     counterexample(sphere_cases(), lambda c: xi_matches_great_circle(flipped, *c))
+
+
+def test_control_gamma_twice_too_large_is_caught():
+    # Injected bug: Γ scaled by 2 (an unprojected ∂L would not do: it has the same
+    # derivative along tangent directions, which the orthogonality check catches).
+    counterexample(sphere_cases(), lambda c: gamma_matches_great_circle(lambda p, d: 2.0 * tangent_gradient(p, d), *c))
 
 
 def test_a_point_in_both_sets_is_reported_in_the_plus_set():

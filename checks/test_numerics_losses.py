@@ -21,6 +21,8 @@ a curvature bound taken at the far endpoint, a third bound of 1 for the quadrati
 loss, and a range that forgets the zero of ∂L/∂f.
 """
 
+from decimal import Decimal, localcontext
+
 import numpy as np
 import pytest
 from hypothesis import event, example, given, target
@@ -28,15 +30,37 @@ from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, logit
 
-from checks.support import CONTROL_MAX_EXAMPLES, counterexample
-from theory.diffcheck import gradient_agreement, hessian_agreement
+from checks.support import CONTROL_MAX_EXAMPLES, counterexample, with_examples
+from theory.diffcheck import first_steps, gradient_agreement, hessian_agreement
 from theory.losses import CURVATURE_ROUNDING, LOSSES, CrossEntropyLoss, QuadraticLoss, get_loss
 from theory.problem import Problem
 from theory.strategies import perturbation_cases
 from theory.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, UNIT_ROUNDOFF
 
-logits = st.floats(-50.0, 50.0)
-labels = {"quadratic": st.floats(-10.0, 10.0), "cross_entropy": st.floats(0.0, 1.0)}
+#: Magnitudes of f pinned in every scalar-derivative check: 0, the smallest subnormal,
+#: the smallest normal, the quadratic case whose rounding of f ± h the finite
+#: differences once missed (1.51146254e-103 at y = 0), and up to 1e300 (where the
+#: quadratic value overflows; see :func:`first_derivative_agrees`).
+EXTREME_LOGITS = (0.0, 5e-324, 2.2250738585072014e-308, 4.383734517331176e-243, 1.51146254e-103, 1e-8,
+                  1.0, 16.0, 1e8, 1e150, 1e300)
+
+
+def pinned_scalar_cases():
+    """(loss, y, f) at every extreme magnitude, both signs, labels 0, 1/2, 1 and the pinned y = 4.38e-243."""
+    for name, ys in (("quadratic", (0.0, 0.5, 4.383734517331176e-243)), ("cross_entropy", (0.0, 0.5, 1.0))):
+        for y in ys:
+            for f in EXTREME_LOGITS:
+                for sign in (1.0, -1.0):
+                    yield get_loss(name), y, np.array([sign * f])
+
+
+def magnitudes(lo, hi):
+    """Signed floats log-uniform in magnitude on [10^lo, 10^hi], and 0."""
+    return st.just(0.0) | st.builds(lambda s, e: s * 10.0 ** e, st.sampled_from([-1.0, 1.0]), st.floats(lo, hi))
+
+
+logits = st.floats(-50.0, 50.0) | magnitudes(-323.0, 300.0)
+labels = {"quadratic": st.floats(-10.0, 10.0) | magnitudes(-300.0, 300.0), "cross_entropy": st.floats(0.0, 1.0)}
 
 
 @st.composite
@@ -48,42 +72,163 @@ def loss_points(draw):
     return loss, y, f
 
 
-def argument_noise(f, slope_bound):
-    """Rounding of F caused by rounding its argument f + t (error u|f|) on a slope <= slope_bound.
+def scalar_agreement(value, dvalue, value_error, dvalue_error, f):
+    """``dvalue`` against finite differences of ``value`` at the points f (shape (n,)), as a 1-d gradient check.
 
-    Over a step h <= FD_INITIAL_STEP <= 1 the slope of F is at most
-    |F'(f)| + max|F''|, so ``slope_bound`` takes both; this floor matters where
-    the derivative itself vanishes (y = f for the quadratic loss).
+    The rounding bounds are the loss's own (:meth:`theory.losses.Loss.value_error`,
+    ...): :func:`theory.diffcheck.gradient_agreement` adds the rounding of f + t.
     """
-    return UNIT_ROUNDOFF * np.abs(f) * slope_bound
+    def first(fun):
+        return lambda p: fun(p[..., 0])
+
+    return gradient_agreement(first(value), lambda p: dvalue(p[..., 0])[..., None], f[:, None],
+                              np.ones((f.size, 1)), value_error=first(value_error),
+                              grad_error=lambda p: dvalue_error(p[..., 0])[..., None])
+
+
+def value_overflows_near(loss, y, f):
+    """Where the quadratic value -(y - f)^2 leaves the float range within the first stencil around f."""
+    if loss.name != "quadratic":
+        return np.zeros(f.shape, dtype=bool)
+    reach = np.abs(y - f) + first_steps(f[:, None], np.ones((f.size, 1)))
+    return reach >= np.sqrt(np.finfo(np.float64).max)
 
 
 def first_derivative_agrees(loss, y, f):
-    """∂L/∂f against finite differences of L in f (as a 1-d gradient check)."""
-    noise = argument_noise(f, np.abs(loss.dvalue(y, f)) + 2.0)  # max |L_ff| = 2 (quadratic), 1/4 (CE)
-    agreement = gradient_agreement(lambda p: loss.value(y, p[..., 0]),
-                                   lambda p: loss.dvalue(y, p[..., 0])[..., None],
-                                   f[:, None], np.ones((f.size, 1)), noise=noise)
+    """∂L/∂f against finite differences of L in f.
+
+    Where the quadratic value -(y - f)² exceeds the float range near f (|y - f| above
+    about 1.3e154), L cannot be differenced; there the value must overflow to -inf
+    (with numpy's overflow warning), never to a NaN or a finite number, and ∂L/∂f
+    is checked against a 60-digit evaluation instead (:func:`rounding_bound_holds`).
+    """
+    over = value_overflows_near(loss, y, f)
+    if np.any(over):
+        event("quadratic value overflows")
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            assert np.all(loss.value(y, f[over]) == -np.inf)
+    f = f[~over]
+    if f.size == 0:
+        return True
+    agreement = scalar_agreement(lambda p: loss.value(y, p), lambda p: loss.dvalue(y, p),
+                                 lambda p: loss.value_error(y, p), lambda p: loss.dvalue_error(y, p), f)
+    target(agreement.worst, label="|error| / allowed")
     return agreement.ok
 
 
 def second_derivative_agrees(loss, y, f):
-    """∂²L/∂f² against finite differences of ∂L/∂f (|∂³L/∂f³| <= 1 for both losses)."""
-    noise = argument_noise(f, np.abs(loss.d2value(y, f)) + 1.0)
-    agreement = gradient_agreement(lambda p: loss.dvalue(y, p[..., 0]),
-                                   lambda p: loss.d2value(y, p[..., 0])[..., None],
-                                   f[:, None], np.ones((f.size, 1)), noise=noise)
+    """∂²L/∂f² against finite differences of ∂L/∂f."""
+    agreement = scalar_agreement(lambda p: loss.dvalue(y, p), lambda p: loss.d2value(y, p),
+                                 lambda p: loss.dvalue_error(y, p), lambda p: loss.d2value_error(y, p), f)
+    target(agreement.worst, label="|error| / allowed")
     return agreement.ok
 
 
+@with_examples(pinned_scalar_cases())
 @given(loss_points())
 def test_loss_first_derivative_matches_finite_differences(case):
     assert first_derivative_agrees(*case)
 
 
+@with_examples(pinned_scalar_cases())
 @given(loss_points())
 def test_loss_second_derivative_matches_finite_differences(case):
     assert second_derivative_agrees(*case)
+
+
+# --- the losses' rounding bounds ---------------------------------------------------------------
+
+REFERENCE_DIGITS = 60
+#: Relative accuracy of the 60-digit reference: a few roundings at 60 digits, far
+#: inside 1e-55, and 1e-55 is 39 orders below the float64 rounding being bounded.
+REFERENCE_RTOL = Decimal("1e-55")
+
+
+def _dec_log1p(x):
+    # ln(1 + x) at 60 digits loses x below 1e-60; the series is exact to 60 digits there.
+    return x - x * x / 2 if x < Decimal("1e-30") else (1 + x).ln()
+
+
+def _dec_terms(t):
+    """(softplus, sigmoid, softplus'') of a Decimal t, with e = exp(-|t|) as in theory.network."""
+    e = (-abs(t)).exp()
+    return max(t, Decimal(0)) + _dec_log1p(e), (1 if t >= 0 else e) / (1 + e), e / ((1 + e) * (1 + e))
+
+
+def exact_loss(loss, y, f):
+    """L, ∂L/∂f, ∂²L/∂f² at the floats y, f, evaluated in 60-digit decimal arithmetic (Decimal)."""
+    with localcontext() as ctx:
+        ctx.prec = REFERENCE_DIGITS
+        Y, F = Decimal(y), Decimal(f)
+        if loss.name == "quadratic":
+            r = Y - F
+            return -r * r, 2 * r, Decimal(-2)
+        sp_minus, s_minus, _ = _dec_terms(-F)
+        sp_plus, s_plus, s2 = _dec_terms(F)
+        return -(Y * sp_minus + (1 - Y) * sp_plus), Y * s_minus - (1 - Y) * s_plus, -s2
+
+
+def rounding_bound_margins(loss, y, f, bounds=None):
+    """|computed − exact| / bound for L, ∂L/∂f and ∂²L/∂f² at each f (values beyond the float range skipped).
+
+    ``bounds`` replaces the three bound methods (controls).
+    """
+    bounds = bounds or (loss.value_error, loss.dvalue_error, loss.d2value_error)
+    with np.errstate(over="ignore"):
+        computed = (loss.value(y, f), loss.dvalue(y, f), loss.d2value(y, f))
+    margins = []
+    for j, fj in enumerate(f):
+        exact = exact_loss(loss, y, float(fj))
+        for k in range(3):
+            value = float(computed[k][j])
+            if not np.isfinite(value):  # beyond the float range: checked where the loss is differenced
+                continue
+            bound = float(bounds[k](y, fj))
+            with localcontext() as ctx:
+                ctx.prec = REFERENCE_DIGITS
+                # The reference itself is rounded to 60 digits: discount that much.
+                error = max(abs(Decimal(value) - exact[k]) - abs(exact[k]) * REFERENCE_RTOL, Decimal(0))
+            margins.append(float(error) / bound if bound > 0.0 else (0.0 if error == 0 else np.inf))
+    return margins
+
+
+def rounding_bound_holds(loss, y, f, bounds=None):
+    margins = rounding_bound_margins(loss, y, f, bounds)
+    if margins:
+        target(min(max(margins), 1e300), label="|computed - exact| / bound")
+    return all(m <= 1.0 for m in margins)
+
+
+@st.composite
+def near_the_zero_of_the_derivative(draw):
+    """Cross-entropy at f within a few ulps of logit(y), 0 < y < 1: ∂L/∂f = y − s(f) cancels to ~1e-17."""
+    y = draw(st.floats(0.01, 0.99))
+    f = float(logit(y)) * (1.0 + draw(st.integers(-8, 8)) * UNIT_ROUNDOFF)
+    return get_loss("cross_entropy"), y, np.array([f])
+
+
+@with_examples(pinned_scalar_cases())
+@example((CrossEntropyLoss(), 0.3, np.array([float(logit(0.3))])))
+@given(loss_points() | near_the_zero_of_the_derivative())
+def test_loss_rounding_bounds_hold_against_a_60_digit_evaluation(case):
+    """value_error, dvalue_error and d2value_error bound the rounding of L, ∂L/∂f and ∂²L/∂f²."""
+    assert rounding_bound_holds(*case)
+
+
+def test_control_a_relative_bound_on_the_cross_entropy_derivative_is_exceeded_where_it_cancels():
+    # Injected bug: 4u|∂L/∂f| (relative to the result) where the error is relative to
+    # the sum of the two terms y s(-f) and (1 - y) s(f).
+    def relative(loss):
+        return (loss.value_error, lambda y, f: 4.0 * UNIT_ROUNDOFF * np.abs(loss.dvalue(y, f)), loss.d2value_error)
+    counterexample(near_the_zero_of_the_derivative(), lambda c: rounding_bound_holds(*c, bounds=relative(c[0])))
+
+
+def test_control_the_rounding_bounds_of_a_correctly_rounded_operation_are_exceeded():
+    # Injected bug: bounds of a quarter ulp of the result (below the error of one rounding).
+    counterexample(loss_points(), lambda c: rounding_bound_holds(*c, bounds=(
+        lambda y, f: 0.25 * UNIT_ROUNDOFF * abs(float(c[0].value(y, f))),
+        lambda y, f: 0.25 * UNIT_ROUNDOFF * abs(float(c[0].dvalue(y, f))),
+        lambda y, f: 0.25 * UNIT_ROUNDOFF * abs(float(c[0].d2value(y, f))))))
 
 
 @given(st.floats(0.0, 1.0), st.floats(-1e3, 1e3))
@@ -109,8 +254,9 @@ def problem_points():
 
 
 def check_loss_hessian(problem, delta, u, v, hvp):
-    noise = problem.evaluation_error_bounds(delta)[1]
-    agreement = hessian_agreement(problem.loss_grad, hvp, delta, u, v, noise=noise)
+    agreement = hessian_agreement(problem.loss_grad, hvp, delta, u, v,
+                                  grad_error=lambda p: problem.evaluation_error_bounds(p)[1],
+                                  hvp_error=problem.hvp_error_bounds)
     target(agreement.worst, label="|error| / allowed")
     return agreement.ok
 
@@ -122,8 +268,9 @@ def full_product(problem):
 @given(problem_points())
 def test_loss_gradient_in_delta_matches_finite_differences(case):
     problem, delta, _, v = case
-    noise = problem.evaluation_error_bounds(delta)[0]
-    agreement = gradient_agreement(problem.loss_value, problem.loss_grad, delta, v, noise=noise)
+    agreement = gradient_agreement(problem.loss_value, problem.loss_grad, delta, v,
+                                   value_error=lambda p: problem.evaluation_error_bounds(p)[0],
+                                   grad_error=lambda p: problem.evaluation_error_bounds(p)[1])
     target(agreement.worst, label="|error| / allowed")
     assert agreement.ok
 
@@ -158,8 +305,9 @@ def wide_loss_points(draw):
 
 def fused_loss_agrees(case):
     loss, y, f = case
-    value, dvalue = loss.value_and_dvalue(y, f)
-    return bool(np.array_equal(value, loss.value(y, f)) and np.array_equal(dvalue, loss.dvalue(y, f)))
+    with np.errstate(over="ignore"):  # the quadratic value overflows to -inf beyond |y - f| ~ 1.3e154
+        value, dvalue = loss.value_and_dvalue(y, f)
+        return bool(np.array_equal(value, loss.value(y, f)) and np.array_equal(dvalue, loss.dvalue(y, f)))
 
 
 @example(case=(get_loss("cross_entropy"), 1.0, np.array([-0.0, 0.0, 745.0, -745.0])))
@@ -350,12 +498,23 @@ def test_control_a_range_that_forgets_the_zero_is_caught():
 
 
 def is_the_original_loss(adversarial_value, loss, y, f):
-    """``adversarial_value(y, f)`` is ℓ = −L: (y − f)² (quadratic), softplus(f) − y f (cross-entropy)."""
-    original = (y - f) ** 2 if loss.name == "quadratic" else np.logaddexp(0.0, f) - y * f
-    scale = np.abs(original) + (np.abs(y * f) if loss.name == "cross_entropy" else 0.0) + 1.0
-    return bool(np.all(np.abs(adversarial_value(y, f) - original) <= IDENTITY_RTOL * scale))
+    """``adversarial_value(y, f)`` is ℓ = −L: (y − f)² (quadratic), softplus(f) − y f (cross-entropy).
+
+    Where (y − f)² exceeds the float range both overflow to +inf (numpy's overflow
+    warning silenced here: it is the expected IEEE result).
+    """
+    with np.errstate(over="ignore"):
+        original = (y - f) ** 2 if loss.name == "quadratic" else np.logaddexp(0.0, f) - y * f
+        value = adversarial_value(y, f)
+    infinite = np.isinf(original)
+    if not np.array_equal(np.isinf(value), infinite):
+        return False
+    value, original = value[~infinite], original[~infinite]
+    scale = np.abs(original) + (np.abs(y * f[~infinite]) if loss.name == "cross_entropy" else 0.0) + 1.0
+    return bool(np.all(np.abs(value - original) <= IDENTITY_RTOL * scale))
 
 
+@with_examples(pinned_scalar_cases())
 @given(loss_points())
 def test_adversarial_value_is_the_original_loss(case):
     """ℓ = −L (section 5.2): the loss the adversary maximises."""

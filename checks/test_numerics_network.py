@@ -31,16 +31,28 @@ def evaluation_points():
     return perturbation_cases(problems(loss="quadratic")).map(_to_network_inputs)
 
 
+def value_error(net):
+    return lambda p: evaluation_error_bounds(net, p)[0]
+
+
+def grad_error(net):
+    return lambda p: evaluation_error_bounds(net, p)[1]
+
+
+def hvp_error(net):
+    """The Hessian's bound contracted with |v|: it covers the Hessian-vector product's inner sums too."""
+    return lambda p, v: np.einsum("...ij,...j->...i", evaluation_error_bounds(net, p)[2], np.abs(v))
+
+
 def check_gradient(net, z, v, grad=None):
-    noise = evaluation_error_bounds(net, z)[0]
-    agreement = gradient_agreement(net.value, grad or net.grad, z, v, noise=noise)
+    agreement = gradient_agreement(net.value, grad or net.grad, z, v, value_error=value_error(net),
+                                   grad_error=grad_error(net))
     target(agreement.worst, label="|error| / allowed")
     return agreement.ok
 
 
 def check_hessian(net, z, u, v, hvp):
-    noise = evaluation_error_bounds(net, z)[1]
-    agreement = hessian_agreement(net.grad, hvp, z, u, v, noise=noise)
+    agreement = hessian_agreement(net.grad, hvp, z, u, v, grad_error=grad_error(net), hvp_error=hvp_error(net))
     target(agreement.worst, label="|error| / allowed")
     return agreement.ok
 

@@ -21,7 +21,7 @@ import numpy as np
 from ._validation import as_points, check_net, check_positive_float, check_problem
 from .geometry import vector_norm
 from .losses import SOFTPLUS_THIRD_MAX
-from .network import TwoLayerNet, activations, softplus
+from .network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, TwoLayerNet, activations, softplus
 
 __all__ = ["hessian_norm_bound", "local_hessian_bound", "third_derivative_bound", "value_variation_bound",
            "rounding_allowance", "evaluation_error_bounds", "certified_gradient_floor", "gradient_norm_range",
@@ -118,14 +118,19 @@ def value_variation_bound(net: TwoLayerNet, x, eps) -> float:
 def evaluation_error_bounds(net: TwoLayerNet, z):
     r"""Bounds on the rounding error of the computed f(z), ∂f(z) and ∂²f(z).
 
-    Two sources, each bounded with :func:`rounding_allowance`:
+    Three sources, each bounded with :func:`rounding_allowance` or a relative rounding:
 
     * the pre-activations :math:`t_r = w_r^\top z` (sums of d terms) carry an error
       :math:`|\Delta t_r| \le 4\gamma_d\,|w_r|^\top|z|`, which moves
       σ, σ' and σ'' by at most σ'|Δt|, σ''|Δt| and |Δt|/4
       (the third derivative of softplus is bounded by σ'' <= 1/4);
-    * the outer sums over the m units, bounded through their sums of absolute terms
-      (:meth:`theory.network.TwoLayerNet.term_magnitudes`).
+    * the activations' own rounding, relative (:data:`theory.network.SOFTPLUS_RTOL`,
+      ``SIGMOID_RTOL``, ``SOFTPLUS2_RTOL``), times the sums of absolute terms
+      (:meth:`theory.network.TwoLayerNet.term_magnitudes`);
+    * the products by a and W and the outer sums over the m units, bounded through
+      the same sums of absolute terms; for the Hessian with n = m + d terms, so that
+      the bound also covers a Hessian-vector product :math:`W^\top(c \odot Wv)`,
+      whose inner d-term sums the full Hessian does not have (contract it with |v|).
 
     Two computations of one quantity by different summation orders (a batch and
     a single point, a Hessian times v and a Hessian-vector product) differ by at
@@ -149,9 +154,11 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
     value_scale, grad_scale, hessian_scale = net.term_magnitudes(z, acts=acts)
     abs_a, abs_W = np.abs(net.a), np.abs(net.W)
     shift = rounding_allowance(net.d, np.abs(z) @ abs_W.T)  # (..., m): bound on |Δt_r|
-    value_error = rounding_allowance(net.m, value_scale) + (dsig * shift) @ abs_a
-    grad_error = rounding_allowance(net.m, grad_scale) + (d2sig * shift * abs_a) @ abs_W
-    hessian_error = (rounding_allowance(net.m, hessian_scale)
+    value_error = (rounding_allowance(net.m, value_scale) + SOFTPLUS_RTOL * value_scale
+                   + (dsig * shift) @ abs_a)
+    grad_error = (rounding_allowance(net.m, grad_scale) + SIGMOID_RTOL * grad_scale
+                  + (d2sig * shift * abs_a) @ abs_W)
+    hessian_error = (rounding_allowance(net.m + net.d, hessian_scale) + SOFTPLUS2_RTOL * hessian_scale
                      + (abs_W.T * (0.25 * shift * abs_a)[..., None, :]) @ abs_W)
     return value_error, grad_error, hessian_error
 
@@ -189,14 +196,14 @@ def _sigma2_range(lo, hi):
 
     σ'' is even and decreasing in |t|: its sup is 1/4 when 0 lies in the
     interval, else its value at the endpoint nearest 0; its inf is at the
-    endpoint farthest from 0. Values are widened by 16 ulp (relative) for the
-    rounding of exp and the few operations of :func:`theory.network.activations`,
-    and by :data:`UNDERFLOW_FLOOR` (absolute): beyond |t| ~ 708 the computed σ''
+    endpoint farthest from 0. Values are widened by twice the relative rounding of
+    the computed σ'' (:data:`theory.network.SOFTPLUS2_RTOL`: |ŝ − s| <= r s gives
+    s <= ŝ/(1 − r) <= ŝ(1 + 2r)), and by :data:`UNDERFLOW_FLOOR` (absolute): beyond |t| ~ 708 the computed σ''
     leaves the normal range and is 0 beyond ~745, while the true value is positive.
     """
     s_lo, s_hi = activations(lo)[2], activations(hi)[2]
-    sup = np.where((lo <= 0.0) & (hi >= 0.0), 0.25, np.maximum(s_lo, s_hi)) * (1.0 + 16.0 * _U)
-    inf = np.minimum(s_lo, s_hi) * (1.0 - 16.0 * _U)
+    sup = np.where((lo <= 0.0) & (hi >= 0.0), 0.25, np.maximum(s_lo, s_hi)) * (1.0 + 2.0 * SOFTPLUS2_RTOL)
+    inf = np.minimum(s_lo, s_hi) * (1.0 - 2.0 * SOFTPLUS2_RTOL)
     return np.minimum(sup + UNDERFLOW_FLOOR, 0.25), np.maximum(inf - UNDERFLOW_FLOOR, 0.0)
 
 
@@ -268,7 +275,7 @@ def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
     t, lo, hi = _unit_intervals(net, x, eps)
     sup, inf = _sigma2_range(lo, hi)
     s0 = activations(t)[2]
-    e = np.maximum(sup - s0, s0 - inf) + 16.0 * _U * s0
+    e = np.maximum(sup - s0, s0 - inf) + 2.0 * SOFTPLUS2_RTOL * s0
     abs_a = np.abs(net.a)
     _, _, h_err = evaluation_error_bounds(net, x)
     h0 = net.hessian(x)

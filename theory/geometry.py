@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, as_rng, check_finite, check_last_dim, check_positive_float, check_positive_int
+from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
 __all__ = [
     "SPHERE_RTOL",
@@ -21,6 +22,7 @@ __all__ = [
     "uniform_sphere",
     "cosine",
     "on_sphere",
+    "great_circle",
 ]
 
 #: Relative tolerance for "δ lies on the sphere ε S^{d-1}".
@@ -262,3 +264,40 @@ def on_sphere(delta, eps, *, rtol=SPHERE_RTOL):
     eps = check_positive_float("eps", eps)
     rtol = check_positive_float("rtol", rtol)
     return np.abs(vector_norm(delta) - eps) <= rtol * eps
+
+
+def great_circle(delta, v, eps, t):
+    r"""The great circle :math:`c(t) = \varepsilon(\cos t\,\hat\delta + \sin t\,v)` through δ along v, its velocity, and their rounding.
+
+    With :math:`\hat\delta = \delta/\varepsilon` and v a unit tangent vector at δ, c lies on
+    the sphere of radius ε, c(0) = δ and c'(0) = εv.
+
+    Parameters
+    ----------
+    delta, v : array_like, shape (..., d)
+        Points on the sphere and unit tangent directions there.
+    eps : float
+        The radius.
+    t : array_like, shape broadcast against ``delta.shape[:-1]``
+
+    Returns
+    -------
+    c, dc, c_error, dc_error : ndarray, shape (..., d)
+        The computed points and velocities, and componentwise bounds on their rounding:
+        cos and sin carry :data:`theory.tolerances.ELEMENTARY_ULPS` ulps (2u each), the
+        division δ/ε, the two products, the sum and the product by ε u each, so
+        :math:`|\Delta c_j| \le r\,\varepsilon(|\cos t\,\hat\delta_j| + |\sin t\,v_j|)` with
+        r = (2 ELEMENTARY_ULPS + 5) u, and likewise for c' with cos and sin exchanged.
+    """
+    delta = _points("delta", delta)
+    v = _points("v", v)
+    eps = check_positive_float("eps", eps)
+    t = as_float_array("t", t)
+    dhat = delta / eps
+    cos, sin = np.cos(t)[..., None], np.sin(t)[..., None]
+    c = eps * (cos * dhat + sin * v)
+    dc = eps * (-sin * dhat + cos * v)
+    r = (2.0 * ELEMENTARY_ULPS + 5.0) * UNIT_ROUNDOFF
+    c_error = r * eps * (np.abs(cos * dhat) + np.abs(sin * v))
+    dc_error = r * eps * (np.abs(sin * dhat) + np.abs(cos * v))
+    return c, dc, c_error, dc_error

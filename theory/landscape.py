@@ -48,9 +48,9 @@ from ._validation import (as_float_array, as_points, as_rng, check_positive_floa
                           check_problem)
 from .constrained import constrained_hessian, tangent_gradient
 from .geometry import _unit_directions, cosine, uniform_ball, uniform_sphere, vector_norm
-from .network import activations
+from .network import SIGMOID_RTOL, activations
 from .problem import Problem
-from .tolerances import UNIT_ROUNDOFF
+from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
 __all__ = [
     "CriticalPoint",
@@ -456,7 +456,7 @@ def _arc_bounds(problem, a, b, glob):
     u = UNIT_ROUNDOFF
     half = rho[:, None] * rn * (1.0 + 16.0 * u) + rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)
     lo, hi = t - half, t + half
-    ds_sup = activations(hi)[1] * (1.0 + 16.0 * u) + UNDERFLOW_FLOOR
+    ds_sup = activations(hi)[1] * (1.0 + 2.0 * SIGMOID_RTOL) + UNDERFLOW_FLOOR
     d2s_sup, _ = _sigma2_range(lo, hi)
     abs_a = np.abs(net.a) * (1.0 + 4.0 * net.m * u)
     G = np.minimum((ds_sup * abs_a) @ rn, glob["G"])
@@ -482,7 +482,13 @@ def _circle_derivative(problem, theta, glob):
     _, grad_err = problem.evaluation_error_bounds(delta)
     u = UNIT_ROUNDOFF
     local_m1, _ = _arc_bounds(problem, theta, theta, glob)
-    err = eps * vector_norm(grad_err) + 8.0 * u * (eps * vector_norm(grad) + local_m1) + eps * SUBNORMAL_FLOOR
+    # δ(θ) and δ'(θ) carry the rounding of cos and sin (ELEMENTARY_ULPS ulps, 2u each)
+    # and of the product by ε, componentwise: ‖Δδ‖, ‖Δδ'‖ <= r ε with
+    # r = (2 ELEMENTARY_ULPS + 1) u. They move g by at most r (ε² ‖∂²L‖ + ε ‖∂L‖) <= r M1
+    # (local_m1 >= ε² T2 >= ε² ‖∂²L‖) and r ε ‖∂L‖; the dot product adds 2u ε ‖∂L‖.
+    # Twice r + u covers r M1 + (r + 2u) ε ‖∂L‖ with room for the norms' own rounding.
+    point = 2.0 * ((2.0 * ELEMENTARY_ULPS + 1.0) * u + u)
+    err = eps * vector_norm(grad_err) + point * (eps * vector_norm(grad) + local_m1) + eps * SUBNORMAL_FLOOR
     return g, err
 
 

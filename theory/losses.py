@@ -32,10 +32,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import as_float_array, check_finite_float
-from .network import activations, sigmoid, softplus
-from .tolerances import UNIT_ROUNDOFF
+from .network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, activations, sigmoid, softplus
+from .tolerances import SUBNORMAL_SPACING, UNIT_ROUNDOFF
 
-__all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss", "SOFTPLUS_THIRD_MAX"]
+__all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss", "SOFTPLUS_THIRD_MAX",
+           "SOFTPLUS_FOURTH_MAX"]
 
 
 class Loss:
@@ -87,6 +88,31 @@ class Loss:
     def _value_and_dvalue(self, y, f):
         return self._value(y, f), self._dvalue(y, f)
 
+    def value_error(self, y, f):
+        """Bound on the absolute rounding error of the computed :meth:`value` at the float ``f``, elementwise.
+
+        A certified bound for every finite f (derivation in each subclass), including
+        where results underflow into the subnormals.
+        """
+        return self._value_error(*self._arguments(y, f))
+
+    def dvalue_error(self, y, f):
+        """Bound on the absolute rounding error of the computed :meth:`dvalue`, elementwise."""
+        return self._dvalue_error(*self._arguments(y, f))
+
+    def d2value_error(self, y, f):
+        """Bound on the absolute rounding error of the computed :meth:`d2value`, elementwise."""
+        return self._d2value_error(*self._arguments(y, f))
+
+    def _value_error(self, y, f):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _dvalue_error(self, y, f):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _d2value_error(self, y, f):  # pragma: no cover - overridden
+        raise NotImplementedError
+
     def dvalue_abs_range(self, y, f_lo, f_hi):
         r"""Exact range of :math:`|\partial L/\partial f|` for f in the interval ``[f_lo, f_hi]``.
 
@@ -132,6 +158,23 @@ class QuadraticLoss(Loss):
 
     def _d2value(self, y, f):
         return np.full(np.shape(f), -2.0)
+
+    # Rounding (u = 2^-53; each correctly rounded operation has relative error <= u,
+    # or an absolute error <= SUBNORMAL_SPACING / 2 where its result is subnormal):
+    # r = fl(y - f) = (y - f)(1 + θ1) and fl(r r) = r²(1 + θ2), so
+    # |ΔL| <= ((1 + u)³ - 1)|L| <= 3.001 u |L|, and 4u of the computed |L| covers it;
+    # a subnormal r² adds half a spacing (a subtraction with a subnormal result is exact).
+    # ∂L/∂f = 2 fl(y - f): one rounding (the doubling is exact), 2u of the computed value.
+    # ∂²L/∂f² = -2 exactly.
+
+    def _value_error(self, y, f):
+        return 4.0 * UNIT_ROUNDOFF * np.abs(self._value(y, f)) + SUBNORMAL_SPACING
+
+    def _dvalue_error(self, y, f):
+        return 2.0 * UNIT_ROUNDOFF * np.abs(self._dvalue(y, f))
+
+    def _d2value_error(self, y, f):
+        return np.zeros(np.shape(f))
 
     def dvalue_abs_range(self, y, f_lo, f_hi):
         # |2(y - f)| on [f_lo, f_hi]: maximal at an endpoint, minimal at the
@@ -186,6 +229,34 @@ class CrossEntropyLoss(Loss):
         # s(1 - s) is softplus'' : computed as e/(1+e)^2, accurate for any |f|.
         return -activations(f)[2]
 
+    # Rounding, from the activations' relative errors (theory.network: SOFTPLUS_RTOL,
+    # SIGMOID_RTOL, SOFTPLUS2_RTOL) and u per other operation:
+    # * L = -(y sp(-f) + (1 - y) sp(f)): the products add u (and 1 - y another u),
+    #   the sum of two non-negative terms u: |ΔL| <= (SOFTPLUS_RTOL + 3u)|L|; one more u
+    #   to take it relative to the computed |L|.
+    # * ∂L/∂f = y s(-f) - (1 - y) s(f) is a difference of two non-negative terms
+    #   A and B, each within SIGMOID_RTOL + 2u of its value: |Δ| <= (SIGMOID_RTOL + 2u)
+    #   (A + B) + u |A - B| <= (SIGMOID_RTOL + 3u)(A + B), plus u for the computed
+    #   terms: relative to the *sum* A + B, not to |∂L/∂f| (they cancel where
+    #   y = s(f) with 0 < y < 1, and there the error is not relative to the result).
+    # * ∂²L/∂f² = -σ''(f): SOFTPLUS2_RTOL, plus u for the computed value.
+    # Below the normal range the roundings are absolute instead: the exponential's
+    # and log1p's ELEMENTARY_ULPS ulps are that many spacings each, every other
+    # rounding half a spacing; 16 spacings cover the at most 2 * 4 + 8 * 1/2 of any
+    # of the three.
+
+    def _value_error(self, y, f):
+        return (_CE_VALUE_RTOL * np.abs(self._value(y, f))
+                + _CE_SUBNORMAL_SPACINGS * SUBNORMAL_SPACING)
+
+    def _dvalue_error(self, y, f):
+        terms = y * sigmoid(-f) + (1.0 - y) * sigmoid(f)
+        return _CE_DVALUE_RTOL * terms + _CE_SUBNORMAL_SPACINGS * SUBNORMAL_SPACING
+
+    def _d2value_error(self, y, f):
+        return (_CE_D2VALUE_RTOL * activations(f)[2]
+                + _CE_SUBNORMAL_SPACINGS * SUBNORMAL_SPACING)
+
     def dvalue_abs_range(self, y, f_lo, f_hi):
         # y - s(f) is decreasing in f, so its range is [y - s(f_hi), y - s(f_lo)].
         a = float(self.dvalue(y, f_hi))
@@ -207,11 +278,17 @@ class CrossEntropyLoss(Loss):
         return second, SOFTPLUS_THIRD_MAX
 
 
+# The cross-entropy rounding bounds of CrossEntropyLoss, relative (derivation there).
+_CE_VALUE_RTOL = SOFTPLUS_RTOL + 4.0 * UNIT_ROUNDOFF
+_CE_DVALUE_RTOL = SIGMOID_RTOL + 4.0 * UNIT_ROUNDOFF
+_CE_D2VALUE_RTOL = SOFTPLUS2_RTOL + UNIT_ROUNDOFF
+_CE_SUBNORMAL_SPACINGS = 16.0
+
 #: Relative inflation of the evaluated σ''(f) = e/(1+e)², e = exp(−|f|), in
 #: :meth:`CrossEntropyLoss.curvature_bounds`, so that the bound stays above the true
-#: value: the exponential (≤ 1 ulp in numpy's libm), 1 + e, its square and the
-#: quotient make four roundings of at most u each, ≤ 4u in all; 16u leaves a factor 4.
-CURVATURE_ROUNDING = 16.0 * UNIT_ROUNDOFF
+#: value: the relative error bound of the computed σ'',
+#: :data:`theory.network.SOFTPLUS2_RTOL` (28u), plus u for taking the computed value: 29u.
+CURVATURE_ROUNDING = _CE_D2VALUE_RTOL
 
 #: Section 5.2's stated constants for cross-entropy: |∂L/∂f| = |s(f) − y| < 𝓤 = 1
 #: and |∂²L/∂f²| = s(f)(1 − s(f)) <= 𝓑 = 1.
@@ -226,6 +303,11 @@ CROSS_ENTROPY_SHARP_CURVATURE = 0.25
 #: third derivative of the network (:func:`theory.bounds.third_derivative_bound`)
 #: and of the cross-entropy loss in f (the same function of f).
 SOFTPLUS_THIRD_MAX = 1.0 / (6.0 * np.sqrt(3.0))
+
+#: :math:`\max_t |\sigma^{(4)}(t)|` for softplus: with q = s(1 − s) ∈ (0, 1/4],
+#: σ⁽⁴⁾ = q(1 − 6q), whose absolute value peaks at q = 1/4 (t = 0, value −1/8; its
+#: other extremum is 1/24 at q = 1/12).
+SOFTPLUS_FOURTH_MAX = 0.125
 
 #: Registered losses by name.
 LOSSES = {cls.name: cls for cls in (QuadraticLoss, CrossEntropyLoss)}

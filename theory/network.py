@@ -28,6 +28,19 @@ pre-activation, never an overflow):
 These are exact rewritings, valid for pre-activations of any size (an input
 scale of 10^3 gives pre-activations of order 10^3: ``exp(-1000)`` underflows
 to 0, which is the correct limit, and nothing overflows).
+
+Rounding of the computed activations (relative, for every t; where a result is
+subnormal, absolute instead, a few spacings): with ε = 2 ELEMENTARY_ULPS u (8u) for
+the exponential and log1p (:data:`theory.tolerances.ELEMENTARY_ULPS`) and u for +, /, *,
+
+* σ: :math:`\hat e = e(1 + \alpha)`, :math:`|\alpha| \le ε`, moves log1p(e) by
+  :math:`e|\alpha|/(1+e) \le |\alpha|\operatorname{log1p}(e)` (as
+  :math:`\operatorname{log1p}(e) \ge e/(1+e)`); log1p adds ε, the sum of two
+  non-negative terms u: :data:`SOFTPLUS_RTOL` = 2ε + u;
+* σ' = N/(1 + ê), N = 1 or ê: N carries ε, 1 + ê carries :math:`εe/(1+e) + u \le ε + u`,
+  the quotient u: :data:`SIGMOID_RTOL` = 2ε + 2u;
+* σ'' = ê/(1 + ê)²: ε, the square 2(ε + u) + u, the quotient u:
+  :data:`SOFTPLUS2_RTOL` = 3ε + 4u.
 """
 
 from __future__ import annotations
@@ -43,8 +56,18 @@ from ._validation import (
     check_positive_int,
     check_seed,
 )
+from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
-__all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network"]
+__all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network", "SOFTPLUS_RTOL",
+           "SIGMOID_RTOL", "SOFTPLUS2_RTOL"]
+
+_ELEMENTARY = 2.0 * ELEMENTARY_ULPS * UNIT_ROUNDOFF  # ε: relative error of exp and log1p
+#: Relative rounding error of the computed softplus σ(t) (module docstring).
+SOFTPLUS_RTOL = 2.0 * _ELEMENTARY + UNIT_ROUNDOFF
+#: Relative rounding error of the computed sigmoid σ'(t) (module docstring).
+SIGMOID_RTOL = 2.0 * _ELEMENTARY + 2.0 * UNIT_ROUNDOFF
+#: Relative rounding error of the computed σ''(t) (module docstring).
+SOFTPLUS2_RTOL = 3.0 * _ELEMENTARY + 4.0 * UNIT_ROUNDOFF
 
 
 def activations(t):

@@ -45,6 +45,7 @@ from .bounds import evaluation_error_bounds, value_variation_bound
 from .geometry import _unit_directions
 from .losses import Loss, QuadraticLoss, get_loss
 from .network import activations, draw_network
+from .tolerances import UNIT_ROUNDOFF, higham_gamma
 
 __all__ = ["DEFAULT_LABEL_GAP", "LabelBounds", "Problem", "make_problem"]
 
@@ -194,9 +195,16 @@ class Problem:
         r"""First-order bounds on the rounding error of the computed L(δ) and ∂L(δ).
 
         Propagates :func:`theory.bounds.evaluation_error_bounds` of the network
-        through the loss: :math:`|\Delta L| \le |L_f||\Delta f| + 4u|L|` and
-        :math:`|\Delta\partial L| \le |L_f||\Delta\partial f| + |L_{ff}||\Delta f||\partial f|
-        + 4u|\partial L|` (componentwise; second-order terms are negligible).
+        through the loss, with the loss's own rounding
+        (:meth:`theory.losses.Loss.value_error`, ``dvalue_error``):
+        :math:`|\Delta L| \le |L_f||\Delta f| + e_L` and
+        :math:`|\Delta\partial L| \le |L_f||\Delta\partial f| + (|L_{ff}||\Delta f| + e_{L_f})|\partial f|
+        + 4u|L_f||\partial f|` (componentwise; the last term for the product by
+        :math:`L_f`; second-order terms are negligible). The rounding of z = x + δ
+        (:math:`u|z_j|` per coordinate, moving each pre-activation by at most
+        :math:`u|w_r|^\top|z|`) lies inside the network's allowance for the
+        pre-activations, :math:`4\gamma_{d+4}|w_r|^\top|z|`, which exceeds the dot
+        product's own :math:`\gamma_d|w_r|^\top|z|` by more than that.
 
         Returns
         -------
@@ -209,11 +217,60 @@ class Problem:
         f, df = self.net.value_and_grad(z)
         lf = np.abs(self.loss.dvalue(self.y, f))
         lff = np.abs(self.loss.d2value(self.y, f))
-        u4 = 4.0 * np.finfo(np.float64).eps / 2.0
-        value_error = lf * f_err + u4 * np.abs(self.loss.value(self.y, f))
-        grad_error = (lf[..., None] * df_err + (lff * f_err)[..., None] * np.abs(df)
-                      + u4 * lf[..., None] * np.abs(df))
+        value_error = lf * f_err + self.loss.value_error(self.y, f)
+        lf_error = lff * f_err + self.loss.dvalue_error(self.y, f)
+        grad_error = (lf[..., None] * df_err + lf_error[..., None] * np.abs(df)
+                      + 4.0 * UNIT_ROUNDOFF * lf[..., None] * np.abs(df))
         return value_error, grad_error
+
+    def hvp_error_bounds(self, delta, v):
+        r"""First-order bound on the rounding error of the computed :math:`\partial^2L(\delta)\,v`, componentwise.
+
+        Valid for both :meth:`loss_hvp` and :meth:`loss_hessian` contracted with v
+        (the sums are bounded through their absolute terms, which covers either
+        order). With :math:`\partial^2 L\,v = L_f\,\partial^2 f\,v + L_{ff}(\partial f^\top v)\,\partial f`,
+        :math:`S = |\partial^2 f|\,|v|` (:meth:`theory.network.TwoLayerNet.term_magnitudes`)
+        and :math:`P = |\partial f|^\top|v|`:
+
+        .. math::
+            |L_f|\,E_H|v| + e_{L_f} S + |L_{ff}|\big((E_g^\top|v|)|\partial f| + P E_g\big)
+            + e_{L_{ff}} P|\partial f| + 4\gamma_{d+4}\big(|L_f| S + |L_{ff}| P |\partial f|\big),
+
+        :math:`E_g, E_H` the network's gradient and Hessian error bounds
+        (:func:`theory.bounds.evaluation_error_bounds`; E_H covers the inner d-term sums of
+        a Hessian-vector product), :math:`e_{L_f} = |L_{ff}||\Delta f| + ` the loss's
+        ``dvalue_error``, :math:`e_{L_{ff}} = \sup|L_{fff}|\,|\Delta f| +` its ``d2value_error``;
+        the last term takes the products, the dot product :math:`\partial f^\top v` and
+        the final sum.
+
+        Parameters
+        ----------
+        delta : array_like, shape (..., d)
+        v : array_like, broadcast against delta
+
+        Returns
+        -------
+        ndarray, shape of the broadcast (..., d)
+        """
+        delta = self._delta(delta)
+        v = np.abs(self._delta(v, "v"))
+        z = self.x + delta
+        f_err, df_err, h_err = evaluation_error_bounds(self.net, z)
+        f, df = self.net.value_and_grad(z)
+        _, _, h_scale = self.net.term_magnitudes(z)
+        lf = np.abs(self.loss.dvalue(self.y, f))[..., None]
+        lff = np.abs(self.loss.d2value(self.y, f))[..., None]
+        third = self.loss.curvature_bounds(self.y, 0.0, 0.0)[1]  # the global sup of |L_fff|
+        lf_err = lff * f_err[..., None] + self.loss.dvalue_error(self.y, f)[..., None]
+        lff_err = third * f_err[..., None] + self.loss.d2value_error(self.y, f)[..., None]
+        abs_df = np.abs(df)
+        s = np.einsum("...ij,...j->...i", h_scale, v)
+        p = np.einsum("...i,...i->...", abs_df, v)[..., None]
+        dot_err = np.einsum("...i,...i->...", df_err, v)[..., None]
+        products = lf * s + lff * p * abs_df
+        return (lf * np.einsum("...ij,...j->...i", h_err, v) + lf_err * s
+                + lff * (dot_err * abs_df + p * df_err) + lff_err * p * abs_df
+                + 4.0 * higham_gamma(self.d + 4) * products)
 
     @cached_property
     def bounds(self) -> LabelBounds:

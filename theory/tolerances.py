@@ -7,9 +7,15 @@ tolerance on a random quantity.
 name                        value      where it comes from
 ==========================  =========  ======================================================
 FD_INITIAL_STEP             1e-2       first step of scipy's Richardson extrapolation
+FD_STEP_PER_MAGNITUDE       ~4.8e-6    smallest first step per unit of |z|/|v| (huge arguments)
 FD_RTOL                     1e-7       relative agreement analytic vs finite difference
 FD_ERROR_FACTOR             10         multiple of scipy's own error estimate allowed
-FD_NOISE_ULPS               64         rounding floor of a difference quotient, in ulps of |F|
+FD_DEFAULT_VALUE_ULPS       8          default rounding of a value with no derived bound, in u|F|
+FD_ARGUMENT_FACTOR          2          first-order argument rounding, its (1 + u) and remainder
+FD_FORMULA_ULPS             12         rounding of the difference formula, in u sum |w_k F_k|
+higham_gamma(n)             n u/(1-nu) Higham's gamma_n: error of an n-term sum, relative to sum |t_i|
+ELEMENTARY_ULPS             4          exp, log, log1p, cos, sin: error in ulps (2u|x| per ulp)
+SUBNORMAL_SPACING           2^-1074    absolute error of a rounding below the normal range
 IDENTITY_RTOL               1e-12      two exact rewritings of one formula
 FEW_OPS_RTOL                64 u       a few correctly rounded operations on short vectors
 PROJECTION_RTOL             1e-12      idempotence / non-expansiveness of the projection
@@ -57,15 +63,108 @@ FD_RTOL = 1e-7
 #: the right order but not a bound; a factor 10 covers its usual underestimation.
 FD_ERROR_FACTOR = 10.0
 
-#: Rounding floor of a finite difference. Values of a function F of size |F| are
-#: computed with an error of a few ulps of |F| (more when F is a sum with
-#: cancellation); a difference quotient with step h turns that into
-#: ``u |F| / h`` times the sum of the formula's weights (about 2.4 for the
-#: order-8 central formula). 64 ulps covers both factors. This floor matters only
-#: when the derivative is tiny next to F (saturated softplus units at large input
-#: scale: sigma'' ~ e^-24 while the gradient is O(1)); scipy's own estimate, the
-#: difference of two extrapolations, can miss it by chance.
-FD_NOISE_ULPS = 64.0
+#: Order of scipy's central differences and the factor by which it reduces the
+#: step between iterations; :mod:`theory.diffcheck` passes both explicitly, so
+#: the stencil below is the one scipy uses.
+FD_ORDER = 8
+FD_STEP_FACTOR = 2
+
+
+def central_difference_stencil(order: int = FD_ORDER, factor: int = FD_STEP_FACTOR):
+    r"""Nodes and exact weights of scipy's central difference formula, as fractions.
+
+    :func:`scipy.differentiate.derivative` estimates :math:`F'(0)` with step h as
+    :math:`\frac1h\sum_k w_k F(s_k h)` over the nodes :math:`s_k = \pm\,\text{factor}^{-j}`,
+    j = 0, ..., order/2 − 1 (the largest node is ±h; the centre has weight 0), the weights
+    solving the Vandermonde system that makes the formula exact for polynomials of
+    degree <= order. Solved here exactly in rational arithmetic; scipy solves it in
+    floating point (:func:`theory.diffcheck.scipy_stencil_weights` reads back the
+    weights it actually uses).
+
+    Returns
+    -------
+    nodes, weights : tuple of tuple of Fraction, length order + 1
+        In scipy's order: innermost negative node first, the centre in the middle.
+    """
+    from fractions import Fraction
+
+    half = check_positive_int("order", order) // 2
+    if order % 2:
+        raise ValueError(f"order must be even, got {order}")
+    factor = Fraction(check_positive_int("factor", factor, minimum=2))
+    nodes = [Fraction(0) if i == 0 else (1 if i > 0 else -1) / factor ** (abs(i) - 1)
+             for i in range(-half, half + 1)]
+    size = len(nodes)
+    rows = [[node ** k for node in nodes] + [Fraction(int(k == 1))] for k in range(size)]
+    for col in range(size):  # Gauss-Jordan elimination, exact
+        pivot = next(r for r in range(col, size) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(size):
+            if r != col and rows[r][col] != 0:
+                ratio = rows[r][col] / rows[col][col]
+                rows[r] = [a - ratio * b for a, b in zip(rows[r], rows[col])]
+    weights = [rows[k][size] / rows[k][k] for k in range(size)]
+    return tuple(nodes), tuple(weights)
+
+
+#: Sum of the absolute weights of the stencil, 13.514... = 38304/2835: how much a
+#: difference quotient with step h amplifies an error of the values, W/h. (Not the
+#: 2.4 of the textbook order-8 formula on equally spaced nodes: scipy's nodes
+#: shrink geometrically towards the centre, so the inner weights are large.)
+FD_WEIGHT_SUM = float(sum(abs(w) for w in central_difference_stencil()[1]))
+
+#: Smallest first step of the differences per unit of ``|z|_inf / |v|_inf``.
+#: The computed point z + t v carries a rounding of up to u |z_j| per coordinate
+#: (:mod:`theory.diffcheck`), which a difference quotient with step h amplifies to
+#: about :math:`W\,2u\,|\partial F|\,|z| / h` (W = 13.5, the sum of the stencil's
+#: weights). Keeping that below a tenth of the accuracy the check needs,
+#: :math:`W\,2u\,|z|/h \le (\mathrm{FD\_RTOL}/10)\,|v|`, after scipy has halved
+#: the step up to 4 times (a factor 16), gives h >= 16 * 20 W u / FD_RTOL * |z| / |v|,
+#: about 4.8e-6 |z| / |v|.
+#: For the network checks (|z| <= 10^3) this is below FD_INITIAL_STEP and changes
+#: nothing; it matters for scalar functions checked at |f| up to 1e300, where a
+#: fixed step of 1e-2 is below the spacing of the floats around f and the
+#: differences would carry no information.
+FD_STEP_PER_MAGNITUDE = 16.0 * 20.0 * FD_WEIGHT_SUM * UNIT_ROUNDOFF / FD_RTOL
+
+#: Rounding of a computed value F(p) assumed by :mod:`theory.diffcheck` when the
+#: caller gives no derived bound: 8 u |F(p)|, the error of a handful of correctly
+#: rounded operations without cancellation. Callers with a certified bound
+#: (:func:`theory.bounds.evaluation_error_bounds`, :meth:`theory.losses.Loss.value_error`)
+#: pass it instead; a function that cancels must.
+FD_DEFAULT_VALUE_ULPS = 8.0
+
+#: Factor on the first-order effect of the rounding of the argument,
+#: :math:`|F(\hat p) - F(p)| \le \sum_j |\partial_j F(\xi)|\,|\hat p_j - p_j|` for some
+#: ξ between p and the computed :math:`\hat p`, with :math:`|\hat p_j - p_j| \le
+#: u(|z_j| + 2|t||v_j|)(1 + u)`. Evaluating ∂F at :math:`\hat p` instead of ξ changes it
+#: by :math:`\|\partial^2 F\|\,3u|p|`, far below :math:`|\partial F|` unless the
+#: curvature exceeds the slope by a factor 1/(3u|p|) ~ 10^15/|p|; a factor 2 covers
+#: the (1 + u) and that remainder.
+FD_ARGUMENT_FACTOR = 2.0
+
+#: Rounding of the difference formula itself, in units of :math:`u\sum_k|w_k||\hat F_k|`:
+#: scipy computes :math:`\frac1h\sum_k w_k (\hat F_k/c)` and multiplies by c (c the
+#: row's unit, :mod:`theory.diffcheck`): the dot product of FD_ORDER + 1 terms (γ_9,
+#: any summation order), one rounding of each value divided by c, and the division
+#: by h and the product by c (two roundings of the result, whose size is at most
+#: :math:`\sum_k|w_k||\hat F_k|/h`): 9 + 1 + 2 = 12 for order 8, up to the
+#: second-order terms of γ_9 (below 10^-14 of it).
+FD_FORMULA_ULPS = FD_ORDER + 4.0
+
+#: Error of numpy's float64 elementary functions (exp, log1p, cos, sin), in ulps:
+#: the scalar libm (glibc) is within 1 ulp, numpy's AVX-512 (SVML) loops are
+#: documented within 4 ulps for every function they provide. An ulp of x is at most
+#: 2u|x|, so one call has relative error at most 2 * ELEMENTARY_ULPS * u = 8u.
+#: ``checks/test_numerics_losses.py`` measures the losses built on them against a
+#: 60-digit evaluation.
+ELEMENTARY_ULPS = 4.0
+
+#: The spacing of the floats below the normal range, 2^-1074: a rounding whose
+#: result is subnormal has an absolute (not relative) error of at most half of it,
+#: whatever the relative bounds say. Bounds that must hold where results underflow
+#: add one spacing per rounding that can underflow.
+SUBNORMAL_SPACING = float(np.finfo(np.float64).smallest_subnormal)
 
 #: Two algebraically identical computations of one quantity (e.g. Γ from its
 #: definition and as a tangent projection, a batched and a per-point evaluation)
@@ -120,6 +219,16 @@ SUBNORMAL_ATOL = 64 * float(np.finfo(np.float64).smallest_subnormal)
 #: rounding factor 8 u written 9 u) are below any float64 observation and are listed
 #: as such in MUTATION.md.
 BOUND_SHARPNESS_RTOL = 1e-9
+
+
+def higham_gamma(n: int) -> float:
+    r"""Higham's :math:`\gamma_n = n u/(1 - n u)`: a computed n-term sum (or dot product) is within :math:`\gamma_n\sum_i|t_i|` of the exact one.
+
+    *Accuracy and Stability of Numerical Algorithms*, eq. (3.4), for any summation order.
+    n must be a positive integer.
+    """
+    nu = check_positive_int("n", n) * UNIT_ROUNDOFF
+    return nu / (1.0 - nu)
 
 
 def summation_rtol(n: int) -> float:

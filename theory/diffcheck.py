@@ -32,7 +32,8 @@ is :math:`\frac1h\sum_k w_k \hat F_k` over the nodes :math:`t_k = s_k h`,
 the points of that last stencil (re-evaluated there after scipy returns):
 
 * the value: :math:`|\hat F_k - F(\hat p_k)| \le E(\hat p_k)`, the caller's derived
-  bound (``value_error``; default :data:`~theory.tolerances.FD_DEFAULT_VALUE_ULPS` u|F|);
+  bound (``value_error``; default :data:`~theory.tolerances.FD_DEFAULT_VALUE_ULPS` roundings,
+  u|F| each, or half a subnormal spacing where F is subnormal);
 * the argument: :math:`|\hat p_{k,j} - p_{k,j}| \le u(|z_j| + 2|t_k||v_j|)(1+u)`, so
   :math:`|F(\hat p_k) - F(p_k)| \le A_k =` ``FD_ARGUMENT_FACTOR`` :math:`u\sum_j|\partial_jF(\hat p_k)|(|z_j| + 2|t_k||v_j|)`.
   This term dominates where |z| is far above the step: without it, a check of
@@ -47,7 +48,8 @@ the points of that last stencil (re-evaluated there after scipy returns):
   (the weights are antisymmetric, so only the odd part of F meets their error).
 
 Hence :math:`\text{noise} = \frac1h\big[\sum_k |w_k|(E_k + A_k + c\,u|\hat F_k|)
-+ \rho\sum_{s_k>0}|w_k||\hat F_k - \hat F_{-k}|\big]`.
++ \rho\sum_{s_k>0}|w_k||\hat F_k - \hat F_{-k}|\big]`, plus one subnormal spacing for the
+last scaling of a result below the normal range.
 
 **analytic error**, the rounding of the analytic side: the caller's bound on the
 computed gradient (or Hessian-vector product) contracted with |v| (or |u|), plus the
@@ -78,6 +80,7 @@ from .tolerances import (
     FD_RTOL,
     FD_STEP_FACTOR,
     FD_STEP_PER_MAGNITUDE,
+    SUBNORMAL_SPACING,
     UNIT_ROUNDOFF,
     central_difference_stencil,
     higham_gamma,
@@ -154,6 +157,8 @@ class Agreement:
     ----------
     analytic, numeric, error_estimate, noise, analytic_error, scale, allowed : ndarray, shape (n,)
         ``allowed = FD_RTOL * scale + FD_ERROR_FACTOR * error_estimate + noise + analytic_error``.
+    step : ndarray, shape (n,)
+        The last step of the differences.
     """
 
     analytic: np.ndarray
@@ -163,6 +168,7 @@ class Agreement:
     analytic_error: np.ndarray
     scale: np.ndarray
     allowed: np.ndarray
+    step: np.ndarray
 
     @property
     def ratio(self) -> np.ndarray:
@@ -203,7 +209,7 @@ def agreement(analytic, scale, difference: Difference, analytic_error=0.0) -> Ag
     # the rounding of one subtraction.
     allowed = np.maximum(allowed, _TINY)
     return Agreement(analytic, difference.df, difference.error_estimate, difference.noise, analytic_error,
-                     scale, allowed)
+                     scale, allowed, difference.step)
 
 
 def _pairs(z, v):
@@ -224,7 +230,8 @@ def _noise(values, errors, step):
     odd = np.abs(values[:, pos] - values[:, ~pos][:, ::-1])  # F(t_k) - F(-t_k), k over the positive nodes
     total = (errors + FD_FORMULA_ULPS * UNIT_ROUNDOFF * np.abs(values)) @ w
     total = total + stencil_weight_rtol() * (odd @ w[pos])
-    return total / step
+    # The scaling back by the row's unit may round a subnormal result by half a spacing.
+    return total / step + SUBNORMAL_SPACING
 
 
 def _difference(evaluate, model, n, initial_step, scale):
@@ -313,7 +320,8 @@ def argument_rounding(slope, point_error):
 
 
 def _default_error(values):
-    return FD_DEFAULT_VALUE_ULPS * UNIT_ROUNDOFF * np.abs(values)
+    """FD_DEFAULT_VALUE_ULPS roundings of u|F|, or of half a spacing each where F is subnormal."""
+    return FD_DEFAULT_VALUE_ULPS * (UNIT_ROUNDOFF * np.abs(values) + 0.5 * SUBNORMAL_SPACING)
 
 
 def _contract(a, b):

@@ -7,6 +7,8 @@
   PGD run on it climbs the loss.
 * :func:`evidence` and :func:`margin` record an example's evidence level and
   margin (observed / allowed) for the claims report (:mod:`theory.claims`).
+* :data:`SOURCE_TREE`, :data:`needs_source_tree` and :func:`skip_without_source_tree`
+  for the checks that read the repository around them.
 * :func:`with_examples` pins a list of inputs as ``@example`` s.
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
   naming the bad argument.
@@ -17,14 +19,32 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import Phase, event, example, find, note, settings, target
 
 from theory.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
 from theory.network import activations
 from theory.problem import Problem
 from theory.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
+
+#: The source tree these checks belong to (the folder above ``checks/``, holding
+#: pyproject.toml), or None for the checks installed with the package.
+SOURCE_TREE = (lambda root: root if (root / "pyproject.toml").is_file() else None)(Path(__file__).resolve().parent.parent)
+
+#: Marks a check that reads the source tree (README.md, pyproject.toml, reliability/, the lock):
+#: skipped, with this reason, among the checks installed with the package.
+needs_source_tree = pytest.mark.skipif(SOURCE_TREE is None, reason="needs the source tree (README, pyproject.toml, "
+                                       "reliability/); the checks installed with the package do not carry it")
+
+
+def skip_without_source_tree():
+    """Skip the calling module (at import) when the checks run without their source tree."""
+    if SOURCE_TREE is None:
+        pytest.skip(needs_source_tree.kwargs["reason"], allow_module_level=True)
+
 
 #: ``find()`` stops at the first counterexample and shrinks it; this is only the
 #: budget before giving up (a control that needs more is a weak control).

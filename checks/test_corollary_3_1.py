@@ -37,7 +37,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from checks.support import ascent_problem, counterexample, evidence, margin
+from .support import ascent_problem, counterexample, evidence, margin
 from theory.geometry import uniform_ball, vector_norm
 from theory.landscape import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
 from theory.pgd import output_criterion, pgd, pgd_until, remark3_schedule

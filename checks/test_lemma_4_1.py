@@ -45,7 +45,7 @@ import pytest
 from hypothesis import event, example, given, note
 from hypothesis import strategies as st
 
-from checks.support import ascent_problem, counterexample, evidence, margin
+from .support import ascent_problem, counterexample, evidence, margin
 from theory.bounds import certified_gradient_floor
 from theory.geometry import vector_norm
 from theory.landscape import min_gradient_norm

@@ -34,7 +34,7 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample, evidence, margin
+from .support import counterexample, evidence, margin
 from theory.geometry import project_ball, project_tangent, vector_norm
 from theory.strategies import dims, directions, log_uniform, sphere_points
 from theory.tolerances import FEW_OPS_RTOL

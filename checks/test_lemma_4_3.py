@@ -46,7 +46,7 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample, evidence, margin
+from .support import counterexample, evidence, margin
 from theory.claims import MARGIN_CAP
 from theory.constrained import tangent_gradient
 from theory.geometry import cosine, project_tangent, uniform_sphere, unit, vector_norm

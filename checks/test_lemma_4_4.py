@@ -40,8 +40,8 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample, evidence
-from checks.support import margin as record_margin
+from .support import counterexample, evidence
+from .support import margin as record_margin
 from theory.constrained import constrained_hessian, lagrange_multiplier
 from theory.geometry import cosine, uniform_sphere, unit
 from theory.landscape import tangent_basis

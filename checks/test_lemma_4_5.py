@@ -36,7 +36,7 @@ import pytest
 from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample, evidence, margin
+from .support import counterexample, evidence, margin
 from theory.constrained import delta_eta_region, descent_cosine
 from theory.geometry import on_sphere, uniform_ball, unit
 from theory.landscape import condition_6

@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.special import expit
 
-from checks.support import counterexample
+from .support import counterexample
 from theory.network import activations, sigmoid, softplus
 from theory.tolerances import IDENTITY_RTOL
 

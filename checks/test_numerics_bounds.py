@@ -35,8 +35,8 @@ import pytest
 from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
-from checks.test_numerics_problem import probe_points
+from .support import counterexample
+from .test_numerics_problem import probe_points
 from theory.bounds import (
     TAU_BISECTION_RTOL,
     TAU_EPS_CAP_SCALE,

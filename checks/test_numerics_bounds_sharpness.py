@@ -39,7 +39,7 @@ import pytest
 from hypothesis import example, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from .support import counterexample
 from theory.bounds import (
     UNDERFLOW_FLOOR,
     _sigma2_range,

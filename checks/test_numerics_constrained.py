@@ -23,7 +23,7 @@ import pytest
 from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from .support import counterexample, with_examples
 from theory.constrained import (
     constrained_hessian,
     delta_eta_region,
@@ -35,7 +35,7 @@ from theory.diffcheck import agreement, argument_rounding, curve_derivative
 from theory.geometry import cosine, great_circle, project_tangent, uniform_sphere, vector_norm
 from theory.network import TwoLayerNet
 from theory.problem import Problem, make_problem
-from theory.strategies import problems, seeds
+from theory.strategies import pinned_perturbation_cases, problems, seeds
 from theory.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, higham_gamma
 
 
@@ -49,6 +49,16 @@ def sphere_cases(draw, n=4):
     v /= vector_norm(v, keepdims=True)
     note(f"{problem!r}")
     return problem, delta, v
+
+
+def pinned_sphere_cases():
+    """(problem, δ, v) on the sphere for the pinned extremes (:func:`theory.strategies.pinned_perturbation_cases`)."""
+    cases = []
+    for problem, _, u, v in pinned_perturbation_cases():
+        delta = problem.eps * u
+        tangent = project_tangent(delta, v)
+        cases.append((problem, delta, tangent / vector_norm(tangent, keepdims=True)))
+    return cases
 
 
 def identity_tol(problem, magnitude):
@@ -129,6 +139,7 @@ def xi_matches_great_circle(xi_fn, problem, delta, v):
     return result.ok
 
 
+@with_examples(pinned_sphere_cases())
 @given(sphere_cases())
 def test_xi_is_the_second_derivative_along_great_circles(case):
     assert xi_matches_great_circle(constrained_hessian, *case)
@@ -151,6 +162,7 @@ def gamma_matches_great_circle(gamma_fn, problem, delta, v):
     return result.ok
 
 
+@with_examples(pinned_sphere_cases())
 @given(sphere_cases())
 def test_gamma_is_the_first_derivative_along_great_circles(case):
     assert gamma_matches_great_circle(tangent_gradient, *case)

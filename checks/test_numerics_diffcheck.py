@@ -22,7 +22,7 @@ import numpy as np
 from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from .support import counterexample
 from theory import diffcheck
 from theory.diffcheck import curve_derivative, gradient_agreement, scipy_stencil_weights, stencil_weight_rtol
 from theory.geometry import uniform_sphere

@@ -23,7 +23,7 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 from scipy import stats
 
-from checks.support import counterexample
+from .support import counterexample
 from theory.geometry import (
     cosine,
     unit,

@@ -32,7 +32,7 @@ import pytest
 from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import allowed_errors, counterexample
+from .support import allowed_errors, counterexample
 from theory.constrained import descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import project_ball, uniform_sphere, vector_norm
 from theory.kernels import LossGradKernel

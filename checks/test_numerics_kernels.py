@@ -32,7 +32,7 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from checks.support import allowed_errors, counterexample, threaded_problem
+from .support import allowed_errors, counterexample, threaded_problem
 from theory.geometry import project_ball, uniform_ball
 from theory import kernels
 from theory.kernels import LossGradKernel, default_threads

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from .support import counterexample
 from theory.landscape import (
     CRITICAL_GTOL,
     DEFAULT_STARTS,

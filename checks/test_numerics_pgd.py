@@ -31,7 +31,7 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from checks.support import counterexample, threaded_problem
+from .support import counterexample, threaded_problem
 from theory.geometry import (SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball,
                              uniform_sphere, vector_norm)
 from theory.kernels import LossGradKernel

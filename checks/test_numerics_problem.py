@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from .support import counterexample
 from theory.geometry import uniform_ball, vector_norm
 from theory.network import draw_network
 from theory.problem import DEFAULT_LABEL_GAP, make_problem

@@ -29,6 +29,10 @@ from pathlib import Path
 
 import pytest
 
+from .support import skip_without_source_tree
+
+skip_without_source_tree()
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.support import counterexample
+from .support import counterexample, needs_source_tree
 from theory import figure1
 from theory import report as R
 from theory.__main__ import main
@@ -187,7 +187,7 @@ def test_literal_failing_as_recorded_names_the_added_hypothesis():
 
 def literal_tests(claim):
     """Names of the literal tests (``def test_literal_*``) in a claim's check module."""
-    source = (ROOT / "checks" / f"{claim.module}.py").read_text()
+    source = (Path(__file__).resolve().parent / f"{claim.module}.py").read_text()
     return {line.split("(")[0][4:] for line in source.splitlines() if line.startswith("def test_literal_")}
 
 
@@ -274,7 +274,7 @@ def project(tmp_path):
 def run_command(project, *args, env=None, **kw):
     env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     env.pop("HYPOTHESIS_PROFILE", None)
-    return subprocess.run([sys.executable, "-m", "theory", "--workers", "0", "--no-figure", *args],
+    return subprocess.run([sys.executable, "-m", "theory", "--checks", "checks", "--workers", "0", "--no-figure", *args],
                           cwd=project, env=env, capture_output=True, text=True, timeout=300, **kw)
 
 
@@ -327,7 +327,8 @@ def test_interrupted_run_leaves_the_previous_report_untouched(project):
     marker = project / "started"
     env = dict(os.environ, PYTHONPATH=str(ROOT), FAKE_WAIT=str(marker))
     env.pop("HYPOTHESIS_PROFILE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "theory", "--workers", "0", "--no-figure"], cwd=project,
+    proc = subprocess.Popen([sys.executable, "-m", "theory", "--checks", "checks", "--workers", "0", "--no-figure"],
+                            cwd=project,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
                             # A shell's background job (nohup, &) ignores SIGINT and children inherit
@@ -355,7 +356,7 @@ def test_crash_while_writing_leaves_the_previous_report_untouched(project, monke
 
     monkeypatch.setattr(R, "render_markdown", crash)
     with pytest.raises(RuntimeError, match="crash while rendering"):
-        main(["--workers", "0", "--no-figure", "-k", "bound_holds"])
+        main(["--checks", "checks", "--workers", "0", "--no-figure", "-k", "bound_holds"])
     assert (old / "claims.md").read_text() == "previous report\n"
     assert not (old / "claims.json").exists()
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".report")) == []
@@ -366,7 +367,7 @@ def test_report_without_the_plots_extra_says_so_and_keeps_the_table(project, mon
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
     monkeypatch.setattr(figure1, "plots_available", lambda: False)
-    main(["--workers", "0", "--figure-draws", "1", "-k", "bound_holds"])
+    main(["--checks", "checks", "--workers", "0", "--figure-draws", "1", "-k", "bound_holds"])
     report = json.loads((project / "report" / "claims.json").read_text())
     assert report["figure1"]["status"] == "table only"
     assert not (project / "report" / "figure1.png").exists()
@@ -379,7 +380,7 @@ def test_report_with_the_plots_extra_includes_figure_1(project, monkeypatch):
     monkeypatch.chdir(project)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
-    main(["--workers", "0", "--figure-draws", "1", "-k", "bound_holds"])
+    main(["--checks", "checks", "--workers", "0", "--figure-draws", "1", "-k", "bound_holds"])
     assert (project / "report" / "figure1.png").stat().st_size > 10_000
     assert "![Figure 1](figure1.png)" in (project / "report" / "claims.md").read_text()
 
@@ -476,7 +477,8 @@ PROFILE_PROBE = textwrap.dedent('''
     from hypothesis import settings
     from hypothesis.database import DirectoryBasedExampleDatabase
     if sys.argv[2] == "conftest":
-        import conftest  # noqa: F401
+        from theory.profiles import load_profile  # what checks/conftest.py runs
+        load_profile(sys.argv[1] + "/checks")
         names = ("dev", "report", "ci", "thorough", "mutation")
     else:  # the control: a profile registered the naive way, without a parent
         settings.register_profile("naive", max_examples=5, database=DirectoryBasedExampleDatabase("db"))
@@ -535,3 +537,90 @@ def test_control_a_report_that_lost_a_test_is_caught(project):
     # A run whose workers lost one test's result (simulated: the test deselected)
     # differs from the full report, so the comparison above would catch it.
     assert report_summary(project, "--workers", "2", "-k", "not bound_holds") != report_summary(project)
+
+
+# --- the report from an installed package -------------------------------------------------------
+
+def pytest_settings_agree(pyproject_text, table):
+    """pyproject.toml's [tool.pytest.ini_options] carries every setting of ``table`` (PYTEST_INI), the same."""
+    import tomllib
+
+    ini = tomllib.loads(pyproject_text)["tool"]["pytest"]["ini_options"]
+
+    def normal(value):
+        if isinstance(value, bool):
+            return str(value).lower()
+        return [" ".join(str(v).split()) for v in value] if isinstance(value, list) else " ".join(str(value).split())
+    return all(key in ini and normal(ini[key]) == normal(value) for key, value in table.items())
+
+
+@needs_source_tree
+def test_pyproject_carries_the_pytest_settings_the_report_passes_to_installed_checks():
+    from theory.profiles import PYTEST_INI
+    assert pytest_settings_agree((ROOT / "pyproject.toml").read_text(encoding="utf-8"), PYTEST_INI)
+
+
+@needs_source_tree
+def test_control_a_table_without_strict_xfails_disagrees_with_pyproject():
+    from theory.profiles import PYTEST_INI
+    assert not pytest_settings_agree((ROOT / "pyproject.toml").read_text(encoding="utf-8"),
+                                     {**PYTEST_INI, "xfail_strict": "false"})
+
+
+def _setuptools_can_build():
+    try:
+        from importlib.metadata import version
+        return int(version("setuptools").split(".")[0]) >= 77  # [build-system] requires setuptools>=77
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The project built as a wheel and installed (not editable) into a fresh virtual environment.
+
+    The environment borrows this one's dependencies through a .pth file (no network),
+    but not its copy of theory: the wheel's comes first on sys.path, and an editable
+    install's finder is not loaded from a borrowed folder.
+    """
+    import sysconfig
+    import venv
+
+    base = tmp_path_factory.mktemp("installed")
+    dist = base / "dist"
+    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)]
+    if _setuptools_can_build():
+        build.insert(4, "--no-build-isolation")
+    subprocess.run(build, check=True, capture_output=True, timeout=600)
+    (wheel,) = dist.glob("*.whl")
+    env_dir = base / "env"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
+                    "--no-index", str(wheel)], check=True, capture_output=True, timeout=600)
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(site) / "_borrowed_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n")
+    return env_dir, Path(site)
+
+
+@needs_source_tree
+@pytest.mark.parametrize("command", [["bin/theory-claims"], ["bin/python", "-m", "theory"]])
+def test_the_installed_package_writes_a_report_from_an_empty_folder(installed, tmp_path, command):
+    env_dir, site = installed
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HYPOTHESIS_PROFILE", R.EXAMPLE_DB_ENV)}
+    result = subprocess.run([str(env_dir / command[0]), *command[1:], "--profile", "dev", "--workers", "0",
+                             "--no-figure", "-k", "test_lemma_4_2"], cwd=empty, env=env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report = json.loads((empty / "report" / "claims.json").read_text(encoding="utf-8"))
+    statuses = {c["key"]: c["status"] for c in report["claims"]}
+    assert statuses["lemma_4_2"] == "holds only with an added hypothesis"
+    assert {s for k, s in statuses.items() if k != "lemma_4_2"} == {"not run"}
+    assert str(site / "theory" / "checks") in result.stdout  # the installed checks ran, not the checkout's
+    # The example database is the working directory's, never site-packages'.
+    assert Path(report["example_database"]).resolve() == (empty / ".hypothesis" / "examples").resolve()
+    assert not (site / ".hypothesis").exists() and not (site / "theory" / ".hypothesis").exists()

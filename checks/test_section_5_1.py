@@ -56,7 +56,7 @@ from hypothesis import event, example, given, note, settings, target
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from checks.support import counterexample, evidence, margin
+from .support import counterexample, evidence, margin
 from theory.problem import make_problem
 from theory.scale import (
     ESCAPE_RATIO,

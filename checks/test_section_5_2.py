@@ -39,14 +39,14 @@ import pytest
 from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample, evidence, margin
-from checks.test_corollary_3_1 import check_remark_3
-from checks.test_lemma_4_1 import check_gradient_floor, check_interior_decrease
-from checks.test_lemma_4_3 import check_gradient_floor_on_sphere, check_tangent_gradient_bound, sphere_cases
-from checks.test_lemma_4_4 import cap_points, check_definite_near_critical_points
-from checks.test_lemma_4_5 import check_trajectories_avoid_maxima
-from checks.test_theorem_3_1 import ETA_FRACTIONS, check_pgd_reaches_a_local_minimum
-from checks.test_theorem_5_1 import check_unique_minimum
+from .support import counterexample, evidence, margin
+from .test_corollary_3_1 import check_remark_3
+from .test_lemma_4_1 import check_gradient_floor, check_interior_decrease
+from .test_lemma_4_3 import check_gradient_floor_on_sphere, check_tangent_gradient_bound, sphere_cases
+from .test_lemma_4_4 import cap_points, check_definite_near_critical_points
+from .test_lemma_4_5 import check_trajectories_avoid_maxima
+from .test_theorem_3_1 import ETA_FRACTIONS, check_pgd_reaches_a_local_minimum
+from .test_theorem_5_1 import check_unique_minimum
 from theory.bounds import certified_gradient_floor
 from theory.geometry import uniform_ball
 from theory.losses import (

@@ -19,6 +19,10 @@ import sys
 
 import pytest
 
+from .support import skip_without_source_tree
+
+skip_without_source_tree()
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 

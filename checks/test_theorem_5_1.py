@@ -50,7 +50,7 @@ import pytest
 from hypothesis import assume, event, example, given, note, target
 from hypothesis import strategies as st
 
-from checks.support import counterexample, evidence, margin
+from .support import counterexample, evidence, margin
 from theory.bounds import certified_tau_eps, uniqueness_certificate
 from theory.landscape import THRESHOLD_EPS_CAP, critical_points, local_minima, minima_threshold
 from theory.problem import Problem, make_problem

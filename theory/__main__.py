@@ -31,6 +31,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 PROFILES = ("report", "dev", "ci", "thorough")
@@ -49,7 +50,9 @@ def _parse(argv):
                "found once replays first on every later run.")
     parser.add_argument("--profile", default=DEFAULT_PROFILE, choices=PROFILES,
                         help=f"Hypothesis profile (default: {DEFAULT_PROFILE})")
-    parser.add_argument("--checks", default="checks", help="folder of the checks (default: ./checks)")
+    parser.add_argument("--checks", default=None,
+                        help="folder of the checks (default: the checks of this package: checks/ of the source "
+                             "tree it was imported from, or the copy installed with it)")
     parser.add_argument("--out", default="report", help="report folder (default: ./report)")
     parser.add_argument("--workers", default="auto",
                         help="pytest-xdist workers: a number, 'auto' (one per core, the default) or 0 (no xdist)")
@@ -66,14 +69,29 @@ def _parse(argv):
     return args
 
 
-def _commit():
+def default_checks() -> Path:
+    """The checks that belong to this ``theory``: the copy installed with it (``theory/checks``), else ``checks/`` of its source tree."""
+    here = Path(__file__).resolve().parent
+    installed, source = here / "checks", here.parent / "checks"
+    return installed if (installed / "conftest.py").is_file() else source
+
+
+def _commit(tree):
+    """The git commit of the source tree at ``tree`` (the folder holding pyproject.toml), or None.
+
+    None for installed checks: site-packages may sit inside some other repository.
+    """
+    if not (Path(tree) / "pyproject.toml").is_file():
+        return None
+    git = ["git", "-C", str(tree)]
     try:
-        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        result = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        if result.returncode != 0:
+            return None
+        dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    if result.returncode != 0:
-        return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
     return result.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
@@ -111,14 +129,15 @@ def _figure(tmp, draws, skip):
 
 def main(argv=None) -> int:
     args = _parse(argv)
-    checks = Path(args.checks)
-    if not checks.is_dir():
-        print(f"error: no checks folder at {checks.resolve()} (run from the repository root or pass --checks)",
-              file=sys.stderr)
+    checks = Path(args.checks) if args.checks is not None else default_checks()
+    if not (checks.is_dir() and any(checks.glob("test_*.py"))):
+        print(f"error: no checks folder at {checks.resolve()} (pass --checks DIR)", file=sys.stderr)
         return 2
     from theory import report as R
+    from theory.profiles import pin_blas_threads, pytest_ini_text
 
     root = Path.cwd()
+    tree = checks.resolve().parent  # pytest's rootdir: node ids read checks/test_*.py::name
     command = "python -m theory " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"claims report: Hypothesis profile {args.profile}, {args.workers} workers, checks in {checks}",
           flush=True)
@@ -126,14 +145,20 @@ def main(argv=None) -> int:
     def build(tmp):
         results_path = tmp / "results.json"
         env = dict(os.environ, HYPOTHESIS_PROFILE=args.profile)
-        cmd = [sys.executable, "-m", "pytest", str(checks), "-p", "theory.report_plugin",
-               f"--claims-results={results_path}", "-p", "no:cacheprovider", "-q", "--no-header",
-               "--tb=short", "-rN"]
-        if args.workers != "0":
-            cmd += ["-n", args.workers]
-        if args.keyword:
-            cmd += ["-k", args.keyword]
-        code = subprocess.call(cmd, env=env, cwd=root)
+        pin_blas_threads(env)
+        with tempfile.TemporaryDirectory() as config_dir:
+            # The suite's pytest settings (theory.profiles.PYTEST_INI, the same as pyproject.toml's),
+            # so that installed checks run under the same rules as the checkout's.
+            ini = Path(config_dir) / "pytest.ini"
+            ini.write_text(pytest_ini_text(), encoding="utf-8")
+            cmd = [sys.executable, "-m", "pytest", str(checks), "-c", str(ini), "--rootdir", str(tree),
+                   "--confcutdir", str(tree), "-p", "theory.report_plugin", f"--claims-results={results_path}",
+                   "-p", "no:cacheprovider", "-q", "--no-header", "--tb=short", "-rN"]
+            if args.workers != "0":
+                cmd += ["-n", args.workers]
+            if args.keyword:
+                cmd += ["-k", args.keyword]
+            code = subprocess.call(cmd, env=env, cwd=root)
         if code in (2, 3, 4) or not results_path.exists():  # interrupted, internal error, usage error
             raise _PytestDidNotFinish(code)
         results = json.loads(results_path.read_text(encoding="utf-8"))
@@ -141,7 +166,7 @@ def main(argv=None) -> int:
         figure = _figure(tmp, args.figure_draws, args.no_figure)
         meta = {
             "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "command": command.strip(), "version": _version(), "commit": _commit(),
+            "command": command.strip(), "version": _version(), "commit": _commit(tree),
             "profile": {"name": args.profile, **results["profile"]},
             "workers": str(args.workers), "machine": _machine(),
             "example_database": results["example_database"], "figure1": figure,

@@ -246,14 +246,16 @@ def _difference(evaluate, model, n, initial_step, scale):
         unit = np.ones(n)
         tolerances = None
     else:
-        # Never finer than the noise of the first stencil (estimated at the centre):
-        # a derivative far below it cannot be resolved, and dividing by it could overflow.
-        values, errors = model(np.zeros((n, 1)))
-        floor = (FD_FORMULA_ULPS * UNIT_ROUNDOFF * np.abs(values[:, 0]) + errors[:, 0]) \
-            * np.abs(_EXACT_WEIGHTS).sum() / initial_step
+        # Never finer than the noise of the first stencil: a derivative far below it
+        # cannot be resolved, and dividing by it could overflow. Evaluated on that
+        # stencil, not at the centre: where F vanishes at z (y = f for the quadratic
+        # loss) its values and slope at z ± h are what carry the rounding.
+        values, errors = model(initial_step[:, None] * _NODES[_OUTER])
+        floor = _noise(values, errors, initial_step)
         # And never so fine that the weighted sum of the scaled values could overflow
         # (steps near 1e295, for |z| near the top of the float range).
-        guard = np.abs(values[:, 0]) / _HUGE * (_OVERFLOW_HEADROOM * np.abs(_EXACT_WEIGHTS).sum())
+        largest = np.max(np.abs(values), axis=-1)
+        guard = largest / _HUGE * (_OVERFLOW_HEADROOM * np.abs(_EXACT_WEIGHTS).sum())
         unit = np.maximum(np.maximum(np.maximum(scale, floor), guard), _TINY)
         tolerances = dict(atol=FD_RTOL / 10.0, rtol=0.0)
 

@@ -31,6 +31,7 @@ __all__ = [
     "input_scales",
     "networks",
     "problems",
+    "pinned_perturbation_cases",
     "ball_points",
     "sphere_points",
     "directions",
@@ -134,6 +135,33 @@ def perturbation_cases(draw, problem=None, n=4):
     v /= np.linalg.norm(v, axis=-1, keepdims=True)
     note(f"{problem!r}")
     return problem, delta, u, v
+
+
+#: Largest pre-activation of the pinned saturating draw: σ'(−730) = e^{−730} ≈ 5e-318 is
+#: subnormal (and σ'' with it), σ'(730) = 1 and σ(730) = 730 exactly in float64.
+SATURATING_PREACTIVATION = 730.0
+
+
+def pinned_perturbation_cases(losses=("quadratic", "cross_entropy")):
+    """Concrete (problem, δ, u, v) cases for ``@example``: the input scales' extremes and saturated units.
+
+    For each loss: ‖x‖ = 1e-6 (every unit at its kink, f ≈ m γ log 2), ‖x‖ = 1e3 (most
+    units saturated or underflowed), and a draw scaled so that its largest pre-activation
+    is :data:`SATURATING_PREACTIVATION` (the units at ±730 carry subnormal derivatives).
+    δ has three rows: 0, a point halfway to the sphere, and a point on it; u, v are fixed
+    unit vectors. d = 3, m = 8, seed 7.
+    """
+    d, m, seed = 3, 8, 7
+    unit = np.array([[1.0, 2.0, 2.0], [2.0, -1.0, 2.0], [-2.0, -2.0, 1.0]]) / 3.0
+    cases = []
+    for loss in losses:
+        probe = make_problem(d, m, seed=seed, input_scale=1.0, ratio=0.1, loss=loss)
+        saturating = SATURATING_PREACTIVATION / float(np.max(-(probe.net.W @ probe.x)))
+        for scale, ratio in ((1e-6, 1.0), (1e3, 0.01), (saturating, 0.01)):
+            problem = make_problem(d, m, seed=seed, input_scale=scale, ratio=ratio, loss=loss)
+            delta = problem.eps * np.stack([np.zeros(d), 0.5 * unit[0], unit[1]])
+            cases.append((problem, delta, unit[[1, 2, 0]], unit[[2, 0, 1]]))
+    return cases
 
 
 def regime_dims():

@@ -21,8 +21,9 @@ from theory.kernels import LossGradKernel
 from theory.losses import get_loss
 from theory.report import build_report, write_atomically
 from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
-from theory.geometry import (cosine, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere,
-                             vector_norm)
+from theory.diffcheck import curve_derivative, first_steps, gradient_agreement
+from theory.geometry import (cosine, great_circle, on_sphere, project_ball, project_tangent, uniform_ball,
+                             uniform_sphere, vector_norm)
 from theory.network import TwoLayerNet, draw_network
 from theory.bounds import (
     certified_gradient_floor,
@@ -48,7 +49,8 @@ from theory.problem import Problem, make_problem
 from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
 from theory.scale import count_minima, escape_steps
 from theory.threshold import fit_log_exponent
-from theory.tolerances import global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol, summation_rtol
+from theory.tolerances import (central_difference_stencil, global_cap_rtol, higham_gamma, one_unit_bound_rtols,
+                               spectral_norm_rtol, summation_rtol)
 
 NET = draw_network(3, 5, seed=0)
 PROB = make_problem(3, 5, seed=0, ratio=0.1)
@@ -215,6 +217,20 @@ CASES = [
     (one_unit_bound_rtols, (2.5,), {}, "d"),
     (global_cap_rtol, (-1, 3), {}, "m"),
     (global_cap_rtol, (4, 0), {}, "d"),
+    (higham_gamma, (0,), {}, "n"),
+    (central_difference_stencil, (7,), {}, "order"),
+    (central_difference_stencil, (8, 1), {}, "factor"),
+    (QUADRATIC.value_error, (0.0, np.array([np.nan])), {}, "f"),
+    (CROSS_ENTROPY.dvalue_error, (1.5, 0.0), {}, "y"),
+    (CROSS_ENTROPY.d2value_error, (0.5, "f"), {}, "f"),
+    (PROB.hvp_error_bounds, (NAN, GOOD), {}, "delta"),
+    (PROB.hvp_error_bounds, (GOOD, np.ones((2, 4))), {}, "v"),
+    (great_circle, (GOOD, GOOD, 0.0, 0.0), {}, "eps"),
+    (great_circle, (GOOD, GOOD, 0.1, "t"), {}, "t"),
+    (gradient_agreement, (NET.value, NET.grad, GOOD, np.ones((2, 2))), {}, "z"),
+    (first_steps, (GOOD, np.zeros((2, 3))), {}, "v"),
+    (first_steps, (GOOD, GOOD), dict(initial_step=0.0), "initial_step"),
+    (curve_derivative, (lambda t, i: t, 2), dict(initial_step=-1.0), "initial_step"),
 ]
 
 

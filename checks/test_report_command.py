@@ -430,8 +430,13 @@ def test_failed_property_reports_fails_with_the_shrunk_counterexample_and_replay
 def test_randomized_profiles_keep_the_example_database_at_the_documented_path():
     from hypothesis import settings
 
+    from theory.profiles import example_database_root
+
+    # The source tree's root in a checkout; the working directory for the installed checks.
+    root = example_database_root(Path(__file__).resolve().parent)
+    assert root == (ROOT if (ROOT / "pyproject.toml").is_file() else Path.cwd())
     for name in ("dev", "report", "thorough"):
-        assert Path(settings.get_profile(name).database.path) == R.example_database_path(ROOT)
+        assert Path(settings.get_profile(name).database.path) == R.example_database_path(root)
     assert settings.get_profile("ci").database is None  # derandomized: Hypothesis uses no database
 
 

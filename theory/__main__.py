@@ -1,6 +1,7 @@
 """Run every claim's checks and write the claims report (``python -m theory`` or ``theory-claims``).
 
-The main job of this project. It runs the checks in ``checks/`` through pytest
+The main job of this project. It runs the checks (``checks/`` of the source tree,
+or the copy installed with the package as ``theory.checks``) through pytest
 and Hypothesis, in parallel with pytest-xdist, under one Hypothesis profile; the
 pytest plugin :mod:`theory.report_plugin` records each test's outcome and what
 Hypothesis observed (examples, evidence levels, margins, the draws); then

@@ -86,8 +86,8 @@ from .tolerances import (
     higham_gamma,
 )
 
-__all__ = ["Agreement", "Difference", "agreement", "argument_rounding", "curve_derivative", "first_steps", "gradient_agreement",
-           "hessian_agreement", "scipy_stencil_weights", "stencil_weight_rtol"]
+__all__ = ["Agreement", "Difference", "agreement", "argument_rounding", "curve_derivative", "first_steps",
+           "gradient_agreement", "hessian_agreement", "scipy_stencil_weights", "stencil_weight_rtol"]
 
 _TINY = np.finfo(np.float64).tiny
 _HUGE = np.finfo(np.float64).max
@@ -121,7 +121,8 @@ def stencil_weight_rtol() -> float:
     r"""Largest relative error of scipy's floating-point weights against the exact ones, ρ.
 
     Measured on the scipy and LAPACK in use (the weights come from a floating-point
-    Vandermonde solve), at least u. On the machines this project ran on it is about 5e-15.
+    Vandermonde solve), at least u: 5.7e-15 with scipy 1.17.1 and numpy 2.4.6 on x86-64
+    (``python -c "from theory.diffcheck import stencil_weight_rtol as r; print(r())"``).
     """
     w = scipy_stencil_weights()
     exact = _EXACT_WEIGHTS

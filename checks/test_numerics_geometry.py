@@ -13,6 +13,17 @@ Properties (section 2 and section 4 of the paper use all of these):
   correct for tiny and huge vectors.
 
 Each property has a negative control with a deliberately wrong variant.
+
+Every comparison is pinned at the extreme magnitudes of :data:`EXTREME_SCALES` (the
+smallest subnormal and normal numbers, 1e-300 and 1e300; vectors whose norm exceeds
+the largest double overflow to inf, which is checked as such). Below the normal range
+a rounding is absolute (half of 2^-1074), so the projections' and the tangent
+projection's bounds add the spacings of the coordinates that round there
+(:func:`subnormal_slack`). The examples found that the direction x/‖x‖ of a subnormal
+vector was off by up to 50 % (its computed norm is rounded to a spacing: the cosine of
+x = (5e-324,)·3 with itself was 0.75, the tangent projection at such a δ was not
+orthogonal to it), and that the projection onto a ball of subnormal radius lost the
+point (ε = 1e-321, δ = (1e3, 0) gave 0); fixed in :func:`theory.geometry._direction`.
 """
 
 import math
@@ -23,8 +34,9 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 from scipy import stats
 
-from .support import counterexample
+from .support import counterexample, with_examples
 from theory.geometry import (
+    SPHERE_RTOL,
     cosine,
     unit,
     on_sphere,
@@ -35,9 +47,48 @@ from theory.geometry import (
     vector_norm,
 )
 from theory.strategies import dims, log_uniform, seeds
-from theory.tolerances import FEW_OPS_RTOL, KS_ALPHA, KS_SAMPLES, PROJECTION_RTOL
+from theory.tolerances import FEW_OPS_RTOL, KS_ALPHA, KS_SAMPLES, PROJECTION_RTOL, SUBNORMAL_SPACING
 
 radii = log_uniform(1e-8, 1e2)
+
+#: The smallest subnormal, the smallest normal number, and two magnitudes far beyond the drawn ranges.
+SMALLEST_SUBNORMAL, SMALLEST_NORMAL = 5e-324, 2.2250738585072014e-308
+EXTREME_SCALES = (SMALLEST_SUBNORMAL, SMALLEST_NORMAL, 1e-300, 1e300)
+#: Fixed unit directions in d = 3 (rows) for the pinned points.
+DIRECTIONS = np.array([[1.0, 2.0, 2.0], [2.0, -1.0, 2.0], [-2.0, -2.0, 1.0]]) / 3.0
+
+
+def with_argument_examples(cases):
+    """``@example(*case)`` for each case, in order (pinned inputs of a test of several arguments)."""
+    def decorate(test):
+        for case in reversed(list(cases)):
+            test = example(*case)(test)
+        return test
+    return decorate
+
+
+def subnormal_slack(d):
+    """Absolute rounding, in norm, of the projected points and norms compared below the normal range.
+
+    A coordinate that rounds to a subnormal value errs by up to half a spacing (2^-1074), whatever
+    its relative bound says: a point of d such coordinates is off by √d/2 spacings in norm, and a
+    computed norm below the normal range by half a spacing more. The ball's checks compare at most
+    two such points and one norm (or one point, its re-projection and one norm): √d + 1 spacings.
+    Far below PROJECTION_RTOL ε at every normal radius, so the controls are unaffected.
+    """
+    return (math.sqrt(d) + 1.0) * SUBNORMAL_SPACING
+
+
+def pinned_point_pairs():
+    """(ε, a, b) at every extreme radius and at ε = 1e-321: points at 10^-3, 1/2, 1, 2 and 10^3 times ε (a) and points with
+    subnormal coordinates (b: 1 to 7 spacings, and (1e3, 0, 0): a normal point far outside a tiny ball)."""
+    factors = np.array([1e-3, 0.5, 1.0, 2.0, 1e3])[:, None]
+    subnormal = np.array([[7.0, 5.0, 1.0], [1.0, 1.0, 1.0], [3.0, -4.0, 0.0], [2.0, 0.0, 0.0]]) * SMALLEST_SUBNORMAL
+    for eps in EXTREME_SCALES + (1e-321,):  # and a subnormal radius of 202 spacings
+        a = eps * factors * DIRECTIONS[np.arange(5) % 3]
+        b = np.vstack([subnormal, [[1e3, 0.0, 0.0]]])
+        yield eps, a, b
+        yield eps, b, a
 
 
 @st.composite
@@ -53,37 +104,69 @@ def point_pairs(draw):
 
 
 def lands_in_ball(project, eps, a):
-    return bool(np.all(vector_norm(project(a, eps)) <= eps * (1 + PROJECTION_RTOL)))
+    return bool(np.all(vector_norm(project(a, eps)) <= eps * (1 + PROJECTION_RTOL) + subnormal_slack(a.shape[-1])))
 
 
 def is_idempotent(project, eps, a):
     once = project(a, eps)
-    return bool(np.all(vector_norm(project(once, eps) - once) <= PROJECTION_RTOL * eps))
+    return bool(np.all(vector_norm(project(once, eps) - once) <= PROJECTION_RTOL * eps + subnormal_slack(a.shape[-1])))
 
 
 def is_non_expansive(project, eps, a, b):
     gap = vector_norm(project(a, eps) - project(b, eps))
-    return bool(np.all(gap <= vector_norm(a - b) * (1 + PROJECTION_RTOL) + PROJECTION_RTOL * eps))
+    return bool(np.all(gap <= vector_norm(a - b) * (1 + PROJECTION_RTOL) + PROJECTION_RTOL * eps
+                       + subnormal_slack(a.shape[-1])))
 
 
+def lands_on_the_sphere(project, eps, a):
+    """Points outside land on the sphere, within PROJECTION_RTOL and the subnormal slack: not inside it
+    (a projection whose scale ε/‖δ‖ underflows loses the point: ε = 1e-321, δ = (1e3, 0) gave 0)."""
+    outside = vector_norm(a) > eps
+    norms = vector_norm(project(a, eps)[outside])
+    return bool(np.all(np.abs(norms - eps) <= PROJECTION_RTOL * eps + subnormal_slack(a.shape[-1])))
+
+
+@with_examples(pinned_point_pairs())
 @given(point_pairs())
 def test_projection_lands_in_the_ball(case):
     eps, a, _ = case
     assert lands_in_ball(project_ball, eps, a)
 
 
+@with_examples(pinned_point_pairs())
+@given(point_pairs())
+def test_projection_of_a_point_outside_lands_on_the_sphere(case):
+    eps, a, _ = case
+    assert lands_on_the_sphere(project_ball, eps, a)
+
+
+def scale_then_multiply(delta, eps):
+    """Bug (the former project_ball): δ · (ε/‖δ‖) everywhere; the scale underflows for a tiny radius."""
+    norms = vector_norm(delta, keepdims=True)
+    return delta * np.divide(eps, norms, out=np.ones_like(norms), where=norms > eps)
+
+
+@pytest.mark.negative_control
+def test_control_a_projection_whose_scale_underflows_is_caught():
+    cases = st.tuples(st.integers(1, 400).map(lambda k: k * SMALLEST_SUBNORMAL), log_uniform(1e-3, 1e3))
+    counterexample(cases, lambda c: lands_on_the_sphere(scale_then_multiply, c[0], np.array([[c[1], 0.0, 0.0]])))
+
+
+@with_examples(pinned_point_pairs())
 @given(point_pairs())
 def test_projection_is_idempotent(case):
     eps, a, _ = case
     assert is_idempotent(project_ball, eps, a)
 
 
+@with_examples(pinned_point_pairs())
 @given(point_pairs())
 def test_projection_is_non_expansive(case):
     eps, a, b = case
     assert is_non_expansive(project_ball, eps, a, b)
 
 
+@with_examples(pinned_point_pairs())
 @given(point_pairs())
 @example((1.0, np.zeros((2, 3)), np.zeros((2, 3))))  # the centre (PGD's δ = 0): no division by ‖δ‖ = 0
 @example((1.0, np.array([[0.0, 1.0], [0.6, 0.8]]), np.zeros((2, 2))))  # on the sphere: unchanged too
@@ -121,22 +204,71 @@ def test_control_soft_shrink_is_not_idempotent():
     counterexample(point_pairs(), lambda c: is_idempotent(soft_shrink, c[0], c[1]))
 
 
+def exact_rescale(x):
+    """x times the power of two 2^-e that puts the largest |entry| of each row in [1/2, 1), and e.
+
+    Exact in binary arithmetic (up to entries that fall below 2^-1074 of the row's size), so the
+    check's own products neither overflow at 1e300 nor underflow at 5e-324.
+    """
+    _, e = np.frexp(np.max(np.abs(x), axis=-1, keepdims=True))
+    return np.ldexp(x, -e), e
+
+
 def tangent_is_orthogonal(project, delta, v):
-    inner = np.einsum("...i,...i->...", project(delta, v), delta)
-    return bool(np.all(np.abs(inner) <= FEW_OPS_RTOL * vector_norm(v) * vector_norm(delta)))
+    """|⟨P_T v, δ⟩| <= FEW_OPS_RTOL ‖v‖‖δ‖ + d spacings · ‖δ‖, evaluated on exact power-of-two rescalings.
+
+    The d spacings: where v's coordinates are subnormal, the d products of vᵀδ̂ round by half a
+    spacing each, and (vᵀδ̂) δ̂_i by half more (the subtraction of subnormals is exact), so P_T v is
+    off by up to (d/2)|δ̂_i| + 1/2 spacings per coordinate, (d + √d)/2 <= d spacings along δ̂.
+    """
+    d = delta.shape[-1]
+    pv = project(delta, v)
+    delta_s, _ = exact_rescale(delta)
+    v_s, ev = exact_rescale(np.broadcast_to(v, pv.shape))
+    inner = np.einsum("...i,...i->...", np.ldexp(pv, -ev), delta_s)
+    allowed = (FEW_OPS_RTOL * vector_norm(v_s) + d * np.ldexp(SUBNORMAL_SPACING, -ev[..., 0])) * vector_norm(delta_s)
+    return bool(np.all(np.abs(inner) <= allowed))
 
 
+def pinned_tangent_cases():
+    """(ε, δ, v) with δ and v each at every extreme scale (subnormal δ with normal v: the former
+    non-orthogonal case), d = 3; ε is unused by the tangent checks."""
+    for s_delta in EXTREME_SCALES:
+        for s_v in EXTREME_SCALES:
+            delta = s_delta * np.vstack([DIRECTIONS, [[7.0, 5.0, 1.0]]])
+            v = s_v * np.vstack([DIRECTIONS[[1, 2, 0]], [[1.0, 1.0, 1.0]]])
+            yield 1.0, delta, v
+
+
+@with_examples(pinned_tangent_cases())
 @given(point_pairs())
 def test_tangent_projection_is_orthogonal_to_delta(case):
     _, delta, v = case
     assert tangent_is_orthogonal(project_tangent, delta, v)
 
 
+def unit_without_rescaling(delta, v):
+    """Bug (the former unit()): δ/‖δ‖ with ‖δ‖ rounded to a spacing for subnormal δ."""
+    normal = delta / vector_norm(delta, keepdims=True)
+    return v - np.einsum("...i,...i->...", v, normal)[..., None] * normal
+
+
+@pytest.mark.negative_control
+def test_control_a_tangent_projection_at_a_subnormal_point_without_rescaling_is_caught():
+    cases = st.lists(st.integers(1, 20), min_size=3, max_size=3).map(lambda k: np.array([k]) * SMALLEST_SUBNORMAL)
+    counterexample(cases, lambda delta: tangent_is_orthogonal(unit_without_rescaling, delta, np.ones((1, 3))))
+
+
+@with_examples(pinned_tangent_cases())
 @given(point_pairs())
 def test_tangent_projection_is_idempotent(case):
     _, delta, v = case
     once = project_tangent(delta, v)
-    assert np.allclose(project_tangent(delta, once), once, rtol=0, atol=FEW_OPS_RTOL * vector_norm(v).max())
+    # Where v is subnormal both projections round absolutely: the first leaves a component of up to
+    # (d + √d)/2 spacings along δ̂ (tangent_is_orthogonal), the second removes it up to 1/2 more per
+    # coordinate: within 2d spacings.
+    atol = FEW_OPS_RTOL * vector_norm(v).max() + 2 * delta.shape[-1] * SUBNORMAL_SPACING
+    assert np.allclose(project_tangent(delta, once), once, rtol=0, atol=atol)
 
 
 def test_control_tangent_projection_without_normalisation_is_caught():
@@ -151,13 +283,23 @@ def ks_pvalue_of_radius(sampler, seed, d, eps):
     return stats.kstest((vector_norm(points) / eps) ** d, "uniform").pvalue
 
 
+#: Sampler radii pinned: the smallest normal number (the points' coordinates are subnormal, off by
+#: 2^-52 of ε at most), 1e-300 and 1e300. A subnormal radius has no uniform law to test (a few
+#: representable points); :func:`test_samplers_at_a_subnormal_radius_stay_within_rounding` says what
+#: the samplers do there. Not the largest double: a point of the sphere of that radius, rounded, may
+#: have a norm beyond it (inf).
+SAMPLER_RADII = (SMALLEST_NORMAL, 1e-300, 1e300)
+
+
 @given(seeds(), dims(1, 50), radii)
+@with_argument_examples([(0, 3, eps) for eps in SAMPLER_RADII])
 def test_uniform_ball_passes_ks_test_on_radius(seed, d, eps):
     assert ks_pvalue_of_radius(uniform_ball, seed, d, eps) > KS_ALPHA
 
 
 @given(seeds(), dims(1, 50), radii)
 @example(0, 10**3, 1e-8)
+@with_argument_examples([(0, d, eps) for eps in SAMPLER_RADII + (SMALLEST_SUBNORMAL, 1e-321) for d in (1, 3)])
 def test_uniform_ball_points_are_strictly_inside(seed, d, eps):
     points = uniform_ball(seed, 64, d, eps)
     assert points.shape == (64, d)
@@ -188,8 +330,20 @@ def test_uniform_sphere_coordinate_has_beta_law(seed, d):
 
 
 @given(seeds(), dims(1, 50), radii)
+@with_argument_examples([(0, 3, eps) for eps in SAMPLER_RADII])
 def test_uniform_sphere_points_are_on_the_sphere(seed, d, eps):
     assert np.all(on_sphere(uniform_sphere(seed, 32, d, eps), eps))
+
+
+@pytest.mark.parametrize("eps", [SMALLEST_SUBNORMAL, 1e-321, 1e-310])
+def test_samplers_at_a_subnormal_radius_stay_within_rounding(eps):
+    """Below the normal range ε u rounds each coordinate by up to half a spacing: the sphere's points
+    are within subnormal_slack(d) of it (not within SPHERE_RTOL ε, less than a spacing), and the
+    ball's points are still strictly inside (a draw that rounds onto the sphere is redrawn)."""
+    for d in (1, 3):
+        sphere = uniform_sphere(0, 32, d, eps)
+        assert np.all(np.abs(vector_norm(sphere) - eps) <= SPHERE_RTOL * eps + subnormal_slack(d))
+        assert np.all(vector_norm(uniform_ball(0, 32, d, eps)) < eps)
 
 
 def anisotropic_sphere(rng, n, d, eps):
@@ -213,11 +367,40 @@ vectors = st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=8).map(np.array)
 @example(np.array([2.0 ** 500, 2.0 ** 500]), 0)  # just above it: the scaled path
 @example(np.array([2.0 ** -500]), 0)         # the sum of squares at NORM_FAST_MIN: fast path
 @example(np.array([2.0 ** -501]), 0)         # just below it: the scaled path
+@example(np.array([SMALLEST_SUBNORMAL]), 0)
+@example(np.array([SMALLEST_SUBNORMAL] * 3), 0)                  # norm 1.7 spacings: rounds to 2
+@example(np.array([7.0, 5.0, 1.0]) * SMALLEST_SUBNORMAL, 0)
+@example(np.array([SMALLEST_NORMAL, -SMALLEST_NORMAL, SMALLEST_SUBNORMAL]), 0)
+@example(np.array([1e-300, 1e-300]), 0)
+@example(np.array([1e300, -1e300, 1e300]), 0)                     # the squares overflow: scaled path
+@example(np.array([1e300, 1e-300, SMALLEST_SUBNORMAL]), 0)        # 600 decades inside one vector
+@example(np.array([1.7976931348623157e308, 1e300]), 0)            # the largest double: still finite
+@example(np.array([1.7976931348623157e308] * 2), 0)               # the norm exceeds it: inf
 def test_vector_norm_is_exact_at_any_scale(x, exponent):
     scaled = x * 10.0 ** exponent
     reference = math.hypot(*scaled)  # an independent, scaling-safe implementation
+    if math.isinf(reference):
+        assert norm_overflows_where_the_exact_norm_is_out_of_range(vector_norm, scaled)
+        return
     # Below the normal range the inputs themselves are rounded absolutely: atol = tiny.
     assert np.isclose(vector_norm(scaled), reference, rtol=FEW_OPS_RTOL, atol=np.finfo(float).tiny)
+    # ... and the norm is 0 only for the zero vector (a subnormal norm is at least one spacing).
+    assert (vector_norm(scaled) > 0.0) == bool(np.any(scaled != 0.0))
+
+
+def norm_overflows_where_the_exact_norm_is_out_of_range(norm, x):
+    """inf, with numpy's overflow warning, exactly where the exact norm rounds beyond the largest double.
+
+    A norm at or above 2^1024 − 2^970 (the largest double plus half its ulp) rounds to inf: its
+    square, Σ x_i² evaluated exactly in rationals, is at least that threshold squared.
+    """
+    from fractions import Fraction
+
+    exact_square = sum(Fraction(float(v)) ** 2 for v in np.ravel(x))
+    out_of_range = exact_square >= (Fraction(2) ** 1024 - Fraction(2) ** 970) ** 2
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        value = norm(x)
+    return out_of_range and value == np.inf
 
 
 def test_control_numpy_norm_underflows_for_tiny_vectors():
@@ -242,6 +425,19 @@ def batches(draw):
     return x, axis
 
 
+def pinned_batches():
+    """(x, axis) of shape (3, 3, 3) along every axis, each slice at its own extreme scale (5e-324, 2.2e-308,
+    1e300) with integer entries 1..3 (exact multiples of the spacing below the normal range), one slice of
+    zeros, and one mixed slice (1e300, 1, 5e-324) along the last axis."""
+    pattern = np.arange(1.0, 28.0).reshape(3, 3, 3) % 3 + 1.0
+    for axis in (0, 1, 2, -1):
+        scale_shape = [3, 3, 3]
+        scale_shape[axis] = 1
+        scales = np.resize(np.array([SMALLEST_SUBNORMAL, SMALLEST_NORMAL, 1e300, 0.0]), 9).reshape(scale_shape)
+        yield pattern * scales, axis
+    yield np.array([[[1e300, 1.0, SMALLEST_SUBNORMAL]]]), -1
+
+
 def per_slice_reference(x, axis):
     """math.hypot (scaling-safe) of every slice along ``axis``, shape x.shape without ``axis``."""
     return np.apply_along_axis(lambda v: math.hypot(*v), axis, x)
@@ -258,6 +454,7 @@ def norms_every_slice(norm, x, axis):
 @example((np.array([[1e200, 1.0]]), -1))           # a batch of one on the scaled path: shape (1,), not ()
 @example((np.array([[1e200, 1.0], [1e-200, 1e-201]]), 1))  # slices 400 decades apart along a positive axis
 @example((np.array([[1.0, 2.0], [3.0, 4.0]]), 0))  # a first-axis norm of a 2-d array: never the last-axis sum
+@with_examples(pinned_batches())
 def test_vector_norm_scales_every_slice_on_its_own_along_any_axis(case):
     assert norms_every_slice(vector_norm, *case)
 
@@ -409,10 +606,41 @@ def test_control_a_closed_ball_sampler_is_caught():
 
 @given(vectors.filter(lambda x: np.max(np.abs(x)) > 1e-50), st.floats(1e-200, 1e200))
 @example(np.array([0.541, 0.215]), 1.9)  # unclipped, the dot product of the unit vectors is -1 - 2^-52
+@example(np.array([SMALLEST_SUBNORMAL] * 3), 1.0)     # computed norm 1e-323: x/‖x‖ had norm 0.87 (cosine 0.75)
+@example(np.array([SMALLEST_SUBNORMAL] * 3), 1e200)   # a subnormal vector against a normal one
+@example(np.array([1.0, 2.0, 3.0]) * SMALLEST_SUBNORMAL, 1e200)
+@example(np.array([SMALLEST_NORMAL, -SMALLEST_NORMAL]), 1.0)
+@example(np.array([1e-300, 2e-300]), 1e200)
+@example(np.array([1e300, -1e300, 5e299]), 1.0)
+@example(np.array([1e300, 1e300]), 1e-200)
+@example(np.array([1.7976931348623157e308, 1.0]), 1.0)
 def test_cosine_is_scale_invariant_and_bounded(x, scale):
     same, opposite = cosine(x, scale * x), cosine(x, -scale * x)
     assert np.isclose(same, 1.0, rtol=0, atol=FEW_OPS_RTOL) and np.isclose(opposite, -1.0, rtol=0, atol=FEW_OPS_RTOL)
     assert -1.0 <= opposite <= same <= 1.0
+
+
+#: Pairs with a known cosine at the extremes: orthogonal, at 0.8 (3-4-5 triangles) and at 0, as
+#: multiples of the spacing (exact below the normal range) and at 1e300.
+KNOWN_COSINES = [(np.array([2.0, 1.0]) * s, np.array([1.0, 2.0]) * s, 0.8) for s in EXTREME_SCALES] + [
+    (np.array([3.0, 4.0]) * SMALLEST_SUBNORMAL, np.array([4.0, -3.0]) * 1e300, 0.0),
+    (np.array([1.0, 1.0, 1.0]) * SMALLEST_SUBNORMAL, np.array([1.0, 1.0, 1.0]) * 1e-300, 1.0)]
+
+
+@pytest.mark.parametrize("u, v, expected", KNOWN_COSINES)
+def test_cosine_of_extreme_vectors_is_the_exact_cosine(u, v, expected):
+    assert np.isclose(cosine(u, v), expected, rtol=0, atol=FEW_OPS_RTOL)
+
+
+def cosine_without_rescaling(u, v):
+    """Bug (the former cosine): u/‖u‖ with ‖u‖ rounded to a spacing for subnormal u."""
+    return float(np.clip((u / vector_norm(u)) @ (v / vector_norm(v)), -1.0, 1.0))
+
+
+@pytest.mark.negative_control
+def test_control_a_cosine_without_rescaling_is_caught_at_subnormal_vectors():
+    cases = st.lists(st.integers(1, 20), min_size=3, max_size=3).map(lambda k: np.array(k) * SMALLEST_SUBNORMAL)
+    counterexample(cases, lambda x: np.isclose(cosine_without_rescaling(x, x), 1.0, rtol=0, atol=FEW_OPS_RTOL))
 
 
 def test_zero_vectors_are_rejected_with_the_reason():
@@ -435,8 +663,21 @@ def sphere_offsets(draw):
     return eps, rtol, directions * (eps * (1.0 + sign * r * rtol))[:, None], r
 
 
+def pinned_sphere_offsets():
+    """sphere_offsets at ε = the smallest normal number (subnormal coordinates, off by 2^-52 of ε: far
+    inside 0.01 rtol ε) and 1e300, rtol 1e-9 and 1e-2. A subnormal ε is left out: a relative distance
+    r rtol ε below one spacing cannot be represented (test_on_sphere_at_a_subnormal_radius)."""
+    r = np.array([0.0, 0.5, 0.98, 1.02, 2.0])
+    sign = np.array([1.0, -1.0, 1.0, -1.0, 1.0])
+    directions = np.vstack([DIRECTIONS, DIRECTIONS[:2]])
+    for eps in (SMALLEST_NORMAL, 1e300):
+        for rtol in (1e-9, 1e-2):
+            yield eps, rtol, directions * (eps * (1.0 + sign * r * rtol))[:, None], r
+
+
 @given(sphere_offsets())
 @example((1.0, 0.5, np.array([[1.5], [0.5]]), np.array([1.0, 1.0])))  # exactly rtol away: still on it
+@with_examples(pinned_sphere_offsets())
 def test_on_sphere_accepts_relative_distances_up_to_rtol(case):
     """on_sphere(δ, ε, rtol) is |‖δ‖ − ε| <= rtol · ε: points at r·rtol are on it exactly when r <= 1."""
     assert sphere_membership_as_stated(on_sphere, case)
@@ -451,3 +692,12 @@ def test_control_an_absolute_sphere_tolerance_is_caught():
     def absolute(points, eps, rtol):  # injected bug: |‖δ‖ − ε| <= rtol, whatever ε
         return np.abs(vector_norm(points) - eps) <= rtol
     counterexample(sphere_offsets(), lambda c: sphere_membership_as_stated(absolute, c))
+
+
+def test_on_sphere_at_a_subnormal_radius():
+    """At ε of a few spacings on_sphere is |‖δ‖ − ε| <= rtol ε on the representable points: a norm of
+    exactly ε is on the sphere, one spacing more is on it only when rtol ε reaches a spacing."""
+    eps = 2 * SMALLEST_SUBNORMAL
+    points = np.array([[eps, 0.0], [0.0, -eps], [3 * SMALLEST_SUBNORMAL, 0.0], [SMALLEST_SUBNORMAL, 0.0]])
+    assert np.array_equal(on_sphere(points, eps), [True, True, False, False])
+    assert np.array_equal(on_sphere(points, eps, rtol=0.5), [True, True, True, True])

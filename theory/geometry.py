@@ -91,6 +91,29 @@ def vector_norm(x, axis=-1, keepdims=False):
     return norm if keepdims else np.squeeze(norm, axis=axis)
 
 
+#: The smallest normal double: a computed norm below it is subnormal and carries an
+#: absolute rounding (up to half of 2^-1074), not a relative one.
+_NORMAL_MIN = float(np.finfo(np.float64).tiny)
+
+
+def _direction(x, norm):
+    """``x / ‖x‖`` along the last axis, given ``norm`` = ``vector_norm(x, keepdims=True)`` > 0.
+
+    Where the norm is normal the quotient is correctly rounded per entry. A subnormal norm
+    is rounded to a spacing of 2^-1074 (half a spacing is 50 % of a norm of one spacing:
+    x = (5e-324, 5e-324, 5e-324) has computed norm 1e-323 and x/‖x‖ then has norm 0.87), so
+    those slices are first divided by their largest entry (a quotient of two exact
+    subnormals, correctly rounded and in [-1, 1]); the direction is then accurate to a few
+    ulp for any finite x.
+    """
+    out = x / norm
+    small = norm < _NORMAL_MIN
+    if np.any(small):
+        scaled = x / np.where(small, np.max(np.abs(x), axis=-1, keepdims=True), 1.0)
+        out = np.where(small, scaled / np.where(small, vector_norm(scaled, keepdims=True), 1.0), out)
+    return out
+
+
 def unit(x, name="x", why=""):
     """``x / ||x||`` along the last axis (robust for tiny and huge vectors); rejects zero vectors.
 
@@ -99,7 +122,7 @@ def unit(x, name="x", why=""):
     norm = vector_norm(x, keepdims=True)
     if np.any(norm == 0.0):
         raise ValueError(f"{name} must be non-zero" + (f": {why}" if why else ""))
-    return x / norm
+    return _direction(np.asarray(x, dtype=np.float64), norm)
 
 
 def _points(name, value):
@@ -121,14 +144,22 @@ def project_ball(delta, eps):
     Returns
     -------
     ndarray, shape (..., d)
-        Points inside the ball are returned unchanged (bit for bit).
+        Points inside the ball are returned unchanged (bit for bit). Points outside are
+        ``δ · (ε/‖δ‖)``; where that scale or the norm falls below the normal range (a radius
+        or a point of subnormal size) it carries an absolute rounding of up to 50 %
+        (ε = 1e-321 and δ = (1e3, 0) gave 0), so there the point is ``ε · δ/‖δ‖``, each
+        coordinate within half a spacing of the exact projection.
     """
     delta = _points("delta", delta)
     eps = check_positive_float("eps", eps)
     norms = vector_norm(delta, keepdims=True)
     outside = norms > eps
     scale = np.divide(eps, norms, out=np.ones_like(norms), where=outside)
-    return delta * scale  # x * 1.0 == x in IEEE arithmetic: points inside are unchanged bit for bit
+    projected = delta * scale  # x * 1.0 == x in IEEE arithmetic: points inside are unchanged bit for bit
+    inexact = outside & ((norms < _NORMAL_MIN) | (scale < _NORMAL_MIN))
+    if np.any(inexact):
+        projected = np.where(inexact, eps * _direction(delta, np.where(inexact, norms, 1.0)), projected)
+    return projected
 
 
 def project_tangent(delta, v):
@@ -243,8 +274,9 @@ def cosine(u, v):
         raise ValueError("u must be non-zero: the angle with a zero vector is undefined")
     if np.any(nv == 0.0):
         raise ValueError("v must be non-zero: the angle with a zero vector is undefined")
-    # Normalise first, so that huge or tiny vectors neither overflow nor underflow.
-    c = np.einsum("...i,...i->...", u / nu[..., None], v / nv[..., None])
+    # Normalise first, so that huge or tiny vectors neither overflow nor underflow (and
+    # subnormal ones keep their direction: _direction).
+    c = np.einsum("...i,...i->...", _direction(u, nu[..., None]), _direction(v, nv[..., None]))
     return np.clip(c, -1.0, 1.0)
 
 

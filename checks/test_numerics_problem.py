@@ -7,18 +7,42 @@ draw by :attr:`theory.problem.Problem.bounds`. The check evaluates |y − f| (an
 all lie within the certified bounds. The negative control replaces the certified
 variation bound by its first-order part ε‖∂f(x)‖ (dropping the curvature term):
 Hypothesis finds a draw where f leaves that range.
+
+Every check is pinned at the problems of
+:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+draw whose units reach pre-activations of ±730, with subnormal σ' and σ''), for both
+losses.
 """
 
 import numpy as np
-from hypothesis import event, given, note, target
+from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
-from .support import counterexample
+from .support import counterexample, with_examples
 from theory.geometry import uniform_ball, vector_norm
 from theory.network import draw_network
 from theory.problem import DEFAULT_LABEL_GAP, make_problem
 from theory.tolerances import FEW_OPS_RTOL
-from theory.strategies import dims, input_scales, log_uniform, problems, seeds, widths
+from theory.strategies import dims, input_scales, log_uniform, pinned_perturbation_cases, problems, seeds, widths
+
+#: The pinned problems (both losses): ‖x‖ = 1e-6, 1e3 and the draw with units at ±730.
+PINNED = [case[0] for case in pinned_perturbation_cases()]
+
+
+def with_argument_examples(cases):
+    """``@example(*case)`` for each case, in order (pinned inputs of a test of several arguments)."""
+    def decorate(test):
+        for case in reversed(list(cases)):
+            test = example(*case)(test)
+        return test
+    return decorate
+
+
+#: (d, m, seed, input scale, ratio) of the pinned problems, and the smallest normal input scale and
+#: 1e-300 (x has subnormal coordinates, ε is subnormal). Not 5e-324: ε = ratio · 5e-324 underflows
+#: to 0, which make_problem rejects, naming eps.
+PINNED_SCALES = [(3, 8, 7, float(vector_norm(p.x)), p.eps / float(vector_norm(p.x))) for p in PINNED[:3]] + [
+    (3, 8, 7, 2.2250738585072014e-308, 0.1), (3, 8, 7, 1e-300, 0.1)]
 
 
 def probe_points(problem, seed, n=64):
@@ -35,6 +59,7 @@ def within_radius(problem, radius, seed):
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), seeds())
+@with_argument_examples((p, 0) for p in PINNED)
 def test_label_bounds_hold_on_the_ball(problem, seed):
     bounds = problem.bounds
     note(f"{problem!r}, {bounds}")
@@ -48,6 +73,7 @@ def test_label_bounds_hold_on_the_ball(problem, seed):
 
 
 @given(problems(loss="quadratic", ratio=log_uniform(1e-3, 10.0)))
+@with_examples([p for p in PINNED if p.loss.name == "quadratic"])
 def test_default_quadratic_label_certifies_the_label_gap(problem):
     assert problem.bounds.certified
     # lower = |y - (f(x) ± R)| with y = f(x) ± (R + gap): the subtraction loses
@@ -68,6 +94,7 @@ def test_control_first_order_radius_is_exceeded():
 
 
 @given(dims(), widths(), seeds(), input_scales(), log_uniform(1e-3, 10.0))
+@with_argument_examples(PINNED_SCALES)
 def test_make_problem_sets_input_scale_and_ratio(d, m, seed, scale, ratio):
     problem = make_problem(d, m, seed=seed, input_scale=scale, ratio=ratio)
     assert np.isclose(vector_norm(problem.x), scale, rtol=FEW_OPS_RTOL)

@@ -580,20 +580,25 @@ def _setuptools_can_build():
         return False
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """The project built as a wheel and installed (not editable) into a fresh virtual environment.
+def install_into_a_fresh_environment(base):
+    """The project built as a wheel and installed (not editable) into a fresh virtual environment under ``base``.
 
-    The environment borrows this one's dependencies through a .pth file (no network),
-    but not its copy of theory: the wheel's comes first on sys.path, and an editable
-    install's finder is not loaded from a borrowed folder.
+    The wheel is built from a copy of the sources (the build writes build/ and an
+    egg-info next to them). The environment borrows this one's dependencies through
+    a .pth file (no network), but not its copy of theory: the wheel's comes first on
+    sys.path, and an editable install's finder is not loaded from a borrowed folder.
+    Returns the environment's folder and its site-packages.
     """
     import sysconfig
     import venv
 
-    base = tmp_path_factory.mktemp("installed")
+    source = base / "source"
+    for name in ("theory", "checks"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
     dist = base / "dist"
-    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(ROOT)]
+    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(source)]
     if _setuptools_can_build():
         build.insert(4, "--no-build-isolation")
     subprocess.run(build, check=True, capture_output=True, timeout=600)
@@ -611,21 +616,21 @@ def installed(tmp_path_factory):
 
 
 @needs_source_tree
-@pytest.mark.parametrize("command", [["bin/theory-claims"], ["bin/python", "-m", "theory"]])
-def test_the_installed_package_writes_a_report_from_an_empty_folder(installed, tmp_path, command):
-    env_dir, site = installed
-    empty = tmp_path / "empty"
-    empty.mkdir()
+def test_the_installed_package_writes_a_report_from_an_empty_folder(tmp_path):
+    env_dir, site = install_into_a_fresh_environment(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HYPOTHESIS_PROFILE", R.EXAMPLE_DB_ENV)}
-    result = subprocess.run([str(env_dir / command[0]), *command[1:], "--profile", "dev", "--workers", "0",
-                             "--no-figure", "-k", "test_lemma_4_2"], cwd=empty, env=env, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    report = json.loads((empty / "report" / "claims.json").read_text(encoding="utf-8"))
-    statuses = {c["key"]: c["status"] for c in report["claims"]}
-    assert statuses["lemma_4_2"] == "holds only with an added hypothesis"
-    assert {s for k, s in statuses.items() if k != "lemma_4_2"} == {"not run"}
-    assert str(site / "theory" / "checks") in result.stdout  # the installed checks ran, not the checkout's
-    # The example database is the working directory's, never site-packages'.
-    assert Path(report["example_database"]).resolve() == (empty / ".hypothesis" / "examples").resolve()
+    for command in (["bin/theory-claims"], ["bin/python", "-m", "theory"]):
+        empty = tmp_path / f"empty-{len(command)}"
+        empty.mkdir()
+        result = subprocess.run([str(env_dir / command[0]), *command[1:], "--profile", "dev", "--workers", "0",
+                                 "--no-figure", "-k", "test_lemma_4_2"], cwd=empty, env=env, capture_output=True,
+                                text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        report = json.loads((empty / "report" / "claims.json").read_text(encoding="utf-8"))
+        statuses = {c["key"]: c["status"] for c in report["claims"]}
+        assert statuses["lemma_4_2"] == "holds only with an added hypothesis"
+        assert {s for k, s in statuses.items() if k != "lemma_4_2"} == {"not run"}
+        assert str(site / "theory" / "checks") in result.stdout  # the installed checks ran, not the checkout's
+        # The example database is the working directory's, never site-packages'.
+        assert Path(report["example_database"]).resolve() == (empty / ".hypothesis" / "examples").resolve()
     assert not (site / ".hypothesis").exists() and not (site / "theory" / ".hypothesis").exists()

@@ -26,6 +26,13 @@ of uᵀ∂²f u (:func:`theory.diffcheck.gradient_agreement`, tolerances from
 :mod:`theory.tolerances`). The landscape side of the uniqueness certificate
 (certified ⇒ exactly one minimum; a certificate claiming 10 τ_ε is caught) is
 in ``test_theorem_5_1.py``.
+
+Every check of a problem is pinned at the problems of
+:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+draw whose units reach pre-activations of ±730, with subnormal σ' and σ''; both
+losses); the checks of a network alone (the third derivative, the gradient range's cap)
+are pinned at those problems' points x + δ, and the one-unit checks at output weights
+10^-300 and 10^300.
 """
 
 from dataclasses import replace
@@ -35,8 +42,8 @@ import pytest
 from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
-from .support import counterexample
-from .test_numerics_problem import probe_points
+from .support import counterexample, with_examples
+from .test_numerics_problem import PINNED, probe_points, with_argument_examples
 from theory.bounds import (
     TAU_BISECTION_RTOL,
     TAU_EPS_CAP_SCALE,
@@ -57,8 +64,9 @@ from theory.landscape import min_gradient_norm
 from theory.losses import SOFTPLUS_FOURTH_MAX, SOFTPLUS_THIRD_MAX
 from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, activations
 from theory.problem import Problem, make_problem
-from theory.strategies import dims, log_uniform, networks, problems, seeds, widths
-from theory.tolerances import global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol
+from theory.network import draw_network
+from theory.strategies import dims, log_uniform, networks, pinned_perturbation_cases, problems, seeds, widths
+from theory.tolerances import UNIT_ROUNDOFF, global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol
 
 
 def hessian_norms(problem, seed):
@@ -77,7 +85,12 @@ def check_hessian_bound(problem, seed, bound):
     assert observed <= bound
 
 
+#: The pinned problems' networks with the points z = x + δ where they are evaluated, shape (3, d).
+PINNED_POINTS = [(problem.net, problem.x + delta) for problem, delta, _, _ in pinned_perturbation_cases(("quadratic",))]
+
+
 @given(problems(ratio=log_uniform(1e-3, 10.0)), seeds())
+@with_argument_examples((p, 0) for p in PINNED)
 def test_local_hessian_bound_dominates_the_hessian_on_the_ball(problem, seed):
     check_hessian_bound(problem, seed, local_hessian_bound(problem.net, problem.x, problem.eps))
 
@@ -89,6 +102,7 @@ def check_grows_with_the_radius(problem, shrink, bound=local_hessian_bound):
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), log_uniform(0.1, 0.9))
+@with_argument_examples((p, 0.5) for p in PINNED)
 def test_local_hessian_bound_grows_with_the_radius(problem, shrink):
     check_grows_with_the_radius(problem, shrink)
 
@@ -151,14 +165,15 @@ def third_derivative(net, z, u):
     return float(quadratic_form_gradient(net, u)(z) @ u)
 
 
-def check_third_derivative_bound(net, seed, bound):
+def check_third_derivative_bound(net, seed, bound, points=None):
+    """|∂³f(z)[u, u, u]| <= bound at z (drawn, or each row of ``points``), along the largest unit and a random u."""
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal(net.d) * 3.0
+    points = [rng.standard_normal(net.d) * 3.0] if points is None else points
     # the direction of the largest unit, where the cube is largest
     r = int(np.argmax(np.abs(net.a) * vector_norm(net.W) ** 3))
     u = net.W[r] / vector_norm(net.W[r])
-    observed = max(abs(third_derivative(net, z, u)),
-                   abs(third_derivative(net, z, uniform_sphere(rng, 1, net.d, 1.0)[0])))
+    v = uniform_sphere(rng, 1, net.d, 1.0)[0]
+    observed = max(max(abs(third_derivative(net, z, u)), abs(third_derivative(net, z, v))) for z in points)
     target(observed / bound, label="|d3f[u,u,u]| / bound")
     assert observed <= bound
 
@@ -166,6 +181,13 @@ def check_third_derivative_bound(net, seed, bound):
 @given(networks(), seeds())
 def test_third_derivative_bound_dominates_the_third_derivative(net, seed):
     check_third_derivative_bound(net, seed, third_derivative_bound(net))
+
+
+@given(st.sampled_from(PINNED_POINTS))
+@with_examples(PINNED_POINTS)
+def test_third_derivative_bound_dominates_the_third_derivative_at_the_pinned_points(case):
+    net, points = case
+    check_third_derivative_bound(net, 0, third_derivative_bound(net), points)
 
 
 def exact_for_one_unit(net, bound=third_derivative_bound):
@@ -179,9 +201,32 @@ def exact_for_one_unit(net, bound=third_derivative_bound):
     return exact <= value * (1.0 + below) and value <= exact * (1.0 + above)
 
 
+#: One unit with output weight 10^-300 and 10^300 (the bound's product |a| max|σ⁽³⁾| ‖w‖³ at both ends).
+ONE_UNIT_EXTREMES = [draw_network(3, 1, seed=7, gamma=gamma) for gamma in (1e-300, 1e300)]
+
+
 @given(networks(d=dims(1, 8), m=1, gamma=log_uniform(0.1, 10.0)))
+@with_examples(ONE_UNIT_EXTREMES)
 def test_third_derivative_bound_is_exact_for_one_unit(net):
     assert exact_for_one_unit(net)
+
+
+def squaring_psd_norm_upper(W, weights):
+    """Injected bug (the former _psd_norm_upper): the allowance's Frobenius norm by np.linalg.norm,
+    which squares entries of 1e284 (output weights 1e300) beyond the float range."""
+    M = (W.T * weights) @ W
+    top = float(np.linalg.eigvalsh(0.5 * (M + M.T))[-1])
+    err = float(np.linalg.norm(rounding_allowance(W.shape[0], (np.abs(W).T * weights) @ np.abs(W))))
+    return max(top, 0.0) * (1.0 + 8.0 * W.shape[1] * UNIT_ROUNDOFF) + err
+
+
+@pytest.mark.negative_control
+def test_control_a_bound_whose_allowance_norm_squares_the_entries_is_caught(monkeypatch):
+    import theory.bounds
+
+    monkeypatch.setattr(theory.bounds, "_psd_norm_upper", squaring_psd_norm_upper)
+    with pytest.warns(RuntimeWarning, match="overflow"):  # an error under the suite's filterwarnings
+        third_derivative_bound(ONE_UNIT_EXTREMES[1])
 
 
 @pytest.mark.negative_control
@@ -192,12 +237,11 @@ def test_control_a_third_derivative_bound_twice_too_large_is_caught():
                    lambda n: exact_for_one_unit(n, bound=doubled))
 
 
-@given(networks(), seeds())
-def test_third_derivative_agrees_with_differences_of_the_hessian(net, seed):
+def third_derivative_agrees(net, seed, z=None):
     # The closed form behind third_derivative is the derivative of u^T d2f(z + t u) u at t = 0.
     rng = np.random.default_rng(seed)
     u = uniform_sphere(rng, 1, net.d, 1.0)[0]
-    z = rng.standard_normal((4, net.d))
+    z = rng.standard_normal((4, net.d)) if z is None else z
     def value_error(p):  # the Hessian's bound, contracted with |u| twice (the contraction's own sums inside)
         return np.einsum("...i,...ij,j->...", np.abs(u), evaluation_error_bounds(net, p)[2], np.abs(u))
 
@@ -205,7 +249,19 @@ def test_third_derivative_agrees_with_differences_of_the_hessian(net, seed):
                                    quadratic_form_gradient(net, u), z, np.broadcast_to(u, z.shape),
                                    value_error=value_error, grad_error=quadratic_form_gradient_error(net, u))
     target(agreement.worst, label="|analytic - fd| / allowed")
-    assert agreement.ok
+    return agreement.ok
+
+
+@given(networks(), seeds())
+def test_third_derivative_agrees_with_differences_of_the_hessian(net, seed):
+    assert third_derivative_agrees(net, seed)
+
+
+@given(st.sampled_from(PINNED_POINTS))
+@with_examples(PINNED_POINTS)
+def test_third_derivative_agrees_with_differences_of_the_hessian_at_the_pinned_points(case):
+    net, points = case
+    assert third_derivative_agrees(net, 0, z=points)
 
 
 @pytest.mark.negative_control
@@ -227,6 +283,7 @@ def check_gradient_range(problem, seed, lower, upper):
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), seeds())
+@with_argument_examples((p, 0) for p in PINNED)
 def test_certified_gradient_range_contains_the_gradient_on_the_ball(problem, seed):
     lower, upper = gradient_norm_range(problem.net, problem.x, problem.eps)
     assert certified_gradient_floor(problem.net, problem.x, problem.eps) == lower  # B_l: the lower end
@@ -263,6 +320,13 @@ def test_gradient_range_is_capped_by_the_norm_of_w_times_the_norm_of_a(net, seed
     assert capped_by_the_global_bound(net, x)
 
 
+@given(st.sampled_from(PINNED_POINTS))
+@with_examples(PINNED_POINTS)
+def test_gradient_range_is_capped_by_the_norm_of_w_times_the_norm_of_a_at_the_pinned_points(case):
+    net, points = case
+    assert all(capped_by_the_global_bound(net, x) for x in points)
+
+
 @pytest.mark.negative_control
 def test_control_a_cap_over_the_norm_of_a_is_caught():
     def over_a(net, x, eps):  # injected bug: ‖W‖₂ / ‖a‖ (equal to the cap when ‖a‖ = 1)
@@ -287,6 +351,7 @@ def check_tau_brackets_the_certificate(problem, tau):
 
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)))
+@with_examples(PINNED)
 def test_certified_tau_eps_brackets_the_certificate(problem):
     check_tau_brackets_the_certificate(problem, certified_tau_eps(problem))
 
@@ -319,6 +384,7 @@ def reports_its_ingredients(certify, problem, shrink):
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-2, 1.0))
 @example(make_problem(3, 16, seed=0, ratio=1.0), 1.0)  # contraction 1.47: not certified (the threshold is 1)
+@with_argument_examples((p, shrink) for p in PINNED for shrink in (1.0, 1e-2))
 def test_uniqueness_certificate_reports_its_ingredients(problem, shrink):
     assert reports_its_ingredients(uniqueness_certificate, problem, shrink)
 
@@ -343,6 +409,7 @@ def check_default_cap(problem, scale=TAU_EPS_CAP_SCALE):
 
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)))
+@with_examples(PINNED)
 def test_default_eps_cap_is_the_documented_multiple_of_norm_x_plus_one(problem):
     check_default_cap(problem)
 
@@ -363,6 +430,7 @@ def label_at_the_centre(problem):
 
 
 @given(problems(d=dims(2, 6)))
+@with_examples(PINNED)
 def test_certified_tau_eps_is_zero_when_the_loss_derivative_vanishes_at_x(problem):
     check_tau_is_zero(label_at_the_centre(problem))
 
@@ -385,6 +453,7 @@ def test_control_tau_zero_is_caught_on_a_certified_draw():
 
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-3, 1.0))
+@with_argument_examples((p, 1e-3) for p in PINNED)
 def test_uniqueness_certificate_is_monotone_in_eps(problem, shrink):
     if uniqueness_certificate(problem).certified:
         assert uniqueness_certificate(problem, shrink * problem.eps).certified

@@ -212,11 +212,13 @@ def _psd_norm_upper(W, weights):
 
     The computed d × d matrix differs from the exact one by at most
     :func:`rounding_allowance` of its sums (Frobenius norm, which bounds the
-    spectral norm); ``eigvalsh`` is backward stable (error <= 8 d u ‖M‖).
+    spectral norm); ``eigvalsh`` is backward stable (error <= 8 d u ‖M‖). The Frobenius norm is
+    the scaled :func:`theory.geometry.vector_norm`: ``np.linalg.norm`` squares the entries, which
+    overflowed for output weights of 1e300 and would drop the allowance (squares of 0) for 1e-300.
     """
     M = (W.T * weights) @ W
     top = float(np.linalg.eigvalsh(0.5 * (M + M.T))[-1])
-    err = float(np.linalg.norm(rounding_allowance(W.shape[0], (np.abs(W).T * weights) @ np.abs(W))))
+    err = float(vector_norm(np.ravel(rounding_allowance(W.shape[0], (np.abs(W).T * weights) @ np.abs(W)))))
     return max(top, 0.0) * (1.0 + 8.0 * W.shape[1] * _U) + err
 
 
@@ -279,7 +281,8 @@ def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
     abs_a = np.abs(net.a)
     _, _, h_err = evaluation_error_bounds(net, x)
     h0 = net.hessian(x)
-    centre = float(np.linalg.norm(h0, 2)) * (1.0 + 8.0 * net.d * _U) + float(np.linalg.norm(h_err))
+    # The Frobenius norm of the error bound, scaled (as in _psd_norm_upper).
+    centre = float(np.linalg.norm(h0, 2)) * (1.0 + 8.0 * net.d * _U) + float(vector_norm(np.ravel(h_err)))
     moving = centre + _psd_norm_upper(net.W, abs_a * e)
     crude = _psd_norm_upper(net.W, abs_a * sup)
     # Units whose sigma'' underflowed contribute at most UNDERFLOW_FLOOR |a_r| ||w_r||^2

@@ -30,6 +30,12 @@ the local one, the crude per-unit bound without the moving term, each regime of
 ``value_variation_bound`` with the other's formula, a gradient range whose relative
 error term is divided by ‖∂f‖, a σ'' range that ignores 0 inside the interval, an
 interval of half-width ε, and an allowance of 5 γ: each is caught.
+
+Pinned extremes: the pinned problems of :func:`theory.strategies.pinned_perturbation_cases`
+(their networks at input scales 1e-6, 1e3 and with units at ±730, where σ'' is subnormal)
+wherever a check takes a point; units with pre-activations ±730 and 10³ and output weights
+10^±300 in the closed-form cases; σ'' ranges on intervals from [−5e-324, 5e-324] to
+[1e300, 2e300]; and the rounding allowance of sums from 5e-324 to the largest double.
 """
 
 from fractions import Fraction
@@ -39,7 +45,8 @@ import pytest
 from hypothesis import example, given, note, target
 from hypothesis import strategies as st
 
-from .support import counterexample
+from .support import counterexample, with_examples
+from .test_numerics_problem import with_argument_examples
 from theory.bounds import (
     UNDERFLOW_FLOOR,
     _sigma2_range,
@@ -54,10 +61,15 @@ from theory.bounds import (
 )
 from theory.geometry import vector_norm
 from theory.network import TwoLayerNet, activations
-from theory.strategies import dims, log_uniform, networks, seeds, widths
-from theory.tolerances import BOUND_SHARPNESS_RTOL, UNIT_ROUNDOFF, spectral_norm_rtol
+from theory.strategies import dims, log_uniform, networks, pinned_perturbation_cases, seeds, widths
+from theory.tolerances import BOUND_SHARPNESS_RTOL, SUBNORMAL_SPACING, UNIT_ROUNDOFF, spectral_norm_rtol
 
 RTOL = BOUND_SHARPNESS_RTOL
+
+#: (net, x, ε) of the pinned problems (quadratic loss; the network does not depend on it): ‖x‖ = 1e-6,
+#: 1e3 and the draw with units at ±730.
+PINNED = [(p.net, p.x, p.eps) for p, _, _, _ in pinned_perturbation_cases(("quadratic",))]
+PINNED_NET = PINNED[0][0]
 
 
 def sharp(bound, exact, atol=0.0):
@@ -79,6 +91,8 @@ def exact_at_the_origin(bound, net):
 
 
 @given(networks(d=dims(2, 8), m=widths(2, 64)), log_uniform(1e-3, 1e3))
+@example(PINNED_NET, 1e-300)
+@example(PINNED_NET, 1e300)
 def test_hessian_norm_bound_is_attained_at_the_origin_when_the_output_weights_are_equal(net, gamma):
     assert exact_at_the_origin(hessian_norm_bound, equal_output_weights(net, gamma))
 
@@ -127,8 +141,19 @@ def exact_for_orthogonal_rows(bound, net, x, eps):
     return value <= exact * (1.0 + RTOL) + floor and exact * (1.0 - RTOL) <= value
 
 
+#: Orthogonal rows at the extremes: units at ±730 (σ'' subnormal on the whole interval) and at ±10³
+#: (σ'' = 0), an input of size 1e-6 (every interval holds 0), and output weights 10^±300.
+ORTHOGONAL_EXTREMES = [
+    (TwoLayerNet(np.eye(3)[:2], np.array([1.0, -0.5])), np.array([-730.0, 730.0, 0.0]), 1.0),
+    (TwoLayerNet(np.eye(3), np.array([1.0, -0.5, 2.0])), np.array([-730.0, 1e3, 1.0]), 0.5),
+    (TwoLayerNet(np.eye(3)[:2], np.array([1.0, -0.5])), np.array([1e-6, -1e-6, 0.0]), 1e-6),
+    (TwoLayerNet(np.eye(2), np.array([1e-300, -1e300])), np.array([2.0, -3.0]), 0.5),
+]
+
+
 @given(orthogonal_rows())
 @example((TwoLayerNet(np.eye(2), np.array([1.0, 0.5])), np.array([5.0, 0.5]), 1.0))  # crude < moving < global
+@with_examples(ORTHOGONAL_EXTREMES)
 def test_local_hessian_bound_is_the_exact_sup_when_the_rows_are_orthogonal(case):
     assert exact_for_orthogonal_rows(local_hessian_bound, *case)
 
@@ -162,6 +187,7 @@ def tends_to_the_centre_hessian(bound, net, x, eps):
 
 
 @given(vanishing_radius())
+@with_examples((net, x, 1e-9 * hessian_norm_bound(net) / third_derivative_bound(net)) for net, x, _ in PINNED)
 def test_local_hessian_bound_tends_to_the_centre_hessian_as_the_radius_vanishes(case):
     assert tends_to_the_centre_hessian(local_hessian_bound, *case)
 
@@ -201,7 +227,14 @@ def taylor_is_sharp_at_zero(bound, net, x, eps):
     return sharp(bound(net, x, eps), exact, atol=a * r ** 4 / 192.0)
 
 
+def one_unit(gamma):
+    """One unit of the pinned draw's first row (d = 3) with output weight ``gamma``."""
+    return TwoLayerNet(PINNED_NET.W[:1], np.array([gamma]))
+
+
 @given(one_unit_at_zero())
+@with_examples((one_unit(gamma), np.zeros(3), r / float(np.linalg.norm(PINNED_NET.W[0])))
+               for gamma in (1e-300, 1e300) for r in (1e-3, 0.5))
 def test_value_variation_bound_is_the_taylor_bound_where_that_is_sharp(case):
     assert taylor_is_sharp_at_zero(value_variation_bound, *case)
 
@@ -235,7 +268,15 @@ def lipschitz_is_sharp_when_saturated(bound, net, x, eps):
     return sharp(bound(net, x, eps), exact)
 
 
+def saturated(T, r, gamma=1.0):
+    """One unit (the pinned draw's first row) at pre-activation T, with r = ε‖w‖."""
+    net = one_unit(gamma)
+    w = net.W[0]
+    return net, T * w / float(w @ w), r / float(np.linalg.norm(w))
+
+
 @given(one_saturated_unit())
+@with_examples(saturated(T, r, gamma) for T in (730.0, 1e3) for r in (0.1, 10.0) for gamma in (1.0, 1e300))
 def test_value_variation_bound_is_the_lipschitz_bound_where_that_is_sharp(case):
     assert lipschitz_is_sharp_when_saturated(value_variation_bound, *case)
 
@@ -272,6 +313,8 @@ def centred_on_the_gradient_norm(bound, net, x, eps):
 
 
 @given(small_radius_at_any_output_scale())
+@with_examples((TwoLayerNet(net.W, net.a * gamma), x, ratio * float(vector_norm(net.grad(x))) / hessian_norm_bound(net))
+               for net, x, _ in PINNED for gamma in (1e-300, 1.0, 1e300) for ratio in (1e-6,))
 def test_gradient_norm_range_is_the_gradient_norm_plus_or_minus_its_certified_errors(case):
     assert centred_on_the_gradient_norm(gradient_norm_range, *case)
 
@@ -316,6 +359,12 @@ def is_the_range_of_sigma2(sigma2_range, lo, hi):
 @example((0.0, 1.0))       # 0 at an end: sup = σ''(0) = 1/4 exactly
 @example((-2.0, 3.0))      # 0 inside: sup = 1/4, not the larger end value
 @example((0.5, 2.0))       # 0 outside, near: sup = σ''(0.5) < 1/4
+@example((-5e-324, 5e-324))                     # the smallest interval around 0
+@example((5e-324, 2.2250738585072014e-308))     # 0 just outside: sup = σ''(5e-324) = 1/4
+@example((729.0, 731.0))                        # σ'' subnormal on the whole interval
+@example((-746.0, -745.0))                      # σ'' from its last subnormal value to 0
+@example((1e300, 2e300))
+@example((-1e300, 1e300))
 def test_sigma2_range_is_the_range_of_the_second_derivative_on_the_interval(case):
     assert is_the_range_of_sigma2(_sigma2_range, *case)
 
@@ -345,6 +394,12 @@ def test_unit_intervals_contain_the_pre_activations_on_the_ball_and_no_more(net,
     assert contains_and_is_sharp(_unit_intervals, net, x, eps)
 
 
+@given(st.sampled_from(PINNED))
+@with_examples(PINNED)
+def test_unit_intervals_contain_the_pre_activations_on_the_ball_and_no_more_at_the_pinned_problems(case):
+    assert contains_and_is_sharp(_unit_intervals, *case)
+
+
 @pytest.mark.negative_control
 def test_control_intervals_of_half_width_eps_are_caught():
     def eps_wide(net, x, eps):  # injected bug: half-width ε, without ‖w_r‖ (the mutant "eps / ‖W‖" is similar)
@@ -356,15 +411,26 @@ def test_control_intervals_of_half_width_eps_are_caught():
 
 
 def four_gamma(allowance, n, abs_sum):
-    """allowance(n, S) against 4 γ_{n+4} S evaluated exactly (fractions), to a few roundings."""
+    """allowance(n, S) against 4 γ_{n+4} S evaluated exactly (fractions), to a few roundings.
+
+    A few relative roundings (8 u), and one spacing (2^-1074): the last product, 4γ · S, falls below
+    the normal range for S < ~1e-293 at small n (S = 1e-300, n = 1: 2.2e-315) and then rounds
+    absolutely, by up to half a spacing, as does the exact value's conversion to float.
+    """
     u = Fraction(UNIT_ROUNDOFF)
     k = (n + 4) * u
     exact = float(4 * k / (1 - k) * Fraction(abs_sum))
-    return abs(allowance(n, abs_sum) - exact) <= 8 * UNIT_ROUNDOFF * exact
+    return abs(allowance(n, abs_sum) - exact) <= 8 * UNIT_ROUNDOFF * exact + SUBNORMAL_SPACING
 
 
 @given(st.integers(1, 10 ** 9), log_uniform(1e-300, 1e300))
 @example(10 ** 9, 1.0)  # n u ~ 1e-7: the denominator 1 - k u is visible (1 + k u would differ by 2e-7)
+@example(1, 5e-324)                       # the allowance underflows to 0 (the sum of subnormals is exact)
+@example(1, 2.2250738585072014e-308)      # a subnormal allowance
+@example(1, 1e-300)
+@example(10 ** 9, 1e-300)                 # normal again at large n
+@example(1, 1e300)
+@example(10 ** 9, 1.7976931348623157e308)  # the largest double: the allowance stays finite
 def test_rounding_allowance_is_four_gamma_of_n_plus_four(n, abs_sum):
     assert four_gamma(rounding_allowance, n, abs_sum)
 

@@ -22,6 +22,12 @@ Choices that change only speed, invisible to the value checks, are checked
 directly: the thread and block-size rules, the cache of unit blocks, and that
 every block of a paper network (a_r = ±γ) takes the product form (its control:
 general weights do fall back to a log per unit).
+
+Every comparison is pinned at the cases of
+:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+draw whose units reach pre-activations of ±730, with subnormal σ' and σ''; both losses;
+δ = 0, halfway to the sphere and on it), with the paper's, Gaussian and half-zero output
+weights and blocks of 1, 3 and m units, over 2 and 3 threads, and steps of 10^-3 ε to 10 ε.
 """
 
 import os
@@ -32,14 +38,15 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from .support import allowed_errors, counterexample, threaded_problem
+from .support import allowed_errors, counterexample, threaded_problem, with_examples
+from .test_numerics_problem import with_argument_examples
 from theory.geometry import project_ball, uniform_ball
 from theory import kernels
 from theory.kernels import LossGradKernel, default_threads
 from theory.network import TwoLayerNet
 from theory.pgd import pgd
 from theory.problem import Problem, make_problem
-from theory.strategies import ball_points, input_scales, problems, seeds, widths
+from theory.strategies import ball_points, input_scales, pinned_perturbation_cases, problems, seeds, widths
 from theory.tolerances import PROJECTION_RTOL
 
 
@@ -72,6 +79,23 @@ def general_cases(draw):
     return problem, deltas, draw(st.integers(1, m))
 
 
+#: (problem, δ) of the pinned cases: ‖x‖ = 1e-6, 1e3 and units at ±730, both losses; δ of three rows.
+PINNED = [(problem, delta) for problem, delta, _, _ in pinned_perturbation_cases()]
+
+
+def pinned_general_cases():
+    """The pinned cases with Gaussian and half-zero output weights (and the paper's), blocks of 1, 3 and m units."""
+    for k, (problem, delta) in enumerate(PINNED):
+        m = problem.net.m
+        rng = np.random.default_rng(k)
+        gaussian = rng.standard_normal(m) / np.sqrt(m)
+        zeros = np.where(np.arange(m) % 2 == 0, 0.0, gaussian)
+        for weights, block_units in ((None, m), (gaussian, 1), (zeros, 3)):
+            if weights is not None:
+                problem = Problem(TwoLayerNet(problem.net.W, weights), problem.x, problem.y, problem.eps, loss=problem.loss)
+            yield problem, delta, block_units
+
+
 def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1, block_units=None, kernel=None):
     """The kernel (built from the arguments, or ``kernel`` as given) agrees with the reference."""
     if kernel is None:
@@ -85,11 +109,13 @@ def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1, block
 
 
 @given(cases())
+@with_examples(PINNED)
 def test_fused_kernel_equals_the_reference_to_rounding(case):
     assert kernel_agrees(*case)
 
 
 @given(general_cases())
+@with_examples(pinned_general_cases())
 def test_fused_kernel_equals_the_reference_for_any_output_weights_and_block_size(case):
     problem, deltas, block_units = case
     assert kernel_agrees(problem, deltas, block_units=block_units)
@@ -113,6 +139,7 @@ def split_agrees(problem, deltas, threads, kernel_class=LossGradKernel):
 
 
 @given(cases(), st.integers(2, 4))
+@with_argument_examples((case, threads) for case in PINNED for threads in (2, 3))
 def test_threads_change_the_result_only_by_rounding(case, threads):
     # Not bit for bit: BLAS computes a one-row block with GEMV, a larger one with GEMM.
     assert split_agrees(*case, threads)
@@ -194,6 +221,7 @@ def test_a_kernel_may_be_closed_twice():
 
 
 @given(cases(), st.floats(1e-3, 10.0))
+@with_argument_examples((case, fraction) for case in PINNED for fraction in (1e-3, 10.0))
 def test_fused_pgd_step_equals_the_plain_step_to_rounding(case, eta_fraction):
     assert step_agrees(*case, eta_fraction * case[0].eps)
 
@@ -270,6 +298,7 @@ def test_control_a_batch_in_another_order_is_caught():
 
 
 @given(cases())
+@with_examples(PINNED)
 def test_kernel_writes_the_gradient_into_a_given_buffer(case):
     problem, deltas = case
     kernel = LossGradKernel(problem, deltas.shape[0])

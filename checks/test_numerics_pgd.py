@@ -22,6 +22,13 @@ Negative controls: PGD without the projection leaves the ball, gradient
 fused kernel agrees with the textbook step only to rounding) and a ``pgd_until``
 that records the step after the hit are caught, and an output rule on ∂f at
 x − δ is caught.
+
+Every check of a trajectory is pinned at the cases of
+:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+draw whose units reach pre-activations of ±730, with subnormal σ' and σ''; both losses),
+started from δ = 0, halfway to the sphere and on it, with steps of 10^-4 ε and ε; Remark
+3's schedule at β from 5e-324 to the largest double (an exact value beyond the float
+range is inf, with numpy's overflow warning).
 """
 
 from types import SimpleNamespace
@@ -31,14 +38,14 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from .support import counterexample, threaded_problem
+from .support import counterexample, threaded_problem, with_examples
 from theory.geometry import (SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball,
                              uniform_sphere, vector_norm)
 from theory.kernels import LossGradKernel
 from theory.pgd import constant_schedule, fused_kernel, output_criterion, pgd, pgd_until, remark3_schedule
 from theory.problem import Problem, make_problem
-from theory.strategies import log_uniform, problems, seeds
-from theory.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL
+from theory.strategies import log_uniform, pinned_perturbation_cases, problems, seeds
+from theory.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
 
 
 @st.composite
@@ -49,6 +56,12 @@ def pgd_cases(draw):
     steps = draw(st.integers(0, 25))
     note(f"{problem!r}, eta={eta:g}, steps={steps}")
     return problem, starts, eta, steps
+
+
+#: (problem, starts, η, steps) at the pinned cases: starts δ = 0, halfway to the sphere and on it,
+#: η = 10^-4 ε and ε, 5 steps.
+PINNED_CASES = [(problem, delta, fraction * problem.eps, 5)
+                for problem, delta, _, _ in pinned_perturbation_cases() for fraction in (1e-4, 1.0)]
 
 
 def reference_step(problem, delta, eta):
@@ -80,6 +93,7 @@ def matches_reference(run, case, step=reference_step):
 
 
 @given(pgd_cases())
+@with_examples(PINNED_CASES)
 def test_pgd_equals_the_reference_loop(case):
     assert matches_reference(pgd, case)
 
@@ -91,11 +105,13 @@ def stays_in_ball(run, case):
 
 
 @given(pgd_cases())
+@with_examples(PINNED_CASES)
 def test_pgd_iterates_stay_in_the_ball(case):
     assert stays_in_ball(pgd, case)
 
 
 @given(pgd_cases())
+@with_examples(PINNED_CASES)
 def test_pgd_losses_are_the_loss_along_the_trajectory(case):
     problem, starts, eta, steps = case
     traj = pgd(problem, starts, eta=eta, steps=steps)
@@ -107,6 +123,7 @@ def test_pgd_losses_are_the_loss_along_the_trajectory(case):
 
 
 @given(pgd_cases())
+@with_examples(PINNED_CASES)
 def test_batched_starts_equal_separate_runs(case):
     """One step of the batch equals one step of each start alone (to certified rounding)."""
     problem, starts, eta, _ = case
@@ -117,6 +134,7 @@ def test_batched_starts_equal_separate_runs(case):
 
 
 @given(pgd_cases())
+@with_examples(PINNED_CASES)
 def test_constant_schedule_equals_constant_step(case):
     problem, starts, eta, steps = case
     fixed = pgd(problem, starts, eta=eta, steps=steps)
@@ -125,8 +143,37 @@ def test_constant_schedule_equals_constant_step(case):
 
 
 @given(st.floats(1e-3, 1e3), st.floats(1.0, 1e4), st.integers(0, 1000))
+@example(5e-324, 1.0, 0)                      # 2/5e-324 is beyond the float range: inf
+@example(1e-300, 1.0, 0)                      # 2e300
+@example(1e-300, 1e4, 1000)
+@example(1e300, 1e4, 1000)                    # 1.8e-304
+@example(1e300, 1e7, 0)                       # 2e-307
+@example(1.7976931348623157e308, 1.0, 0)      # a subnormal step, 1.1e-308
+@example(1.7976931348623157e308, 1e4, 1000)   # the product β(s + z) overflows: the exact step is 1e-312
 def test_remark3_schedule_values(beta, z, s):
-    assert np.isclose(remark3_schedule(beta, z)(np.array([s]))[0], 2.0 / (beta * s + beta * z), rtol=FEW_OPS_RTOL)
+    assert schedule_value_is_exact(remark3_schedule, beta, z, s)
+
+
+def schedule_value_is_exact(schedule, beta, z, s):
+    """η_s against 2/(β(s + z)) in rationals: a few roundings (FEW_OPS_RTOL) and, for a step below
+    the normal range, the absolute rounding of the quotient (one spacing, 2^-1074).
+
+    Beyond the float range: where the exact step exceeds the largest double the computed one is inf,
+    with numpy's overflow warning. Where only the product β(s + z) overflows, the exact step is below
+    2/DBL_MAX = 1.1e-308, under the normal range (β = 1.8e308, s + z = 1e4: 1.1e-312); the product
+    form returns 2/inf = 0 there, with the warning: the domain of the relative check ends at a
+    product inside the float range, and beyond it this is asserted (a step that PGD rejects as not
+    positive, theory.pgd.schedule_steps)."""
+    from fractions import Fraction
+
+    exact = Fraction(2) / (Fraction(beta) * (Fraction(s) + Fraction(z)))
+    big = Fraction(np.finfo(np.float64).max)
+    if exact > big or Fraction(beta) * (Fraction(s) + Fraction(z)) > big:
+        with pytest.warns(RuntimeWarning, match="overflow"):
+            value = float(schedule(beta, z)(np.array([s]))[0])
+        return value == (np.inf if exact > big else 0.0) and (exact > big or exact < Fraction(np.finfo(np.float64).tiny))
+    value = float(schedule(beta, z)(np.array([s]))[0])
+    return abs(Fraction(value) - exact) <= Fraction(FEW_OPS_RTOL) * exact + Fraction(SUBNORMAL_SPACING)
 
 
 def schedules_have_the_shape_of_s(constant, case):
@@ -202,6 +249,8 @@ PINNED_STARTS = uniform_ball(0, 3, 3, PINNED.eps)
 
 @given(hitting_cases())
 @example((PINNED, PINNED_STARTS, 0.1 * PINNED.eps * np.array([1.0, 2.0, 0.5]), 5, np.array([0, 2, 1]), False))
+@with_examples((problem, starts, eta * np.array([1.0, 2.0, 0.5]), steps, np.array([0, 2, -1]), False)
+               for problem, starts, eta, steps in PINNED_CASES)
 def test_pgd_until_stops_each_trajectory_at_its_first_hit(case):
     assert hits_as_built(pgd_until, case)
 
@@ -245,6 +294,7 @@ def pgd_runs_the_textbook_step(run, case):
 
 
 @given(pgd_cases())
+@with_examples(PINNED_CASES)
 def test_pgd_runs_the_textbook_step_for_a_problem_that_overrides_value_and_grad(case):
     assert pgd_runs_the_textbook_step(pgd, case)
 
@@ -292,6 +342,8 @@ def runs_the_textbook_step(until, case):
 
 
 @given(hitting_cases())
+@with_examples((problem, starts, eta * np.array([1.0, 2.0, 0.5]), steps, np.array([0, 2, -1]), False)
+               for problem, starts, eta, steps in PINNED_CASES)
 def test_pgd_until_runs_the_textbook_step_for_a_problem_that_overrides_value_and_grad(case):
     assert runs_the_textbook_step(pgd_until, case)
 
@@ -356,6 +408,8 @@ def criterion_as_stated(rule, case, sign=1.0):
 @given(criterion_cases())
 @example((PINNED, np.vstack([uniform_sphere(1, 3, 3, PINNED.eps), 0.5 * PINNED_STARTS]), None, 2.0))
 @example((PINNED, uniform_sphere(2, 4, 3, PINNED.eps), None, 0.5))
+@with_examples((problem, delta[1:], power, ratio) for problem, delta, _, _ in pinned_perturbation_cases()
+               for power, ratio in ((None, 2.0), (1.0, 0.5)))  # δ halfway to the sphere and on it
 def test_output_criterion_is_corollary_3_1s_rule(case):
     assert criterion_as_stated(output_criterion, case)
 

@@ -159,6 +159,19 @@ def test_local_hessian_bound_is_the_exact_sup_when_the_rows_are_orthogonal(case)
 
 
 @pytest.mark.negative_control
+def test_control_the_pinned_output_weights_overflow_a_squaring_norm_of_the_centre_error():
+    """Negative control for the fix in local_hessian_bound: at the pinned output weight 1e300 the
+    Frobenius norm of the centre Hessian's error bound by np.linalg.norm (the former code) squares
+    entries of ~1e284 beyond the float range, which the pinned example above then hits; the scaled
+    vector_norm gives the finite value."""
+    net, x, _ = ORTHOGONAL_EXTREMES[-1]
+    h_err = evaluation_error_bounds(net, x)[2]
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert np.linalg.norm(h_err) == np.inf
+    assert np.isfinite(vector_norm(np.ravel(h_err)))
+
+
+@pytest.mark.negative_control
 def test_control_the_global_hessian_bound_is_not_exact_for_orthogonal_rows():
     counterexample(orthogonal_rows(), lambda c: exact_for_orthogonal_rows(
         lambda net, x, eps: hessian_norm_bound(net), *c))

@@ -160,20 +160,55 @@ def schedule_value_is_exact(schedule, beta, z, s):
 
     Beyond the float range: where the exact step exceeds the largest double the computed one is inf,
     with numpy's overflow warning. Where only the product β(s + z) overflows, the exact step is below
-    2/DBL_MAX = 1.1e-308, under the normal range (β = 1.8e308, s + z = 1e4: 1.1e-312); the product
-    form returns 2/inf = 0 there, with the warning: the domain of the relative check ends at a
-    product inside the float range, and beyond it this is asserted (a step that PGD rejects as not
-    positive, theory.pgd.schedule_steps)."""
+    2/DBL_MAX = 1.1e-308, under the normal range (β = 1.8e308, s + z = 1e4: 1.1e-312), and must still
+    be right (the product form gave 2/inf = 0 there: the control below)."""
     from fractions import Fraction
 
     exact = Fraction(2) / (Fraction(beta) * (Fraction(s) + Fraction(z)))
-    big = Fraction(np.finfo(np.float64).max)
-    if exact > big or Fraction(beta) * (Fraction(s) + Fraction(z)) > big:
+    if exact > Fraction(np.finfo(np.float64).max):
         with pytest.warns(RuntimeWarning, match="overflow"):
             value = float(schedule(beta, z)(np.array([s]))[0])
-        return value == (np.inf if exact > big else 0.0) and (exact > big or exact < Fraction(np.finfo(np.float64).tiny))
+        return value == np.inf
     value = float(schedule(beta, z)(np.array([s]))[0])
     return abs(Fraction(value) - exact) <= Fraction(FEW_OPS_RTOL) * exact + Fraction(SUBNORMAL_SPACING)
+
+
+def test_control_the_product_form_of_remark3s_schedule_loses_steps_below_the_normal_range():
+    def product_form(beta, z):  # the former formula: 2/(β(s + z)) is 2/inf = 0 where the product overflows
+        return lambda s: 2.0 / (beta * (np.asarray(s, dtype=np.float64) + z))
+    with np.errstate(over="ignore"):
+        assert not schedule_value_is_exact(product_form, 1.7976931348623157e308, 1e4, 1000)
+    assert schedule_value_is_exact(remark3_schedule, 1.7976931348623157e308, 1e4, 1000)
+
+
+def lands_on_a_sphere_of_subnormal_radius(project_rows=None):
+    """PGD on a ball of radius 1e-321 with steps far outside it: each iterate is on the sphere up to
+    what a subnormal point allows, (√d + 1) spacings (each coordinate within half a spacing of the
+    exact projection, :func:`theory.geometry.project_ball`), and equals project_ball of its step."""
+    import theory.pgd as module
+
+    problem = make_problem(2, 5, seed=0, eps=1e-321)
+    original = module._project_rows
+    if project_rows is not None:
+        module._project_rows = project_rows
+    try:
+        traj = pgd(problem, np.zeros((1, 2)), eta=1e3, steps=2)
+    finally:
+        module._project_rows = original
+    slack = (np.sqrt(problem.d) + 1.0) * SUBNORMAL_SPACING
+    return bool(np.all(np.abs(vector_norm(traj.deltas[1:]) - problem.eps) <= slack))
+
+
+def test_pgd_projects_onto_a_ball_of_subnormal_radius():
+    assert lands_on_a_sphere_of_subnormal_radius()
+
+
+def test_control_scaling_by_a_subnormal_ratio_loses_the_iterate():
+    def scaled(v, eps):  # the former fast path: v * (ε/‖v‖) with a scale below the normal range
+        norms = vector_norm(v)
+        outside = norms > eps
+        v[outside] *= (eps / norms[outside])[:, None]
+    assert not lands_on_a_sphere_of_subnormal_radius(scaled)
 
 
 def schedules_have_the_shape_of_s(constant, case):

@@ -30,6 +30,8 @@ from .geometry import SPHERE_RTOL, on_sphere, project_ball, project_tangent, vec
 from .kernels import LossGradKernel
 from .problem import Problem
 
+_NORMAL_MIN = float(np.finfo(np.float64).tiny)  # the smallest normal float64
+
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
            "HittingResult", "pgd_until", "output_criterion", "fused_kernel"]
 
@@ -85,7 +87,21 @@ def remark3_schedule(beta, z) -> Callable[[np.ndarray], np.ndarray]:
     """
     beta = check_positive_float("beta", beta)
     z = check_positive_float("z", z)
-    return lambda s: 2.0 / (beta * (np.asarray(s, dtype=np.float64) + z))
+
+    def schedule(s):
+        offset = np.asarray(s, dtype=np.float64) + z
+        with np.errstate(over="ignore"):
+            product = beta * offset
+        step = 2.0 / product  # inf, with numpy's overflow warning, where the exact step is beyond the float range
+        beyond = ~np.isfinite(product)
+        if np.any(beyond):
+            # Where β(s + z) overflows the step is still representable (down to the subnormals):
+            # (2/β)/(s + z). It cannot overflow: the product exceeds the float range only if
+            # β > 1 (s + z is a finite float), so 2/β < 2.
+            step = np.where(beyond, (2.0 / beta) / offset, step)
+        return step
+
+    return schedule
 
 
 def schedule_steps(schedule, steps) -> np.ndarray:
@@ -133,11 +149,20 @@ def fused_kernel(problem, rows, threads=1):
 
 
 def _project_rows(v, eps):
-    """Project the rows of ``v`` (shape (B, d)) onto the ball, in place (as :func:`project_ball`)."""
+    """Project the rows of ``v`` (shape (B, d)) onto the ball, in place, as :func:`project_ball` does.
+
+    The fast path scales by ε/‖v‖; where that scale or the norm is subnormal (a radius
+    of subnormal size) it would carry an absolute rounding of up to 50 %, and the rows
+    go through :func:`theory.geometry.project_ball` instead.
+    """
     norms = vector_norm(v)
     outside = norms > eps
     if outside.any():
-        v[outside] *= (eps / norms[outside])[:, None]
+        scale = eps / norms[outside]
+        if min(scale.min(), norms[outside].min()) < _NORMAL_MIN:
+            v[outside] = project_ball(v[outside], eps)
+        else:
+            v[outside] *= scale[:, None]
 
 
 def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajectory:

@@ -78,13 +78,16 @@ def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES, shrink
                                                    database=None, phases=phases))
 
 
-def with_examples(cases):
-    """Decorator: ``@example(case)`` for each case of ``cases``, in order (pinned inputs of a one-argument test)."""
+def with_examples(cases, *, unpack=False):
+    """Decorator: ``@example(case)`` for each case of ``cases``, in order (pinned inputs of a one-argument test).
+
+    With ``unpack``, ``@example(*case)``: the pinned inputs of a test of several arguments.
+    """
     cases = list(cases)
 
     def decorate(test):
         for case in reversed(cases):
-            test = example(case)(test)
+            test = example(*case)(test) if unpack else example(case)(test)
         return test
 
     return decorate

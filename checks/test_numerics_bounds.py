@@ -43,7 +43,7 @@ from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
-from .test_numerics_problem import PINNED, probe_points, with_argument_examples
+from .test_numerics_problem import PINNED, probe_points
 from theory.bounds import (
     TAU_BISECTION_RTOL,
     TAU_EPS_CAP_SCALE,
@@ -90,7 +90,7 @@ PINNED_POINTS = [(problem.net, problem.x + delta) for problem, delta, _, _ in pi
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), seeds())
-@with_argument_examples((p, 0) for p in PINNED)
+@with_examples([(p, 0) for p in PINNED], unpack=True)
 def test_local_hessian_bound_dominates_the_hessian_on_the_ball(problem, seed):
     check_hessian_bound(problem, seed, local_hessian_bound(problem.net, problem.x, problem.eps))
 
@@ -102,7 +102,7 @@ def check_grows_with_the_radius(problem, shrink, bound=local_hessian_bound):
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), log_uniform(0.1, 0.9))
-@with_argument_examples((p, 0.5) for p in PINNED)
+@with_examples([(p, 0.5) for p in PINNED], unpack=True)
 def test_local_hessian_bound_grows_with_the_radius(problem, shrink):
     check_grows_with_the_radius(problem, shrink)
 
@@ -283,7 +283,7 @@ def check_gradient_range(problem, seed, lower, upper):
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), seeds())
-@with_argument_examples((p, 0) for p in PINNED)
+@with_examples([(p, 0) for p in PINNED], unpack=True)
 def test_certified_gradient_range_contains_the_gradient_on_the_ball(problem, seed):
     lower, upper = gradient_norm_range(problem.net, problem.x, problem.eps)
     assert certified_gradient_floor(problem.net, problem.x, problem.eps) == lower  # B_l: the lower end
@@ -384,7 +384,7 @@ def reports_its_ingredients(certify, problem, shrink):
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-2, 1.0))
 @example(make_problem(3, 16, seed=0, ratio=1.0), 1.0)  # contraction 1.47: not certified (the threshold is 1)
-@with_argument_examples((p, shrink) for p in PINNED for shrink in (1.0, 1e-2))
+@with_examples([(p, shrink) for p in PINNED for shrink in (1.0, 1e-2)], unpack=True)
 def test_uniqueness_certificate_reports_its_ingredients(problem, shrink):
     assert reports_its_ingredients(uniqueness_certificate, problem, shrink)
 
@@ -453,7 +453,7 @@ def test_control_tau_zero_is_caught_on_a_certified_draw():
 
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)), log_uniform(1e-3, 1.0))
-@with_argument_examples((p, 1e-3) for p in PINNED)
+@with_examples([(p, 1e-3) for p in PINNED], unpack=True)
 def test_uniqueness_certificate_is_monotone_in_eps(problem, shrink):
     if uniqueness_certificate(problem).certified:
         assert uniqueness_certificate(problem, shrink * problem.eps).certified

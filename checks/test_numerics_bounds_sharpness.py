@@ -46,7 +46,6 @@ from hypothesis import example, given, note, target
 from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
-from .test_numerics_problem import with_argument_examples
 from theory.bounds import (
     UNDERFLOW_FLOOR,
     _sigma2_range,

@@ -58,15 +58,6 @@ EXTREME_SCALES = (SMALLEST_SUBNORMAL, SMALLEST_NORMAL, 1e-300, 1e300)
 DIRECTIONS = np.array([[1.0, 2.0, 2.0], [2.0, -1.0, 2.0], [-2.0, -2.0, 1.0]]) / 3.0
 
 
-def with_argument_examples(cases):
-    """``@example(*case)`` for each case, in order (pinned inputs of a test of several arguments)."""
-    def decorate(test):
-        for case in reversed(list(cases)):
-            test = example(*case)(test)
-        return test
-    return decorate
-
-
 def subnormal_slack(d):
     """Absolute rounding, in norm, of the projected points and norms compared below the normal range.
 
@@ -292,14 +283,14 @@ SAMPLER_RADII = (SMALLEST_NORMAL, 1e-300, 1e300)
 
 
 @given(seeds(), dims(1, 50), radii)
-@with_argument_examples([(0, 3, eps) for eps in SAMPLER_RADII])
+@with_examples([(0, 3, eps) for eps in SAMPLER_RADII], unpack=True)
 def test_uniform_ball_passes_ks_test_on_radius(seed, d, eps):
     assert ks_pvalue_of_radius(uniform_ball, seed, d, eps) > KS_ALPHA
 
 
 @given(seeds(), dims(1, 50), radii)
 @example(0, 10**3, 1e-8)
-@with_argument_examples([(0, d, eps) for eps in SAMPLER_RADII + (SMALLEST_SUBNORMAL, 1e-321) for d in (1, 3)])
+@with_examples([(0, d, eps) for eps in SAMPLER_RADII + (SMALLEST_SUBNORMAL, 1e-321) for d in (1, 3)], unpack=True)
 def test_uniform_ball_points_are_strictly_inside(seed, d, eps):
     points = uniform_ball(seed, 64, d, eps)
     assert points.shape == (64, d)
@@ -330,7 +321,7 @@ def test_uniform_sphere_coordinate_has_beta_law(seed, d):
 
 
 @given(seeds(), dims(1, 50), radii)
-@with_argument_examples([(0, 3, eps) for eps in SAMPLER_RADII])
+@with_examples([(0, 3, eps) for eps in SAMPLER_RADII], unpack=True)
 def test_uniform_sphere_points_are_on_the_sphere(seed, d, eps):
     assert np.all(on_sphere(uniform_sphere(seed, 32, d, eps), eps))
 

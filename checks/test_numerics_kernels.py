@@ -39,7 +39,6 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from .support import allowed_errors, counterexample, threaded_problem, with_examples
-from .test_numerics_problem import with_argument_examples
 from theory.geometry import project_ball, uniform_ball
 from theory import kernels
 from theory.kernels import LossGradKernel, default_threads
@@ -139,7 +138,7 @@ def split_agrees(problem, deltas, threads, kernel_class=LossGradKernel):
 
 
 @given(cases(), st.integers(2, 4))
-@with_argument_examples((case, threads) for case in PINNED for threads in (2, 3))
+@with_examples([(case, threads) for case in PINNED for threads in (2, 3)], unpack=True)
 def test_threads_change_the_result_only_by_rounding(case, threads):
     # Not bit for bit: BLAS computes a one-row block with GEMV, a larger one with GEMM.
     assert split_agrees(*case, threads)
@@ -221,7 +220,7 @@ def test_a_kernel_may_be_closed_twice():
 
 
 @given(cases(), st.floats(1e-3, 10.0))
-@with_argument_examples((case, fraction) for case in PINNED for fraction in (1e-3, 10.0))
+@with_examples([(case, fraction) for case in PINNED for fraction in (1e-3, 10.0)], unpack=True)
 def test_fused_pgd_step_equals_the_plain_step_to_rounding(case, eta_fraction):
     assert step_agrees(*case, eta_fraction * case[0].eps)
 

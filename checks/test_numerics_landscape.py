@@ -26,7 +26,6 @@ from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
-from .test_numerics_problem import with_argument_examples
 from theory.landscape import (
     CRITICAL_GTOL,
     DEFAULT_STARTS,
@@ -80,7 +79,7 @@ def test_circle_scan_minima_and_maxima_alternate(problem):
 
 
 @given(circle_problems(), seeds())
-@with_argument_examples((problem, 0) for problem in PINNED)
+@with_examples([(problem, 0) for problem in PINNED], unpack=True)
 def test_circle_scan_finds_every_point_the_search_finds(problem, seed):
     result = circle_critical_points(problem)
     event(f"certified: {result.certified}")

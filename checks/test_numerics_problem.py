@@ -29,15 +29,6 @@ from theory.strategies import dims, input_scales, log_uniform, pinned_perturbati
 PINNED = [case[0] for case in pinned_perturbation_cases()]
 
 
-def with_argument_examples(cases):
-    """``@example(*case)`` for each case, in order (pinned inputs of a test of several arguments)."""
-    def decorate(test):
-        for case in reversed(list(cases)):
-            test = example(*case)(test)
-        return test
-    return decorate
-
-
 #: (d, m, seed, input scale, ratio) of the pinned problems, and the smallest normal input scale and
 #: 1e-300 (x has subnormal coordinates, ε is subnormal). Not 5e-324: ε = ratio · 5e-324 underflows
 #: to 0, which make_problem rejects, naming eps.
@@ -59,7 +50,7 @@ def within_radius(problem, radius, seed):
 
 
 @given(problems(ratio=log_uniform(1e-3, 10.0)), seeds())
-@with_argument_examples((p, 0) for p in PINNED)
+@with_examples([(p, 0) for p in PINNED], unpack=True)
 def test_label_bounds_hold_on_the_ball(problem, seed):
     bounds = problem.bounds
     note(f"{problem!r}, {bounds}")
@@ -94,7 +85,7 @@ def test_control_first_order_radius_is_exceeded():
 
 
 @given(dims(), widths(), seeds(), input_scales(), log_uniform(1e-3, 10.0))
-@with_argument_examples(PINNED_SCALES)
+@with_examples(PINNED_SCALES, unpack=True)
 def test_make_problem_sets_input_scale_and_ratio(d, m, seed, scale, ratio):
     problem = make_problem(d, m, seed=seed, input_scale=scale, ratio=ratio)
     assert np.isclose(vector_norm(problem.x), scale, rtol=FEW_OPS_RTOL)

@@ -15,7 +15,7 @@ losses.
 """
 
 import numpy as np
-from hypothesis import event, example, given, note, target
+from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
 from .support import counterexample, with_examples

@@ -44,7 +44,7 @@ def _parse(argv):
     parser = argparse.ArgumentParser(
         prog="theory-claims" if script.startswith("theory-claims") else "python -m theory",
         description=__doc__.split("\n\n")[0].replace("``", "").replace("\n", " "),
-        epilog="Profiles (conftest.py): report = the default, randomized, sized to finish in under 5 minutes on "
+        epilog="Profiles (theory/profiles.py): report = the default, randomized, sized to finish in about 5 minutes on "
                "2 cores; dev = fast feedback; ci = derandomized, as CI runs it; thorough = 200 examples "
                "per property, for release checks and the seed sweep. Randomized profiles keep Hypothesis's "
                "example database at ./.hypothesis/examples (or $THEORY_EXAMPLE_DB), so a counterexample "

@@ -6,7 +6,7 @@ it is unset, ``ci`` is used if the ``CI`` variable is set (as on CI), else ``dev
 ``dev``       fast feedback while editing (the default of ``pytest``).
 ``report``    the default of the claims report (``python -m theory``): more
               examples than ``dev``, ``print_blob``, sized so that the report
-              finishes in under 5 minutes on 2 cores.
+              finishes in about 5 minutes on 2 cores.
 ``ci``        derandomized (the same examples every run, so CI is reproducible),
               ``print_blob`` so a failure prints a replayable blob; sized so
               the whole suite stays well under 10 minutes on 2 cores.

@@ -44,6 +44,7 @@ from theory.landscape import (
     newton_on_sphere,
     tangent_basis,
 )
+from theory.fixed_point import fixed_point_distance_bound
 from theory.pgd import constant_schedule, output_criterion, pgd, pgd_until, remark3_schedule, schedule_steps
 from theory.problem import Problem, make_problem
 from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
@@ -143,6 +144,10 @@ CASES = [
     (pgd, ("p", GOOD), dict(eta=0.1, steps=1), "problem"),
     (pgd, (PROB, NAN), dict(eta=0.1, steps=1), "delta0"),
     (pgd, (PROB, np.full((2, 4), 0.01)), dict(eta=0.1, steps=1), "delta0"),
+    (fixed_point_distance_bound, (PROB, 0.0, 2), {}, "eta"),
+    (fixed_point_distance_bound, (PROB, 1.0, -1), {}, "steps"),
+    (fixed_point_distance_bound, (PROB, 1.0, 2), dict(step_error=-1.0), "step_error"),
+    (fixed_point_distance_bound, ("p", 1.0, 2), {}, "problem"),
     (remark3_schedule, (0.0, 10), {}, "beta"),
     (remark3_schedule, (1.0, np.inf), {}, "z"),
     (constant_schedule, (0.0,), {}, "eta"),

@@ -128,7 +128,7 @@ def test_gradient_is_bounded_below_on_the_sphere(problem, seed):
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="literal Lemma 4.3: the hypothesis cos <= beta is one-sided (README finding 3)")
+                   reason="literal Lemma 4.3: the hypothesis cos <= beta is one-sided (fails near the antipodal critical point)")
 @example(problem=make_problem(7, 130, seed=0, eps=0.0025), seed=0, beta=0.0)
 @given(problem=regime_problems(CLAIM), seed=seeds(), beta=st.floats(0.0, 1.0))
 def test_literal_one_sided_hypothesis_fails_near_the_antipodal_critical_point(problem, seed, beta):
@@ -136,7 +136,7 @@ def test_literal_one_sided_hypothesis_fails_near_the_antipodal_critical_point(pr
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="literal Lemma 4.3 at small d: the gradient floor fails (README finding 1)")
+                   reason="literal Lemma 4.3 at small d: the gradient floor fails (rare at d >= 7)")
 @example(problem=make_problem(1, 3, seed=32, eps=0.0026311299835343367), seed=0)
 @given(problem=regime_problems(CLAIM, d=dims(1, REGIME_MAX_DIM)), seed=seeds())
 def test_literal_gradient_floor_on_the_sphere_fails_in_low_dimension(problem, seed):

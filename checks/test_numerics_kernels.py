@@ -1,6 +1,6 @@
 """The fused PGD kernel (theory.kernels) against the reference Problem.value_and_grad.
 
-The fused step must equal the plain one to rounding (issue 6: correctness before
+The fused step must equal the plain one to rounding (correctness before
 speed). Tolerance: the two computations are algebraically identical except
 ``log(1 + e)`` for ``log1p(e)`` (at most 2 ulp of 1 per unit) and the order of
 the sums, so they agree to :data:`theory.tolerances.IDENTITY_RTOL` · (1 + m + d)

@@ -21,21 +21,24 @@ For d = 1 the "sphere" is the two points ±ε, and each is an isolated, hence
 local, minimum: the count is 2 for every draw. Pinned: d = 1, m = 3, seed 0.
 Repaired statement: d >= 2 (the regime has d >= REGIME_MIN_DIM).
 
-Certificates (issue 4)
-----------------------
+Certificates
+------------
 Each example also asks :func:`theory.bounds.uniqueness_certificate` whether the
 draw is *certified* to have one minimum (a contraction argument, derived in its
 docstring); the example records evidence "certified" or "searched" (the claims
-report, ``python -m theory``, shows the fractions). In the regime every example so far is
-certified: the certified τ_ε of a draw (0.3 to 0.9 at input scale 1) is 10 to
-40 times the regime's radius. Three checks tie the certificate to the
-landscape:
+report, ``python -m theory``, shows the fractions). Three checks tie the
+certificate to the landscape, each able to fail:
 
-* certified ⇒ the landscape finder finds exactly one local minimum and one
-  local maximum (d = 2: the certified circle scan; d > 2: the search);
-* the empirical threshold (:func:`theory.landscape.minima_threshold`, the radius
-  where a second minimum appears) is never below the certified τ_ε;
-* control: a wrong certificate claiming 10 τ_ε is caught by the landscape.
+* below the certified τ_ε the certificate holds (the draws are built there) and
+  the landscape finder finds exactly one local minimum and one local maximum
+  (d = 2: the certified circle scan; d > 2: the search);
+* at radii spread over (0, τ_ε), three log-uniform and one within 10⁻³ of τ_ε,
+  the certified circle scan proves exactly one minimum and one maximum (d = 2);
+* controls: a wrong certificate claiming 10 τ_ε is caught by the landscape, in
+  both checks.
+
+(That the empirical threshold is never below τ_ε is not a check here: the
+threshold search starts at τ_ε.)
 
 Negative controls: ε = 10³ ε_max (~20 at input scale 1: several minima);
 ratio ε/‖x‖ = 1/2 at input scale 10³ (section 5.1: a large input scale gives a
@@ -50,9 +53,11 @@ import pytest
 from hypothesis import assume, event, example, given, note, target
 from hypothesis import strategies as st
 
-from .support import counterexample, evidence, margin
+from .support import counterexample, evidence
 from theory.bounds import certified_tau_eps, uniqueness_certificate
-from theory.landscape import THRESHOLD_EPS_CAP, critical_points, local_minima, minima_threshold
+from theory.constrained import tangent_gradient
+from theory.geometry import vector_norm
+from theory.landscape import THRESHOLD_EPS_CAP, circle_critical_points, critical_points, local_minima
 from theory.problem import Problem, make_problem
 from theory.regimes import REGIME_MAX_DIM, REGIME_MIN_DIM, TAU_EPS_FACTOR, min_width
 from theory.threshold import CHECK_DRAWS, CHECK_WIDTHS, PAPER_EXPONENT, fit_log_exponent, threshold_sweep
@@ -61,10 +66,34 @@ from theory.strategies import as_strategy, dims, input_scales, log_uniform, regi
 CLAIM = "theorem_3_1"
 
 
+def zero_sphere_minima(problem):
+    r"""The local minima of L on the 0-sphere {−ε, +ε} (d = 1), evaluated point by point.
+
+    A point p of the sphere is a local minimum when it is critical (the tangent
+    gradient Γ(p) of :func:`theory.constrained.tangent_gradient` vanishes) and L(p)
+    is at most L at every point of the sphere within distance ε of p. For d = 1
+    the tangent space is {0}, so Γ = 0, and the only sphere point within ε of p
+    is p itself (the other one is 2ε away): both points are local minima, whatever
+    the network. The check evaluates this with the theory code rather than
+    assuming it.
+    """
+    eps = problem.eps
+    sphere = np.array([[-eps], [eps]])
+    losses = problem.loss_value(sphere)
+    found = 0
+    for p, value in zip(sphere, losses):
+        critical = float(vector_norm(tangent_gradient(problem, p))) == 0.0
+        near = vector_norm(sphere - p) <= eps
+        note(f"d = 1: delta = {p[0]!r}, L = {value!r}, critical = {critical}, "
+             f"sphere points within eps: {int(near.sum())}")
+        found += int(critical and np.all(losses[near] >= value))
+    return found
+
+
 def count_minima(problem, seed):
-    """Strict local minima of L on the sphere; 2 for d = 1 (both points of the 0-sphere)."""
+    """Strict local minima of L on the sphere (d = 1: :func:`zero_sphere_minima`)."""
     if problem.d == 1:
-        return 2
+        return zero_sphere_minima(problem)
     return len(local_minima(problem, seed=seed))
 
 
@@ -139,13 +168,13 @@ def certified_cases(draw, d=dims(2, 5), factor=log_uniform(0.05, 0.999)):
 
 
 def check_certified_landscape(problem, seed):
-    """Certified => exactly one local minimum and one local maximum are found."""
+    """Below the certified τ_ε: the certificate holds, and exactly one local minimum and one maximum are found."""
     certified = record_evidence(problem)
+    assert certified, f"eps = {problem.eps!r} is below the certified tau_eps, but the certificate fails there"
     points = critical_points(problem, seed=seed)
     kinds = sorted(p.kind for p in points)
-    note(f"certified={certified}, critical points: {kinds}")
-    if certified:
-        assert kinds == ["maximum", "minimum"], f"certified unique, but the landscape has {kinds}"
+    note(f"critical points: {kinds}")
+    assert kinds == ["maximum", "minimum"], f"certified unique, but the landscape has {kinds}"
 
 
 @given(case=certified_cases())
@@ -164,17 +193,45 @@ def test_control_ten_times_tau_eps_is_caught_by_the_landscape():
     counterexample(certified_cases(d=2, factor=10.0), holds, shrink=False)
 
 
-@given(base=st.builds(lambda m, seed: make_problem(2, m, seed=seed, eps=THRESHOLD_EPS_CAP),
-                      widths(1, 64), seeds()))
-def test_empirical_threshold_is_never_below_certified_tau_eps(base):
-    found = minima_threshold(base)
-    note(f"{found}")
-    event("second minimum found" if np.isfinite(found.eps) else "one minimum up to the cap")
-    assert found.certified_counts
-    evidence("certified")  # the counts come from the certified circle scan (d = 2)
-    if found.certified_tau > 0:
-        margin(found.below, found.certified_tau, "certified tau_eps / empirical threshold", lower=True)
-    assert found.below >= found.certified_tau
+@st.composite
+def radii_below_tau(draw, tau_factor=1.0):
+    """(problem at radius THRESHOLD_EPS_CAP, d = 2; radii spread over (0, tau_factor · τ_ε)).
+
+    Three radii log-uniform over (10⁻³, 1) τ_ε and one within 10⁻³ (relative)
+    of τ_ε, where the certificate is at its limit; ``tau_factor`` > 1 makes
+    the certificate wrong (controls).
+    """
+    base = draw(st.builds(lambda m, seed: make_problem(2, m, seed=seed, eps=THRESHOLD_EPS_CAP),
+                          widths(1, 64), seeds()))
+    tau = certified_tau_eps(base)
+    event("certified tau_eps > 0" if tau > 0 else "no certified radius")
+    assume(tau > 0.0)
+    fractions = draw(st.lists(log_uniform(1e-3, 0.999), min_size=3, max_size=3))
+    fractions.append(1.0 - draw(log_uniform(1e-9, 1e-3)))
+    note(f"tau_eps = {tau!r}, radii / tau_eps = {fractions!r}")
+    return base, [tau_factor * tau * f for f in fractions]
+
+
+def check_one_minimum_below_tau(base, radii):
+    """At each radius the certified circle scan proves exactly one minimum and one maximum."""
+    evidence("certified")
+    for eps in radii:
+        scan = circle_critical_points(Problem(base.net, base.x, base.y, eps, base.loss))
+        kinds = sorted(p.kind for p in scan.points)
+        note(f"eps = {eps!r}: certified scan = {scan.certified}, critical points {kinds}")
+        assert scan.certified, f"the circle scan is not certified at eps = {eps!r}"
+        assert kinds == ["maximum", "minimum"], f"eps = {eps!r} below tau_eps has critical points {kinds}"
+
+
+@given(case=radii_below_tau())
+def test_certified_circle_scan_finds_one_minimum_at_every_radius_below_tau_eps(case):
+    check_one_minimum_below_tau(*case)
+
+
+@pytest.mark.negative_control
+def test_control_a_certificate_ten_times_too_large_meets_two_minima_below_it():
+    counterexample(radii_below_tau(tau_factor=10.0), lambda c: check_one_minimum_below_tau(*c) is None,
+                   shrink=False)
 
 
 # --- the threshold's trend in m against the paper's Theta((log m)^-2) -------------------

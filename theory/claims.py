@@ -213,18 +213,24 @@ CLAIMS = (
                     "ball lowers L by at least c η, c = (𝓛_f B_l)²/2."),
         regime="m ≥ ⌈d^{5/2}⌉, ε < c (log m)^{-1/2}, η < min(c' (log m)^{-1}, ε²), B_l = 0.02, d ≥ 7.",
         repairs={"test_literal_gradient_floor_fails_in_low_dimension":
-                 "d ≥ 7 (\"with high probability\" lives in d, not in m: README finding 1)"},
+                 "d ≥ 7 (\"with high probability\" lives in d, not in m: the floor fails with a probability that falls with d, at any width)"},
     ),
     Claim(
         "lemma_4_2", "Lemma 4.2", "Approximation of PGD",
         statement=("For any unit v̂, with δ̃_1 = δ_0 + η v̂ and δ̃_2 = δ_0 + η P_T0 v̂, "
-                   "‖P_B(0,ε)(δ̃_1) − δ̃_2‖ ≤ 4η²/ε (section 4)."),
+                   "‖P_B(0,ε)(δ̃_1) − δ̃_2‖ ≤ 4η²/ε (section 4); as a result, Eq. (5): for δ_t on the sphere, "
+                   "‖δ_{t+1} − (δ_t − ηΓ(δ_t))‖ ≤ 4η²/ε."),
         executable=("‖P_B(δ_0 + η v̂) − (δ_0 + η P_T v̂)‖ ≤ 4η²/ε (plus rounding) for δ_0 on the sphere, for ε "
                     "from 1e-3 to 1e3 and η/ε from 1e-6 to 1e2, where the projection is active (‖δ_0 + η v̂‖ ≥ ε), and for every outward "
-                    "direction."),
+                    "direction; Eq. (5) for PGD's step on drawn problems with the bound 4η²‖∂L‖²/ε where the "
+                    "projection is active."),
         regime="None beyond the geometry: any d, ε, η.",
         repairs={"test_literal_projection_bound_fails_for_inward_steps":
-                 "the projection is active, ‖δ_0 + η v̂‖ ≥ ε (README finding 2)"},
+                 "the projection is active, ‖δ_0 + η v̂‖ ≥ ε",
+                 "test_literal_equation_5_fails_for_steps_that_stay_in_the_ball":
+                 "the projection is active, ‖δ_t − η∂L(δ_t)‖ ≥ ε",
+                 "test_literal_equation_5_fails_for_gradients_longer_than_one_even_when_active":
+                 "the bound for the step's length: 4η²‖∂L(δ_t)‖²/ε (or ‖∂L(δ_t)‖ ≤ 1)"},
     ),
     Claim(
         "lemma_4_3", "Lemma 4.3", "Away from critical points on the sphere",
@@ -234,9 +240,9 @@ CLAIMS = (
                     "where |∠[∂f, δ]| ≤ β; the smallest ‖∂f‖ on the sphere found by search is ≥ B_l."),
         regime="m ≥ ⌈d^{5/2}⌉, ε < c (log m)^{-1}, B_l = 0.02, d ≥ 7.",
         repairs={"test_literal_one_sided_hypothesis_fails_near_the_antipodal_critical_point":
-                 "the hypothesis is two-sided, |∠[∂f, δ]| ≤ β (README finding 3)",
+                 "the hypothesis is two-sided, |∠[∂f, δ]| ≤ β (near the antipodal critical point the one-sided cosine is ≈ −1 ≤ β while Γ ≈ 0)",
                  "test_literal_gradient_floor_on_the_sphere_fails_in_low_dimension":
-                 "d ≥ 7 (README finding 1)"},
+                 "d ≥ 7 (the gradient floor fails with a probability that falls with d, at any width)"},
     ),
     Claim(
         "lemma_4_4", "Lemma 4.4", "Near critical points on the sphere (no saddles)",
@@ -247,7 +253,7 @@ CLAIMS = (
                     "sampled and cap-boundary sphere points where |∠[∂f, δ]| ≥ φ."),
         regime="m ≥ ⌈d^{5/2}⌉, ε < c (log m)^{-1}, φ = 1/2, γ = 𝓛_f/2, d ≥ 7.",
         repairs={"test_literal_sign_fails_in_the_minimisation_form":
-                 "the sign of the minimisation form, −sgn(λ*) (README finding 4)"},
+                 "the sign of the minimisation form, −sgn(λ*) (the paper's sgn((y − f) δᵀ∂f) is that of the maximisation form)"},
     ),
     Claim(
         "lemma_4_5", "Lemma 4.5", "Trajectory and local optimums",
@@ -280,7 +286,7 @@ CLAIMS = (
         regime="d = 2, m = 32, r = 1 (minima), r = 0.3 (escape), α = 0.01.",
         repairs={"test_literal_per_draw_count_of_minima_is_monotone_in_the_input_scale":
                  "statistically over draws, or per draw against the smallest scale ‖x‖ = 0.01 "
-                 "(the per-draw count is not monotone in the scale: README finding 12)"},
+                 "(the per-draw count of minima is not monotone in the input scale)"},
     ),
     Claim(
         "section_5_2", "§5.2", "General losses (cross-entropy)",

@@ -203,7 +203,7 @@ def regime_etas(problem, claim, fraction=log_uniform(0.05, 0.99)):
     return as_strategy(fraction).map(lambda f: f * top)
 
 
-#: The hostile ranges of issue 7 ("numerical hostility"): every public computation
+#: The hostile ranges ("numerical hostility"): every public computation
 #: must give a correct result or a clear error over all of them.
 #:
 #: * ``input_scale``: ||x|| from 1e-6 to 1e3 (section 5.1 goes to 100; softplus

@@ -49,6 +49,7 @@ from theory.bounds import (
     TAU_EPS_CAP_SCALE,
     TAU_GIVE_UP_RATIO,
     certified_tau_eps,
+    contraction_tau_eps,
     evaluation_error_bounds,
     certified_gradient_floor,
     gradient_norm_range,
@@ -352,8 +353,8 @@ def check_tau_brackets_the_certificate(problem, tau):
 
 @given(problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0)))
 @with_examples(PINNED)
-def test_certified_tau_eps_brackets_the_certificate(problem):
-    check_tau_brackets_the_certificate(problem, certified_tau_eps(problem))
+def test_contraction_tau_eps_brackets_the_certificate(problem):
+    check_tau_brackets_the_certificate(problem, contraction_tau_eps(problem))
 
 
 @pytest.mark.negative_control
@@ -361,7 +362,7 @@ def test_control_bisection_returning_the_upper_end_is_caught():
     # Injected bug: the bisection returns the (uncertified) upper end of its final bracket.
     cases = problems(d=dims(2, 6), ratio=log_uniform(1e-2, 10.0))
     counterexample(cases, lambda p: check_tau_brackets_the_certificate(
-        p, certified_tau_eps(p) * (1.0 + 2.0 * TAU_BISECTION_RTOL)) is None)
+        p, contraction_tau_eps(p) * (1.0 + 2.0 * TAU_BISECTION_RTOL)) is None)
 
 
 def reports_its_ingredients(certify, problem, shrink):

@@ -25,7 +25,8 @@ from .network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, TwoLayerNet, a
 
 __all__ = ["hessian_norm_bound", "local_hessian_bound", "third_derivative_bound", "value_variation_bound",
            "rounding_allowance", "evaluation_error_bounds", "certified_gradient_floor", "gradient_norm_range",
-           "UniquenessCertificate", "uniqueness_certificate", "certified_tau_eps", "TAU_BISECTION_RTOL",
+           "ball_derivative_bounds", "UniquenessCertificate", "uniqueness_certificate", "contraction_tau_eps",
+           "TAU_BISECTION_RTOL",
            "TAU_EPS_CAP_SCALE", "TAU_GIVE_UP_RATIO"]
 
 _U = np.finfo(np.float64).eps / 2.0  # unit roundoff 2^-53
@@ -118,7 +119,7 @@ def value_variation_bound(net: TwoLayerNet, x, eps) -> float:
     return min(taylor, lipschitz) + 2.0 * rounding_allowance(net.m + net.d, abs_sum)
 
 
-def evaluation_error_bounds(net: TwoLayerNet, z):
+def evaluation_error_bounds(net: TwoLayerNet, z, *, acts=None):
     r"""Bounds on the rounding error of the computed f(z), ∂f(z) and ∂²f(z).
 
     Three sources, each bounded with :func:`rounding_allowance` or a relative rounding:
@@ -143,6 +144,8 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
     ----------
     net : TwoLayerNet
     z : array_like, shape (..., d)
+    acts : tuple of ndarray, optional
+        ``activations(z @ W.T)`` when the caller already has it (saves the pass).
 
     Returns
     -------
@@ -152,7 +155,8 @@ def evaluation_error_bounds(net: TwoLayerNet, z):
     """
     check_net(net)
     z = as_points("z", z, net.d)
-    acts = activations(z @ net.W.T)
+    if acts is None:
+        acts = activations(z @ net.W.T)
     _, dsig, d2sig = acts
     value_scale, grad_scale, hessian_scale = net.term_magnitudes(z, acts=acts)
     abs_a, abs_W = np.abs(net.a), np.abs(net.W)
@@ -263,7 +267,7 @@ def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
 
     each term inflated for rounding (the computed Hessian at x by its certified
     evaluation error, :func:`evaluation_error_bounds`). Non-decreasing in ε
-    (the intervals grow), as :func:`certified_tau_eps` requires.
+    (the intervals grow), as :func:`contraction_tau_eps` requires.
 
     Parameters
     ----------
@@ -292,6 +296,71 @@ def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
     # each; the sum is added in the normal range (the products above may underflow).
     underflow = UNDERFLOW_FLOOR * float(abs_a @ vector_norm(net.W) ** 2) * 2.0
     return min(moving, crude, hessian_norm_bound(net)) + underflow
+
+
+def ball_derivative_bounds(net: TwoLayerNet, z, rho):
+    r"""Upper bounds on :math:`\|\partial f\|`, :math:`\|\partial^2 f\|_2` and :math:`\|\partial^3 f\|` over small balls.
+
+    For each centre :math:`z_i` and radius :math:`\rho_i`, bounds on the suprema over the
+    closed ball :math:`\mathbb B(z_i, \rho_i)` of the gradient norm, the Hessian's spectral
+    norm and the operator norm of the third derivative (a symmetric trilinear form).
+
+    **Derivation.** Every pre-activation stays in
+    :math:`I_r = [t_r - h_r, t_r + h_r]` with :math:`t_r` the computed :math:`w_r^\top z_i`
+    and :math:`h_r = \rho_i\|w_r\|(1 + 16u) + e_r`, where :math:`e_r` is the
+    :func:`rounding_allowance` of the d-term sum :math:`w_r^\top z_i` and the factor
+    covers the rounding of :math:`\|w_r\|` (Cauchy-Schwarz). On :math:`I_r`,
+    σ' is at most its value at the upper end (σ' increases), inflated by twice its relative
+    rounding :data:`theory.network.SIGMOID_RTOL` plus :data:`UNDERFLOW_FLOOR`, and σ'' at
+    most its sup from :func:`_sigma2_range` (its value at the point nearest 0, widened the
+    same way); :math:`|\sigma^{(3)}| = \sigma''|1 - 2\sigma'|
+    \le \sigma''`. With :math:`\partial^k f = \sum_r a_r \sigma^{(k)}(w_r^\top z) w_r^{\otimes k}`
+    the triangle inequality gives
+
+    .. math::
+        \|\partial f\| \le \sum_r |a_r|\sup_{I_r}\sigma'\,\|w_r\|, \quad
+        \|\partial^2 f\|_2 \le \sum_r |a_r|\sup_{I_r}\sigma''\,\|w_r\|^2, \quad
+        \|\partial^3 f\| \le \sum_r |a_r|\sup_{I_r}\sigma''\,\|w_r\|^3,
+
+    each sum of m positive terms inflated by :math:`4mu` for its rounding. Saturated
+    units (far from their kink on the whole ball) contribute almost nothing, which keeps
+    these bounds small where the landscape is flat. They are not capped: callers may
+    take the minimum with the global bounds (:func:`hessian_norm_bound`,
+    :func:`third_derivative_bound`, :func:`gradient_norm_range`).
+
+    Parameters
+    ----------
+    net : TwoLayerNet
+    z : array_like, shape (n, d)
+        Centres (computed points; their rounding is the caller's, through ``rho``).
+    rho : array_like, shape (n,)
+        Radii, >= 0.
+
+    Returns
+    -------
+    G, H, H3 : ndarray, shape (n,)
+    """
+    check_net(net)
+    z = as_points("z", z, net.d)
+    rho = np.asarray(rho, dtype=float)
+    if z.ndim != 2 or rho.shape != z.shape[:1]:
+        raise ValueError(f"z must have shape (n, {net.d}) and rho shape (n,), got {z.shape} and {rho.shape}")
+    if not np.all(rho >= 0.0) or not np.all(np.isfinite(rho)):
+        raise ValueError("rho must be finite and >= 0")
+    t = z @ net.W.T
+    rn = vector_norm(net.W)
+    half = rho[:, None] * rn * (1.0 + 16.0 * _U) + rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)
+    lo, hi = t - half, t + half
+    ds_sup = activations(hi)[1] * (1.0 + 2.0 * SIGMOID_RTOL) + UNDERFLOW_FLOOR
+    # The sup of _sigma2_range from one pass: σ'' is even and decreasing in |t|, so its sup
+    # is its value at the point of I_r nearest 0 (0 when I_r contains it, σ''(0) = 1/4).
+    near = np.where((lo <= 0.0) & (hi >= 0.0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
+    d2s_sup = np.minimum(activations(near)[2] * (1.0 + 2.0 * SOFTPLUS2_RTOL) + UNDERFLOW_FLOOR, 0.25)
+    abs_a = np.abs(net.a) * (1.0 + 4.0 * net.m * _U)
+    G = (ds_sup * abs_a) @ rn
+    H = (d2s_sup * abs_a) @ rn ** 2
+    H3 = (d2s_sup * abs_a) @ rn ** 3
+    return G, H, H3
 
 
 def third_derivative_bound(net: TwoLayerNet) -> float:
@@ -441,17 +510,17 @@ def uniqueness_certificate(problem, eps=None) -> UniquenessCertificate:
                                  certified=bool(contraction < 1.0 and dloss_lower > 0.0))
 
 
-#: Relative width of the final bracket of :func:`certified_tau_eps`'s bisection.
+#: Relative width of the final bracket of :func:`contraction_tau_eps`'s bisection.
 TAU_BISECTION_RTOL = 1e-6
 
-#: Default largest radius :func:`certified_tau_eps` tries, in units of ‖x‖ + 1.
+#: Default largest radius :func:`contraction_tau_eps` tries, in units of ‖x‖ + 1.
 #: It only sets where the halving bracket starts; calibration: over make_problem
 #: draws with d in {2, 3, 6, 20}, m in {5, 50, 500} and seeds 0-4, the certified
 #: τ_ε / (‖x‖ + 1) ranged over [0.12, 0.84], so a cap 10³ times larger is never the
 #: answer for such draws and costs ~10 extra certificate evaluations.
 TAU_EPS_CAP_SCALE = 1e3
 
-#: :func:`certified_tau_eps` gives up (returns 0.0) once its halving bracket falls
+#: :func:`contraction_tau_eps` gives up (returns 0.0) once its halving bracket falls
 #: below this fraction of the cap (about 40 halvings). As ε → 0 the certificate's
 #: conditions tend to ∂L/∂f(x) ≠ 0 and ∂f(x) ≠ 0, so a draw not certified at
 #: 10⁻⁹ (‖x‖ + 1), ~10⁹ times below the calibrated τ_ε (:data:`TAU_EPS_CAP_SCALE`),
@@ -459,11 +528,12 @@ TAU_EPS_CAP_SCALE = 1e3
 TAU_GIVE_UP_RATIO = 1e-12
 
 
-def certified_tau_eps(problem, *, eps_cap=None) -> float:
-    r"""The certified uniqueness radius τ_ε of one draw (Theorem 5.1).
+def contraction_tau_eps(problem, *, eps_cap=None) -> float:
+    r"""The uniqueness radius τ_ε of one draw certified by the contraction argument (Theorem 5.1).
 
     The largest ε (to :data:`TAU_BISECTION_RTOL`, rounded down) at which
-    :func:`uniqueness_certificate` holds. The certificate's condition is
+    :func:`uniqueness_certificate` holds. :func:`theory.certificates.certified_tau_eps`
+    (also importable from here) starts from it and, for d = 2, extends it. The certificate's condition is
     monotone in ε (:math:`H(\varepsilon)` and the loss range grow, :math:`B_l(\varepsilon)`
     shrinks), so it holds at every radius below the returned value, which is
     therefore a certified threshold: for every ε < τ_ε this draw has exactly one
@@ -506,3 +576,15 @@ def certified_tau_eps(problem, *, eps_cap=None) -> float:
         else:
             hi = mid
     return lo
+
+
+def __getattr__(name):
+    # PEP 562: ``theory.bounds.certified_tau_eps`` stays importable from here (a stable entry
+    # point), but it lives in theory.certificates, which sits above this module (it takes a
+    # Problem and imports these bounds). Importing it lazily, on first access, keeps the
+    # module-level imports pointing down the layers. (Not in __all__: a star import takes
+    # it from theory.certificates.)
+    if name == "certified_tau_eps":
+        from .certificates import certified_tau_eps
+        return certified_tau_eps
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,20 +35,17 @@ import numpy as np
 from scipy.optimize import brentq, minimize
 
 from .bounds import (
-    UNDERFLOW_FLOOR,
-    _sigma2_range,
-    certified_tau_eps,
+    ball_derivative_bounds,
     gradient_norm_range,
     local_hessian_bound,
-    rounding_allowance,
     third_derivative_bound,
     value_variation_bound,
 )
+from .certificates import certified_tau_eps
 from ._validation import (as_float_array, as_points, as_rng, check_positive_float, check_positive_int,
                           check_problem)
 from .constrained import constrained_hessian, tangent_gradient
 from .geometry import _unit_directions, cosine, uniform_ball, uniform_sphere, vector_norm
-from .network import SIGMOID_RTOL, activations
 from .problem import Problem
 from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
@@ -436,32 +433,21 @@ def _arc_bounds(problem, a, b, glob):
     r"""Per-arc bounds (M1, M2), each of shape (n,), for the arcs [a, b] of the circle.
 
     Every point of the arc lies within ρ = ε(b − a)/2 of the point at its
-    midpoint c (arc length), so each pre-activation stays in
-    :math:`[t_r - \rho\|w_r\|, t_r + \rho\|w_r\|]` with :math:`t_r = w_r^\top(x + \delta(c))`,
-    where σ' is at most its value at the upper end (plus UNDERFLOW_FLOOR) and σ'' (and
-    :math:`|\sigma^{(3)}| = \sigma''|1 - 2\sigma'| \le \sigma''`) at most its sup. The triangle
-    inequality gives :math:`\|\partial f\| \le \sum_r |a_r|\sup\sigma'_r\|w_r\|`,
-    :math:`\|\partial^2 f\| \le \sum_r |a_r|\sup\sigma''_r\|w_r\|^2` and
-    :math:`\|\partial^3 f\| \le \sum_r |a_r|\sup\sigma''_r\|w_r\|^3`, each capped by the
+    midpoint c (arc length), so the suprema of ‖∂f‖, ‖∂²f‖ and ‖∂³f‖ over the arc are
+    at most those over the ball :math:`\mathbb B(x + \delta(c), \rho)`, bounded unit by unit
+    by :func:`theory.bounds.ball_derivative_bounds` (derivation there), each capped by the
     global bound; T1, T2, T3 and M1, M2 follow as in :func:`circle_critical_points`.
     Saturated units (far from their kink) contribute almost nothing, which keeps
     the scan short where g is exponentially small but not zero.
     """
-    net, eps = problem.net, problem.eps
+    eps = problem.eps
     c = 0.5 * (a + b)
     rho = 0.5 * eps * (b - a)
     z = problem.x + eps * np.stack([np.cos(c), np.sin(c)], axis=-1)
-    t = z @ net.W.T
-    rn = vector_norm(net.W)
-    u = UNIT_ROUNDOFF
-    half = rho[:, None] * rn * (1.0 + 16.0 * u) + rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)
-    lo, hi = t - half, t + half
-    ds_sup = activations(hi)[1] * (1.0 + 2.0 * SIGMOID_RTOL) + UNDERFLOW_FLOOR
-    d2s_sup, _ = _sigma2_range(lo, hi)
-    abs_a = np.abs(net.a) * (1.0 + 4.0 * net.m * u)
-    G = np.minimum((ds_sup * abs_a) @ rn, glob["G"])
-    H = np.minimum((d2s_sup * abs_a) @ rn ** 2, glob["H"])
-    H3 = np.minimum((d2s_sup * abs_a) @ rn ** 3, glob["H3"])
+    G, H, H3 = ball_derivative_bounds(problem.net, z, rho)
+    G = np.minimum(G, glob["G"])
+    H = np.minimum(H, glob["H"])
+    H3 = np.minimum(H3, glob["H3"])
     return _g_derivative_bounds(eps, G, H, H3, glob["l1"], glob["l2"], glob["l3"])
 
 

@@ -215,6 +215,10 @@ class Problem:
         z = self.x + delta
         f_err, df_err, _ = evaluation_error_bounds(self.net, z)
         f, df = self.net.value_and_grad(z)
+        return self._loss_error_bounds(f, df, f_err, df_err)
+
+    def _loss_error_bounds(self, f, df, f_err, df_err):
+        """:meth:`evaluation_error_bounds` from the network's f, ∂f and their error bounds (shared with the certificates)."""
         lf = np.abs(self.loss.dvalue(self.y, f))
         lff = np.abs(self.loss.d2value(self.y, f))
         value_error = lf * f_err + self.loss.value_error(self.y, f)
@@ -258,6 +262,10 @@ class Problem:
         f_err, df_err, h_err = evaluation_error_bounds(self.net, z)
         f, df = self.net.value_and_grad(z)
         _, _, h_scale = self.net.term_magnitudes(z)
+        return self._hvp_error_bounds(f, df, f_err, df_err, h_err, h_scale, v)
+
+    def _hvp_error_bounds(self, f, df, f_err, df_err, h_err, h_scale, v):
+        """:meth:`hvp_error_bounds` from the network's f, ∂f, their error bounds, the Hessian's and |v| (shared with the certificates)."""
         lf = np.abs(self.loss.dvalue(self.y, f))[..., None]
         lff = np.abs(self.loss.d2value(self.y, f))[..., None]
         third = self.loss.curvature_bounds(self.y, 0.0, 0.0)[1]  # the global sup of |L_fff|

@@ -45,7 +45,8 @@ from theory.landscape import (
     tangent_basis,
 )
 from theory.fixed_point import fixed_point_distance_bound
-from theory.pgd import constant_schedule, output_criterion, pgd, pgd_until, remark3_schedule, schedule_steps
+from theory.pgd import (constant_schedule, equation_3_holds, output_criterion, pgd, pgd_until, remark3_schedule,
+                        schedule_steps, step_product)
 from theory.problem import Problem, make_problem
 from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
 from theory.scale import count_minima, escape_steps
@@ -148,6 +149,11 @@ CASES = [
     (fixed_point_distance_bound, (PROB, 1.0, -1), {}, "steps"),
     (fixed_point_distance_bound, (PROB, 1.0, 2), dict(step_error=-1.0), "step_error"),
     (fixed_point_distance_bound, ("p", 1.0, 2), {}, "problem"),
+    (equation_3_holds, ([0.1, 0.1], 0.0, 2), {}, "beta"),
+    (equation_3_holds, ([0.1, 0.1], 1.0, 0), {}, "steps"),
+    (equation_3_holds, ([0.1, 0.1], 30.0, 2), {}, "schedule"),
+    (step_product, ([0.1, -0.1], 1.0, 2), {}, "schedule"),
+    (step_product, ([0.1, 0.1], -1.0, 2), {}, "beta"),
     (remark3_schedule, (0.0, 10), {}, "beta"),
     (remark3_schedule, (1.0, np.inf), {}, "z"),
     (constant_schedule, (0.0,), {}, "eta"),

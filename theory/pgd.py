@@ -33,6 +33,7 @@ from .problem import Problem
 _NORMAL_MIN = float(np.finfo(np.float64).tiny)  # the smallest normal float64
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
+           "EQUATION_3_RTOL", "equation_3_holds", "step_product",
            "HittingResult", "pgd_until", "output_criterion", "fused_kernel"]
 
 
@@ -125,6 +126,62 @@ def schedule_steps(schedule, steps) -> np.ndarray:
     if np.any(etas <= 0.0):
         raise ValueError(f"schedule must give step sizes > 0, got min {etas.min()}")
     return etas
+
+
+#: Relative slack of :func:`equation_3_holds`: the computed η_s(1 − βη_s/2) and
+#: η_{s+1} each carry at most three roundings (βη_s, the halving is exact, the
+#: subtraction, the product; the schedule's own value is taken as given), so a
+#: comparison within 8u of equality is decided in favour of the condition.
+EQUATION_3_RTOL = 8 * np.finfo(np.float64).eps / 2
+
+
+def equation_3_holds(schedule, beta, steps) -> bool:
+    r"""Whether a schedule satisfies Corollary 3.1's Eq. (3) on s, k with s + k + 1 < ``steps``.
+
+    Eq. (3): :math:`\eta_s\prod_{i=0}^{k}(1 - eta\eta_{s+i}/2) \le \eta_{s+k+1}` for all s, k.
+
+    Parameters
+    ----------
+    schedule : callable or sequence
+        As for :func:`pgd`; evaluated on s = 0 .. steps − 1, with βη_s < 2.
+    beta : float
+        Corollary 3.1's β, > 0.
+    steps : int
+        Length of the horizon, >= 1.
+
+    Returns
+    -------
+    bool
+
+    Notes
+    -----
+    Eq. (3) for every k is equivalent to its case k = 0,
+    :math:`\eta_s(1 - eta\eta_s/2) \le \eta_{s+1}` for all s. With
+    :math:`c_j = \sum_{i<j}\log(1 - eta\eta_i/2)` and :math:`a_j = \log\eta_j - c_j`,
+    Eq. (3) at (s, k) reads :math:`a_s \le a_{s+k+1}`: it holds for all pairs
+    s < j exactly when a is non-decreasing, i.e. for all consecutive pairs. The
+    check is therefore exact in O(steps), up to :data:`EQUATION_3_RTOL`.
+    """
+    beta = check_positive_float("beta", beta)
+    etas = schedule_steps(schedule, check_positive_int("steps", steps))
+    if np.any(beta * etas >= 2.0):
+        raise ValueError("schedule must give beta * eta_s < 2 (each factor 1 - beta eta_s / 2 positive)")
+    lhs = etas[:-1] * (1.0 - 0.5 * beta * etas[:-1])
+    return bool(np.all(lhs <= etas[1:] * (1.0 + EQUATION_3_RTOL)))
+
+
+def step_product(schedule, beta, steps) -> np.ndarray:
+    r"""The products :math:`P_k = \prod_{i<k}(1 - eta\eta_i/2)`, k = 0 .. ``steps``, shape (steps + 1,).
+
+    Corollary 3.1's first statement asks :math:`P_k 	o 0` (with γ for β): the
+    schedule's steps must not be summable. Computed as exp of a cumulative sum
+    of log1p, which cannot underflow before the true product does.
+    """
+    beta = check_positive_float("beta", beta)
+    etas = schedule_steps(schedule, check_positive_int("steps", steps, minimum=0))
+    if np.any(beta * etas >= 2.0):
+        raise ValueError("schedule must give beta * eta_s < 2 (each factor 1 - beta eta_s / 2 positive)")
+    return np.exp(np.concatenate([[0.0], np.cumsum(np.log1p(-0.5 * beta * etas))]))
 
 
 def _starts(problem, delta0):

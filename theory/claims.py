@@ -280,7 +280,7 @@ CLAIMS = (
         "section_5_1", "§5.1", "Smaller input scales: more regular landscape, faster escape (Figures 1–3)",
         statement=("For a fixed ratio r = ε/‖x‖, a smaller input scale makes the landscape more regular (fewer "
                    "local minima, Figure 1) and makes PGD escape local maxima faster (Figures 2, 3)."),
-        executable=("Paired one-sided sign tests over 40 draws, ‖x‖ = 0.01 against 100 at a fixed ratio: the small "
+        executable=("Paired one-sided sign tests over paired draws (as many as power 0.9 at α = 0.01 needs; see the constants), ‖x‖ = 0.01 against 100 at a fixed ratio: the small "
                     "scale has no more local minima and escapes a local maximum no slower; per draw, the exact "
                     "(certified) count of minima at ‖x‖ = 0.01 is at most that at any larger scale."),
         regime="d = 2, m = 32, r = 1 (minima), r = 0.3 (escape), α = 0.01.",

@@ -138,7 +138,7 @@ EQUATION_3_RTOL = 8 * np.finfo(np.float64).eps / 2
 def equation_3_holds(schedule, beta, steps) -> bool:
     r"""Whether a schedule satisfies Corollary 3.1's Eq. (3) on s, k with s + k + 1 < ``steps``.
 
-    Eq. (3): :math:`\eta_s\prod_{i=0}^{k}(1 - eta\eta_{s+i}/2) \le \eta_{s+k+1}` for all s, k.
+    Eq. (3): :math:`\eta_s\prod_{i=0}^{k}(1 - \beta\eta_{s+i}/2) \le \eta_{s+k+1}` for all s, k.
 
     Parameters
     ----------
@@ -156,8 +156,8 @@ def equation_3_holds(schedule, beta, steps) -> bool:
     Notes
     -----
     Eq. (3) for every k is equivalent to its case k = 0,
-    :math:`\eta_s(1 - eta\eta_s/2) \le \eta_{s+1}` for all s. With
-    :math:`c_j = \sum_{i<j}\log(1 - eta\eta_i/2)` and :math:`a_j = \log\eta_j - c_j`,
+    :math:`\eta_s(1 - \beta\eta_s/2) \le \eta_{s+1}` for all s. With
+    :math:`c_j = \sum_{i<j}\log(1 - \beta\eta_i/2)` and :math:`a_j = \log\eta_j - c_j`,
     Eq. (3) at (s, k) reads :math:`a_s \le a_{s+k+1}`: it holds for all pairs
     s < j exactly when a is non-decreasing, i.e. for all consecutive pairs. The
     check is therefore exact in O(steps), up to :data:`EQUATION_3_RTOL`.
@@ -171,9 +171,9 @@ def equation_3_holds(schedule, beta, steps) -> bool:
 
 
 def step_product(schedule, beta, steps) -> np.ndarray:
-    r"""The products :math:`P_k = \prod_{i<k}(1 - eta\eta_i/2)`, k = 0 .. ``steps``, shape (steps + 1,).
+    r"""The products :math:`P_k = \prod_{i<k}(1 - \beta\eta_i/2)`, k = 0 .. ``steps``, shape (steps + 1,).
 
-    Corollary 3.1's first statement asks :math:`P_k 	o 0` (with γ for β): the
+    Corollary 3.1's first statement asks :math:`P_k \to 0` (with γ for β): the
     schedule's steps must not be summable. Computed as exp of a cumulative sum
     of log1p, which cannot underflow before the true product does.
     """

@@ -37,6 +37,7 @@ from .geometry import uniform_ball, vector_norm
 from .landscape import circle_critical_points, local_maxima, local_minima
 from .pgd import pgd
 from .problem import make_problem
+from .statistics import paired_sign_test_draws
 
 __all__ = [
     "FIGURE_DIM",
@@ -51,6 +52,9 @@ __all__ = [
     "ESCAPE_DROP_FRACTION",
     "ESCAPE_SLOW_STEPS",
     "STATISTICAL_ALPHA",
+    "ALTERNATIVE_DIFFER",
+    "ALTERNATIVE_Q",
+    "STATISTICAL_POWER",
     "escape_steps",
     "FIGURE_SCALES",
     "FIGURE_RATIOS",
@@ -77,8 +81,6 @@ LANDSCAPE_RATIO = 1.0
 #: at r = 1, 23 against 13 (p = 0.07); at r = 3, 18 against 18 — the effect of
 #: section 5.1.2 exists in this model only at moderate ratios (a finding).
 ESCAPE_RATIO = 0.3
-#: Paired draws (seeds) per statistical comparison.
-PAIRED_DRAWS = 40
 #: Relative distance of the start from the local maximum (inwards and sideways).
 ESCAPE_OFFSET = 1e-3
 #: A step moves about this fraction of ε (η = fraction · ε / mean ‖∂L‖).
@@ -88,9 +90,26 @@ ESCAPE_DROP_FRACTION = 0.2
 #: A draw that has not escaped after this many steps is slow (2.5 × the linear-landscape time).
 ESCAPE_SLOW_STEPS = 20
 #: Level of the one-sided paired tests of section 5.1 (a property fails when its
-#: opposite is significant at this level). With 40 paired draws a real effect of
-#: the size calibrated above gives p ~ 1e-4 to 1e-3, two orders below.
+#: opposite is significant at this level): the false-fail rate of one example of a
+#: correct implementation at the null's boundary (no effect) is at most α
+#: (:func:`theory.statistics.sign_test_critical`), and lower under the effect the
+#: section claims; over the STATISTICAL_EXAMPLES examples of a run at most
+#: :func:`theory.statistics.per_run_false_fail` (α, N).
 STATISTICAL_ALPHA = 1e-2
+#: The named alternative the paired tests must detect (the controls' reversed
+#: claims): a pair differs with probability ALTERNATIVE_DIFFER and, when it
+#: differs, goes the wrong way with probability ALTERNATIVE_Q. Both are the escape
+#: effect at r = ESCAPE_RATIO rounded down (``python -m theory.findings``, key
+#: ``escape_by_ratio``: about 0.85 and 0.82); the landscape effect is larger (q = 1).
+ALTERNATIVE_DIFFER = 0.8
+ALTERNATIVE_Q = 0.8
+#: Power of one example against the alternative. A control tries up to 3 examples,
+#: so it misses the reversed claim with probability at most (1 − 0.9)³ = 1e-3.
+STATISTICAL_POWER = 0.9
+#: Paired draws (seeds) per statistical comparison: the smallest number with
+#: STATISTICAL_POWER against the alternative at STATISTICAL_ALPHA
+#: (:func:`theory.statistics.paired_sign_test_draws`; 45).
+PAIRED_DRAWS = paired_sign_test_draws(STATISTICAL_ALPHA, STATISTICAL_POWER, ALTERNATIVE_DIFFER, ALTERNATIVE_Q)
 
 
 def escape_steps(problem, seed, *, max_steps=ESCAPE_SLOW_STEPS, step_fraction=ESCAPE_STEP_FRACTION):

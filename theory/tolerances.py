@@ -20,7 +20,7 @@ IDENTITY_RTOL               1e-12      two exact rewritings of one formula
 FEW_OPS_RTOL                64 u       a few correctly rounded operations on short vectors
 PROJECTION_RTOL             1e-12      idempotence / non-expansiveness of the projection
 KS_ALPHA                    1e-6       significance of the Kolmogorov–Smirnov sampler tests
-KS_SAMPLES                  4000       sample size of those tests
+KS_SAMPLES                  computed   sample size of those tests (power 1 − 1e-6 at distance 0.1)
 BOUND_SHARPNESS_RTOL        1e-9       excess of a certified bound where it is exact (rounding only)
 summation_rtol(n)           2 n u      two summation orders of one n-term dot product
 spectral_norm_rtol(n)       8 n u      backward error of a computed singular value / eigenvalue
@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_positive_int
+from .statistics import ks_samples
 
 #: Unit roundoff of float64, u = 2^-53.
 UNIT_ROUNDOFF = np.finfo(np.float64).eps / 2.0
@@ -187,17 +188,25 @@ FEW_OPS_RTOL = 64 * UNIT_ROUNDOFF
 #: made with this relative tolerance times ε.
 PROJECTION_RTOL = 1e-12
 
-#: Significance level of the Kolmogorov–Smirnov tests of the samplers. A correct
-#: sampler is rejected with probability KS_ALPHA per example; across the 20-seed
-#: sweep of the ``thorough`` profile (4000 examples per property) that is below
-#: 0.01 false alarms in total. With KS_SAMPLES = 4000 the test still has power ~1
-#: against a uniform-radius sampler for d >= 2, whose KS distance from uniform is
-#: :math:`\sup_u |u^{1/d} - u| \ge 1/4`: the rejection p-value is below
-#: :math:`2 e^{-2 n D^2} = 2e^{-500}`.
+#: Significance level of the Kolmogorov–Smirnov tests of the samplers: a correct
+#: sampler fails one example with probability KS_ALPHA; across the 20-seed sweep of
+#: the ``thorough`` profile (4000 examples per property) at most
+#: :func:`theory.statistics.per_run_false_fail` (1e-6, 4000) = 0.004 false alarms per
+#: property in all.
 KS_ALPHA = 1e-6
 
-#: Sample size of the KS tests (see :data:`KS_ALPHA`).
-KS_SAMPLES = 4000
+#: The named alternative of the KS tests: a sampler whose law is at sup-distance
+#: KS_DISTANCE from the right one. The uniform-radius ball sampler (the control's
+#: bug) is at :math:`\sup_u |u^{1/d} - u| \ge 1/4` for d >= 2; 1/10 covers subtler bugs.
+KS_DISTANCE = 0.1
+
+#: Power required against that alternative, per example.
+KS_POWER = 1.0 - 1e-6
+
+#: Sample size of the KS tests: the smallest n whose DKW lower bound on the power
+#: (:func:`theory.statistics.ks_power_lower_bound`) reaches KS_POWER at KS_ALPHA
+#: against KS_DISTANCE (:func:`theory.statistics.ks_samples`).
+KS_SAMPLES = ks_samples(KS_ALPHA, KS_POWER, KS_DISTANCE)
 
 #: Absolute tolerance below the normal range: a result that underflows into the
 #: subnormals (σ'(z) ~ e^{-700} at input scale 10^3) has an absolute spacing of

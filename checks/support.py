@@ -150,7 +150,9 @@ def margin(observed, allowed, what, *, lower=False):
     ``target(observed / allowed)`` for an upper bound observed <= allowed, or
     ``target(allowed / observed)`` for a lower bound observed >= allowed
     (``lower=True``); at most 1 where the bound holds. The label starts with
-    :data:`theory.claims.MARGIN_PREFIX`, which the claims report reads. Returns the ratio.
+    :data:`theory.claims.MARGIN_PREFIX` and ends with the side of the bound
+    (``[upper bound]`` or ``[lower bound]``); the claims report reads both, and the
+    observed and allowed values from the note. Returns the ratio.
 
     Parameters
     ----------
@@ -168,7 +170,7 @@ def margin(observed, allowed, what, *, lower=False):
         ratio = observed / allowed if allowed > 0 else MARGIN_CAP
     ratio = min(max(ratio, -MARGIN_CAP), MARGIN_CAP) if ratio == ratio else MARGIN_CAP
     note(f"margin {what}: observed {observed:.6g}, allowed {allowed:.6g}, ratio {ratio:.4g}")
-    target(ratio, label=MARGIN_PREFIX + what)
+    target(ratio, label=f"{MARGIN_PREFIX}{what} [{'lower' if lower else 'upper'} bound]")
     return ratio
 
 

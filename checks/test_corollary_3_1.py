@@ -96,7 +96,7 @@ def check_remark_3(problem, seed, beta_over_mu, **kw):
     ratio = D * (z + s) / (D[0] * z)
     evidence("sampled")
     # s >= 1: at s = 0 the ratio is 1 by definition, which would floor the margin at 1/2.
-    margin(float(ratio[1:].max()), REMARK3_CONSTANT, "max_{s>=1} D_s (z+s) / (2 D_0 z)")
+    margin(float(ratio[1:].max()), REMARK3_CONSTANT, "max_{s>=1} D_s (z+s) / (D_0 z), allowed 2 = 2 x the linearised value")
     # D_s -> 0 is part of this bound: at s = S = 20 z it gives D_S <= 2 D_0 / 21.
     assert ratio.max() <= REMARK3_CONSTANT, f"D_s (z + s) reached {ratio.max():.3g} D_0 z"
 
@@ -192,7 +192,7 @@ def check_d_s_to_zero(D):
     """First statement, made finite: D_S <= REMARK3_CONSTANT · PRODUCT_TARGET · D_0 at the end of the run."""
     evidence("sampled")
     final = D[-1] / (D[0] * PRODUCT_TARGET)
-    margin(final, REMARK3_CONSTANT, "D_S / (D_0 * product target) / 2")
+    margin(final, REMARK3_CONSTANT, "D_S / (D_0 x product target), allowed 2")
     assert final <= REMARK3_CONSTANT, f"D_S = {D[-1]:.3g} is {final:.3g} x D_0 x {PRODUCT_TARGET}"
 
 
@@ -200,7 +200,7 @@ def check_d_s_of_order_eta_s(D, etas, beta, schedule):
     """Eq. (3) holds for the schedule (theory.pgd.equation_3_holds), and D_s/η_s <= REMARK3_CONSTANT · D_0/η_0."""
     assert equation_3_holds(schedule, beta, etas.size), "a schedule built to satisfy Eq. (3) is said not to"
     ratio = (D / etas) / (D[0] / etas[0])
-    margin(float(ratio[1:].max()), REMARK3_CONSTANT, "max_{s>=1} (D_s / eta_s) / (D_0 / eta_0) / 2")
+    margin(float(ratio[1:].max()), REMARK3_CONSTANT, "max_{s>=1} (D_s / eta_s) / (D_0 / eta_0), allowed 2 = 2 x the linearised value")
     assert ratio.max() <= REMARK3_CONSTANT, f"D_s / eta_s reached {ratio.max():.3g} D_0 / eta_0 under Eq. (3)"
 
 

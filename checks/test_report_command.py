@@ -218,7 +218,7 @@ FAKE_CLAIM = textwrap.dedent('''
 
     @given(st.integers(0, 100))
     def test_bound_holds(n):
-        note(f"draw n={n}")
+        note(f"draw n={n}: make_problem(2, 3, seed={n})")
         event("evidence: certified" if n % 2 else "evidence: sampled")
         target(n / 200, label="margin: n / 200")
         assert n <= 100
@@ -287,7 +287,8 @@ def test_command_writes_every_claim_with_status_evidence_and_a_loud_weakness(pro
     entry = next(c for c in report["claims"] if c["key"] == "lemma_4_2")
     assert entry["status"] == "holds only with an added hypothesis"
     assert entry["evidence"]["level"] == "certified" and 0 < entry["evidence"]["fraction_certified"] < 1
-    assert entry["worst_margin"]["value"] <= 0.5 and entry["worst_margin"]["draw"][0].startswith("draw n=")
+    assert entry["worst_margin"]["value"] <= 0.5 and entry["worst_margin"]["draw"].startswith("make_problem(2, 3, seed=")
+    assert entry["worst_margin"]["replay"].startswith("pytest '")
     assert {c["test"]: c["found_counterexample"] for c in entry["controls"]} == {
         "test_control_finds_a_counterexample": True, "test_control_that_cannot_fail": False}
     assert all(c["status"] == "not run" for c in report["claims"] if c["key"] != "lemma_4_2")

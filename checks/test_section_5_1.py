@@ -27,11 +27,16 @@ has significantly more minima, and escapes significantly slower, so the
 statistics have power; and an injected bug (the small-scale step not rescaled
 with ε, 100 times too small) makes the escape property fail.
 
-Finding: the escape effect depends on the ratio. In this model it is strong
-at r = 0.3 (28 slower pairs against 6, p = 1e-4), weak at r = 1 (23 against
-13, p = 0.07) and absent at r = 3 (18 against 18). The landscape effect is
-robust (r = 1: every small-scale draw has one minimum; mean 2.00 at ‖x‖ = 100,
-exact counts from the certified circle scan).
+Finding: the escape effect fades with the ratio: strong at r = 0.3, weaker
+at r = 1, absent at r = 3; the landscape effect is robust (r = 1: every
+small-scale draw has one minimum, about two at ‖x‖ = 100, exact counts from the
+certified circle scan). The counts, with n and 95 % intervals, are printed by
+``python -m theory.findings`` (keys ``escape_by_ratio``, ``landscape_minima``).
+
+Error budget: each example fails a correct implementation (at the null's
+boundary) with probability at most STATISTICAL_ALPHA; PAIRED_DRAWS is the
+smallest number of paired draws with power STATISTICAL_POWER against the
+named alternative of :mod:`theory.scale` (:mod:`theory.statistics`).
 
 Finding (literal per-draw reading fails)
 ----------------------------------------
@@ -41,8 +46,9 @@ fixed ratio. Hypothesis found a counterexample once the checks recorded their
 margins (``target()`` pushes towards more minima at the smaller scale): d = 2,
 m = 32, seed 424, r = 1 has exact (certified) counts 1, 1, 2, 2, 2, 1, 1, 1, 3
 at ‖x‖ = 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 100 — 2 minima at ‖x‖ = 1 against
-1 at ‖x‖ = 10 (pinned in ``test_literal_*``). Such pairs are rare (1 of 600
-random pairs of scales in [0.01, 1000] at r in {0.1, 0.3, 0.5, 1}), so the
+1 at ‖x‖ = 10 (pinned in ``test_literal_*``). Such pairs are rare (key ``per_draw_monotonicity`` of
+``python -m theory.findings``: about 1 in 1000 random pairs of scales in
+[0.01, 1000] at r in {0.1, 0.3, 0.5, 1}), so the
 statistical statement holds; per draw it holds with one added hypothesis: the
 smaller scale is Figure 1's smallest, ‖x‖ = SMALL_SCALE, where every draw so
 far has exactly one minimum (``test_per_draw_smallest_input_scale_*``).

@@ -123,8 +123,11 @@ def _worst_margin(records):
     for record in records:
         for label, margin in ((record.get("tally") or {}).get("margins") or {}).items():
             if worst is None or margin["value"] > worst["value"]:
-                worst = {"value": margin["value"], "bound": 1.0, "label": label, "test": record["name"],
-                         "draw": margin.get("notes", []), "holds": margin["value"] <= 1.0}
+                worst = {"value": margin["value"], "bound": 1.0, "label": label.rsplit(" [", 1)[0],
+                         "side": margin.get("side", "upper"), "observed": margin.get("observed"),
+                         "allowed": margin.get("allowed"), "test": record["name"],
+                         "draw": margin.get("recipe"), "replay": f"pytest '{record['nodeid']}'",
+                         "holds": margin["value"] <= 1.0}
     return worst
 
 
@@ -286,7 +289,7 @@ def render_markdown(report):
         f"{s['examples']} Hypothesis examples, {s['controls']} negative controls.", "",
         "Evidence levels: *sampled* (checked at random points of each draw), *searched* (an optimiser looked "
         "for the worst point of each draw), *certified* (a bound proved it on the whole ball or sphere). "
-        "Margin: observed / allowed; at most 1 where the bound holds.", "",
+        "Closest to its bound: the worst example's observed value and its bound, with the side of the bound (the ratio is 1 at the bound); controls carry no margin.", "",
         "| claim | status | examples | evidence | worst margin | controls |",
         "|---|---|---:|---|---:|---|",
     ]
@@ -327,6 +330,15 @@ def render_markdown(report):
     return "\n".join(out) + "\n"
 
 
+def _margin_text(worst):
+    """What a margin measured: observed, the bound and its side, and the ratio (1 = at the bound)."""
+    if worst.get("observed") is None or worst.get("allowed") is None:
+        return f"ratio {worst['value']:.4g} (`{worst['label']}`)"
+    relation = "≥" if worst["side"] == "lower" else "≤"
+    return (f"observed {worst['observed']:.4g}, required {relation} {worst['allowed']:.4g} "
+            f"({worst['side']} bound; `{worst['label']}`; ratio {worst['value']:.3g}, 1 = at the bound)")
+
+
 def _anchor(claim):
     return claim["key"].replace("_", "-")
 
@@ -344,9 +356,9 @@ def _claim_markdown(claim):
            f"{claim['evidence']['fraction_certified']:.0%})"]
     worst = claim["worst_margin"]
     if worst:
-        draw = "; ".join(worst["draw"]) or "(no note)"
-        out.append(f"- **Worst margin.** {worst['value']:.4g} (`{worst['label']}`, bound 1) in `{worst['test']}`; "
-                   f"draw: `{draw}`")
+        out.append(f"- **Closest to its bound.** {_margin_text(worst)} in `{worst['test']}`; draw: "
+                   + (f"`{worst['draw']}`" if worst["draw"] else "see the test")
+                   + f"; replay: `{worst['replay']}`")
     for added in claim["added_hypotheses"]:
         out.append(f"- **Added hypothesis.** {added['hypothesis']} — the literal statement fails "
                    f"(`{added['test']}`):")
@@ -369,8 +381,14 @@ def _claim_markdown(claim):
     out += ["", "| test | kind | outcome | examples | evidence | worst margin |", "|---|---|---|---:|---|---:|"]
     for test in claim["tests"]:
         evidence = ", ".join(f"{k} {v}" for k, v in sorted(test["evidence"].items())) or "—"
-        margin = f"{test['worst_margin']['value']:.3g}" if test["worst_margin"] else "—"
-        out.append(f"| `{test['test']}` | {test['kind']} | {test['outcome']} | {test['examples']} | "
+        # A control's margins describe the injected bug, not a bound of the claim.
+        margin = (f"{test['worst_margin']['value']:.3g}" if test["worst_margin"] and test["kind"] != "control"
+                  else "—")
+        examples = test["examples"]
+        if not examples and test["outcome"] == "passed":
+            examples = ("0 (find() examples are not counted)" if test["kind"] == "control"
+                        else "0 (not a Hypothesis test: fixed inputs)")
+        out.append(f"| `{test['test']}` | {test['kind']} | {test['outcome']} | {examples} | "
                    f"{evidence} | {margin} |")
     return out
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -110,14 +111,42 @@ class Tally:
                 label = key[len("target:" + MARGIN_PREFIX):]
                 best = self.margins.get(label)
                 if best is None or float(value) > best["value"]:
+                    notes = [str(n) for n in observation.metadata.notes]
                     self.margins[label] = {
                         "value": float(value), "phase": phase, "status": observation.status,
-                        "notes": [str(n)[:400] for n in observation.metadata.notes[:MAX_NOTES]]}
+                        **margin_parts(label, notes),
+                        "notes": [n[:400] for n in notes[:MAX_NOTES]]}
 
     def as_dict(self):
         return {"examples": self.examples, "failing": self.failing, "gave_up": self.gave_up,
                 "first_failure": self.first_failure, "evidence": dict(self.evidence),
                 "margins": self.margins}
+
+
+_MARGIN_NOTE = re.compile(r"observed (?P<observed>\S+), allowed (?P<allowed>\S+), ratio")
+_RECIPE = re.compile(r"(?:make_problem|Problem)\([^()]*\)")
+
+
+def margin_parts(label, notes):
+    """What a margin measured, from the draw's notes: observed, allowed, side, and the draw's replay recipe.
+
+    :func:`checks.support.margin` notes ``margin <what>: observed X, allowed Y, ratio R`` and puts
+    the side of the bound in the label (``[upper bound]`` / ``[lower bound]``); the draw is the first
+    ``make_problem(...)`` / ``Problem(...)`` call in the notes (None when the draw is not a problem).
+    """
+    what = label.rsplit(" [", 1)[0]
+    line = next((n for n in notes if n.startswith(f"margin {what}:")), "")
+    match = _MARGIN_NOTE.search(line)
+    parts = {"observed": None, "allowed": None,
+             "side": "lower" if label.endswith("[lower bound]") else "upper", "recipe": None}
+    if match:
+        try:
+            parts["observed"], parts["allowed"] = float(match["observed"]), float(match["allowed"])
+        except ValueError:
+            pass
+    recipe = next((m.group(0) for m in map(_RECIPE.search, notes) if m), None)
+    parts["recipe"] = recipe
+    return parts
 
 
 def _outcome(report):

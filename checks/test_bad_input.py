@@ -26,7 +26,9 @@ from theory.geometry import (cosine, great_circle, on_sphere, project_ball, proj
                              uniform_sphere, vector_norm)
 from theory.network import TwoLayerNet, draw_network
 from theory.bounds import (
+    ball_derivative_bounds,
     certified_gradient_floor,
+    contraction_tau_eps,
     certified_tau_eps,
     evaluation_error_bounds,
     gradient_norm_range,
@@ -35,6 +37,7 @@ from theory.bounds import (
     uniqueness_certificate,
     value_variation_bound,
 )
+from theory.certificates import annulus_derivatives, annulus_tau_eps, box_derivative_bounds, fold_free_annulus
 from theory.landscape import (
     circle_critical_points,
     condition_6,
@@ -42,20 +45,25 @@ from theory.landscape import (
     min_gradient_norm,
     minima_threshold,
     newton_on_sphere,
+    scan_threshold,
     tangent_basis,
 )
 from theory.fixed_point import fixed_point_distance_bound
+from theory.statistics import (ks_critical, ks_power_lower_bound, ks_samples, mean_ci, median_ci,
+                               paired_sign_test_draws, paired_sign_test_power, per_run_false_fail,
+                               proportion_ci, sign_test_critical, sign_test_draws, sign_test_power)
 from theory.pgd import (constant_schedule, equation_3_holds, output_criterion, pgd, pgd_until, remark3_schedule,
                         schedule_steps, step_product)
 from theory.problem import Problem, make_problem
 from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
 from theory.scale import count_minima, escape_steps
-from theory.threshold import fit_log_exponent
+from theory.threshold import blind_spots, count_changes, fit_log_exponent, tau_ratio_distribution
 from theory.tolerances import (central_difference_stencil, global_cap_rtol, higham_gamma, one_unit_bound_rtols,
                                spectral_norm_rtol, summation_rtol)
 
 NET = draw_network(3, 5, seed=0)
 PROB = make_problem(3, 5, seed=0, ratio=0.1)
+PROB2 = make_problem(2, 5, seed=0, ratio=0.1)
 GOOD = np.ones((2, 3)) * 0.01
 _KERNEL = LossGradKernel(PROB, 2)
 
@@ -154,6 +162,20 @@ CASES = [
     (equation_3_holds, ([0.1, 0.1], 30.0, 2), {}, "schedule"),
     (step_product, ([0.1, -0.1], 1.0, 2), {}, "schedule"),
     (step_product, ([0.1, 0.1], -1.0, 2), {}, "beta"),
+    (sign_test_critical, (10, 1.5), {}, "alpha"),
+    (sign_test_critical, (-1, 0.01), {}, "n"),
+    (sign_test_power, (10, 0.01, 2.0), {}, "q"),
+    (sign_test_draws, (0.01, 0.9, 0.4), {}, "q"),
+    (paired_sign_test_power, (0, 0.01, 0.5, 0.8), {}, "draws"),
+    (paired_sign_test_draws, (0.01, 1.0, 0.5, 0.8), {}, "power"),
+    (ks_critical, (0, 0.01), {}, "n"),
+    (ks_power_lower_bound, (10, 0.01, 0.0), {}, "distance"),
+    (ks_samples, (0.01, 0.0, 0.1), {}, "power"),
+    (proportion_ci, (5, 3), {}, "successes"),
+    (proportion_ci, (1, 3), dict(level=1.0), "level"),
+    (median_ci, ([],), {}, "values"),
+    (mean_ci, ([1.0],), {}, "values"),
+    (per_run_false_fail, (0.0, 10), {}, "alpha"),
     (remark3_schedule, (0.0, 10), {}, "beta"),
     (remark3_schedule, (1.0, np.inf), {}, "z"),
     (constant_schedule, (0.0,), {}, "eta"),
@@ -198,6 +220,32 @@ CASES = [
     (circle_critical_points, (make_problem(2, 5, seed=0, ratio=0.1),), dict(initial_points=2), "initial_points"),
     (critical_points, (PROB,), dict(method="exhaustive"), "method"),
     (minima_threshold, (PROB,), dict(rtol=0.0), "rtol"),
+    (minima_threshold, (PROB2,), dict(max_boxes=0), "max_boxes"),
+    (scan_threshold, (PROB,), dict(ratio=1.0), "ratio"),
+    (scan_threshold, (PROB,), dict(eps_lo=-1.0), "eps_lo"),
+    (certified_tau_eps, (PROB2,), dict(method="bisection"), "method"),
+    (certified_tau_eps, (PROB,), dict(method="annulus"), "method"),
+    (certified_tau_eps, (PROB2,), dict(max_boxes=0), "max_boxes"),
+    (certified_tau_eps, (PROB2,), dict(rtol=np.nan), "rtol"),
+    (contraction_tau_eps, ("p",), {}, "problem"),
+    (contraction_tau_eps, (PROB,), dict(eps_cap=-1.0), "eps_cap"),
+    (ball_derivative_bounds, (NET, np.ones((2, 3)), -np.ones(2)), {}, "rho"),
+    (ball_derivative_bounds, (NET, np.ones((2, 4)), np.ones(2)), {}, "z"),
+    (annulus_derivatives, (PROB, [1.0], [0.0]), {}, "d"),
+    (annulus_derivatives, (PROB2, [1.0], [np.nan]), {}, "theta"),
+    (annulus_derivatives, (PROB2, [0.0], [1.0]), {}, "eps"),
+    (box_derivative_bounds, (PROB2, [1.0], [0.5], [0.0], [0.1]), {}, "eps_lo"),
+    (fold_free_annulus, ("p", 1.0, 2.0), {}, "problem"),
+    (fold_free_annulus, (PROB2, 1.0, 0.5), {}, "eps_hi"),
+    (fold_free_annulus, (PROB2, 0.0, 1.0), {}, "eps_lo"),
+    (fold_free_annulus, (PROB2, 1.0, 2.0), dict(max_boxes=0), "max_boxes"),
+    (annulus_tau_eps, (PROB2, 1.0, 0.5), {}, "eps_cap"),
+    (tau_ratio_distribution, (), dict(draws=0), "draws"),
+    (tau_ratio_distribution, (), dict(method="exact"), "method"),
+    (tau_ratio_distribution, (), dict(d=1), "d"),
+    (blind_spots, (), dict(input_scale=0.0), "input_scale"),
+    (count_changes, (PROB2, 1.0, 2.0), dict(steps=1), "steps"),
+    (count_changes, (PROB, 1.0, 2.0), {}, "d"),
     (count_minima, ("p",), {}, "problem"),
     (fit_log_exponent, ([8, 8], [1.0, 2.0]), {}, "widths"),
     (fit_log_exponent, ([8, 64], [1.0, np.nan]), {}, "values"),

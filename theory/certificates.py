@@ -454,12 +454,19 @@ class AnnulusCover:
 
 
 def _initial_boxes(eps_lo, eps_hi, arcs):
-    """Boxes covering [eps_lo, eps_hi] x [0, 2π]: slabs of ratio 2 in ε, ``arcs`` equal arcs."""
+    """Boxes covering [eps_lo, eps_hi] x [0, 2π]: slabs of ratio 2 in ε, ``arcs`` equal arcs.
+
+    Bisection splits a box at a computed midpoint shared by both halves, so the boxes
+    always cover this rectangle exactly.
+    """
     edges = [eps_lo]
     while edges[-1] * 2.0 < eps_hi:
         edges.append(edges[-1] * 2.0)
     edges.append(eps_hi)
     thetas = np.linspace(0.0, 2.0 * np.pi, arcs + 1)
+    # The float 2π is below the true 2π (by ~2.4e-16): the last arc ends a few ulps above it,
+    # so that the arcs cover the whole circle (g is 2π-periodic, every bound holds for any θ).
+    thetas[-1] = 2.0 * np.pi * (1.0 + 4.0 * _U)
     ea = np.repeat(edges[:-1], arcs)
     eb = np.repeat(edges[1:], arcs)
     ta = np.tile(thetas[:-1], len(edges) - 1)
@@ -582,6 +589,11 @@ def annulus_tau_eps(problem, eps_lo, eps_cap, *, max_boxes=ANNULUS_MAX_BOXES, rt
     AnnulusCover
         ``reached`` is τ.
     """
+    _check_d2(problem)
+    eps_lo = check_positive_float("eps_lo", eps_lo)
+    eps_cap = check_positive_float("eps_cap", eps_cap)
+    if eps_cap < eps_lo:
+        raise ValueError(f"eps_cap must be >= eps_lo, got eps_lo={eps_lo}, eps_cap={eps_cap}")
     return fold_free_annulus(problem, eps_lo, eps_cap, max_boxes=max_boxes, rtol=rtol)
 
 
@@ -613,6 +625,15 @@ def certified_tau_eps(problem, *, eps_cap=None, method="auto", max_boxes=ANNULUS
     float
         0.0 when the contraction certifies no radius (see
         :func:`theory.bounds.contraction_tau_eps`).
+
+    Notes
+    -----
+    Measured (``python -m theory.threshold --ratios``: d = 2, m = 8, 32, 128, seeds 0-49,
+    n = 150, input scale 1, cap 20): the first radius with two minima (known to 10⁻³,
+    relative) over the annulus τ_ε has median 1.0010 and max 1.0020, never below 1; over
+    the contraction radius (``--method contraction``) median 9.10 (95 % CI 6.62 to 11.37)
+    and 10 % quantile 3.28. The cover stops at the first fold it cannot pass (or at its
+    budget), so τ_ε lands within about ``rtol`` of the threshold.
     """
     check_problem(problem)
     if method not in TAU_METHODS:
@@ -624,9 +645,16 @@ def certified_tau_eps(problem, *, eps_cap=None, method="auto", max_boxes=ANNULUS
     if eps_cap is None:
         eps_cap = TAU_EPS_CAP_SCALE * (float(vector_norm(problem.x)) + 1.0)
     eps_cap = check_positive_float("eps_cap", eps_cap)
+    if method == "contraction" or (method == "auto" and problem.d != 2):
+        return contraction_tau_eps(problem, eps_cap=eps_cap)
+    return _annulus_tau(problem, eps_cap, max_boxes=max_boxes, rtol=rtol)
+
+
+def _annulus_tau(problem, eps_cap, *, max_boxes=ANNULUS_MAX_BOXES, rtol=ANNULUS_RTOL, bound_factor=1.0):
+    """τ_ε of the ``"annulus"`` method; ``bound_factor`` < 1 scales the box bounds wrongly (controls only)."""
     tau0 = contraction_tau_eps(problem, eps_cap=eps_cap)
-    if method == "contraction" or (method == "auto" and problem.d != 2) or tau0 == 0.0 or tau0 >= eps_cap:
+    if tau0 == 0.0 or tau0 >= eps_cap:
         return tau0
     cover = _cover(problem, tau0, eps_cap, max_boxes=max_boxes, rtol=rtol, min_arc=ANNULUS_MIN_ARC,
-                   arcs=ANNULUS_INITIAL_ARCS)
+                   arcs=ANNULUS_INITIAL_ARCS, bound_factor=bound_factor)
     return max(cover.reached, tau0)

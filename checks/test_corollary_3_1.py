@@ -172,7 +172,7 @@ def schedules(draw, summable=False):
 def drawn_schedule_run(problem, seed, make_schedule, beta_over_mu, *, ascent=False):
     """Run to t̃, then the drawn schedule until ∏(1 − βη_i/2) <= PRODUCT_TARGET or the budget.
 
-    Returns (D, etas, beta, schedule), D and etas of shape (steps + 1,).
+    Returns (D, etas, beta, schedule, mu), D and etas of shape (steps + 1,).
     """
     delta_t, star, mu, eta = output_point(problem, seed)
     beta = beta_over_mu * mu
@@ -185,7 +185,7 @@ def drawn_schedule_run(problem, seed, make_schedule, beta_over_mu, *, ascent=Fal
          f"product = {product[steps]:.3g}")
     event("product target reached" if reached.size else "product target not reached within the budget")
     D = distances_after(problem, delta_t, star, schedule, steps, ascent=ascent)
-    return D, schedule(np.arange(steps + 1)), beta, schedule
+    return D, schedule(np.arange(steps + 1)), beta, schedule, mu
 
 
 def check_d_s_to_zero(D):
@@ -194,6 +194,15 @@ def check_d_s_to_zero(D):
     final = D[-1] / (D[0] * PRODUCT_TARGET)
     margin(final, REMARK3_CONSTANT, "D_S / (D_0 x product target), allowed 2")
     assert final <= REMARK3_CONSTANT, f"D_S = {D[-1]:.3g} is {final:.3g} x D_0 x {PRODUCT_TARGET}"
+
+
+def check_d_s_follows_the_linearised_rate(D, etas, mu):
+    """D_s <= REMARK3_CONSTANT · D_0 ∏_{i<s}(1 − μη_i)²: the slowest tangent mode's contraction (the rate of D_s → 0)."""
+    rate = np.concatenate([[1.0], np.cumprod((1.0 - mu * etas[:-1]) ** 2)])
+    ratio = D / (D[0] * rate)
+    margin(float(ratio[1:].max()), REMARK3_CONSTANT,
+           "max_{s>=1} D_s / (D_0 prod (1 - mu eta_i)^2), allowed 2 = 2 x the linearised value")
+    assert ratio.max() <= REMARK3_CONSTANT, f"D_s fell slower than the linearised rate: {ratio.max():.3g}"
 
 
 def check_d_s_of_order_eta_s(D, etas, beta, schedule):
@@ -212,8 +221,9 @@ def drawn_cases(summable=False, beta=log_uniform(0.5, 2.0)):
 @pytest.mark.long_running
 @given(case=drawn_cases())
 def test_schedules_satisfying_equation_3_give_d_s_of_order_eta_s_and_d_s_to_zero(case):
-    D, etas, beta, schedule = drawn_schedule_run(*case)
+    D, etas, beta, schedule, mu = drawn_schedule_run(*case)
     check_d_s_of_order_eta_s(D, etas, beta, schedule)
+    check_d_s_follows_the_linearised_rate(D, etas, mu)
     check_d_s_to_zero(D)
 
 
@@ -239,3 +249,10 @@ def test_control_a_schedule_built_for_four_times_beta_breaks_equation_3():
         return equation_3_holds(schedule, beta, 1000)
 
     counterexample(st.tuples(schedules(), log_uniform(0.1, 10.0)), holds)
+
+
+@pytest.mark.negative_control
+def test_control_a_rate_twice_too_fast_is_caught():
+    # The linearised rate with 2 mu in place of mu: the check is sharp enough to reject it.
+    counterexample(drawn_cases(), lambda c: check_d_s_follows_the_linearised_rate(
+        *(lambda r: (r[0], r[1], 2.0 * r[4]))(drawn_schedule_run(*c))) is None, shrink=False)

@@ -62,7 +62,7 @@ from hypothesis import event, example, given, note, settings, target
 from hypothesis import strategies as st
 from scipy.stats import binomtest
 
-from .support import counterexample, evidence, margin
+from .support import counterexample, evidence
 from theory.problem import make_problem
 from theory.scale import (
     ESCAPE_RATIO,
@@ -121,7 +121,9 @@ def check_small_scale_no_worse(measure, base):
     p, worse, better = worse_at_small_scale(small, large)
     note(f"small={small}\nlarge={large}\nsmall worse in {worse} pairs, better in {better}, p={p:.3g}")
     evidence("sampled")  # a statistical statement over PAIRED_DRAWS paired draws
-    margin(p, STATISTICAL_ALPHA, "alpha / p-value of 'the small scale is worse'", lower=True)
+    # Guidance only, not a margin: p is 1 whenever the small scale is worse in no pair, so
+    # its ratio to alpha carries no information about how close the claim came to failing.
+    target(-float(p), label="minus the p-value of 'the small scale is worse'")
     assert p >= STATISTICAL_ALPHA, f"the small scale is significantly worse (p = {p:.2g})"
 
 

@@ -107,6 +107,7 @@ def check_pgd_reaches_a_local_minimum(problem, seed, **kw):
     evidence("sampled")
     margin(float(np.max(times * etas[:, None] ** 2.0)), ITERATION_CONSTANT, "output time / (K eta^-2)")
     assert np.all(times <= ITERATION_CONSTANT * etas[:, None] ** -2.0)
+    assert np.all(bound < 2.0 * problem.eps), "the distance bound K' eta^1/2 does not beat the diameter 2 eps"
     margin(float(np.max(dist / bound)), 1.0, "distance / (K' eta^1/2), K' = 2 x the first-order value")
     assert np.all(dist <= bound), f"distance {np.max(dist / bound):.3g} x K' eta^1/2"
     return etas, times, dist

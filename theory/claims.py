@@ -303,7 +303,15 @@ _BY_MODULE = {claim.module: claim for claim in CLAIMS}
 
 
 def claim_for_module(module: str):
-    """The :class:`Claim` whose checks live in ``module`` (``"test_lemma_4_1"`` or a path), or None."""
+    """The :class:`Claim` whose checks live in ``module`` (``"test_lemma_4_1"`` or a path), or None.
+
+    A claim's checks may be split over ``test_<key>.py`` and ``test_<key>_<part>.py``
+    (e.g. ``test_theorem_5_1_certificate.py``); both belong to the claim.
+    """
     name = str(module).replace("\\", "/").rsplit("/", 1)[-1]
     name = name[:-3] if name.endswith(".py") else name
-    return _BY_MODULE.get(name.rsplit(".", 1)[-1])
+    name = name.rsplit(".", 1)[-1]
+    if name in _BY_MODULE:
+        return _BY_MODULE[name]
+    return next((claim for key, claim in _BY_MODULE.items() if name.startswith(key + "_")
+                 and not name[len(key) + 1:][:1].isdigit()), None)

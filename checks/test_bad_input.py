@@ -38,6 +38,7 @@ from theory.bounds import (
     value_variation_bound,
 )
 from theory.certificates import annulus_derivatives, annulus_tau_eps, box_derivative_bounds, fold_free_annulus
+from theory.shell import chart_points, fold_free_shell, shell_box_bounds, shell_derivatives, shell_tau_eps
 from theory.landscape import (
     circle_critical_points,
     condition_6,
@@ -240,6 +241,14 @@ CASES = [
     (fold_free_annulus, (PROB2, 0.0, 1.0), {}, "eps_lo"),
     (fold_free_annulus, (PROB2, 1.0, 2.0), dict(max_boxes=0), "max_boxes"),
     (annulus_tau_eps, (PROB2, 1.0, 0.5), {}, "eps_cap"),
+    (certified_tau_eps, (PROB2,), dict(method="shell"), "method"),
+    (chart_points, ([7], [0.0], [0.0]), {}, "face"),
+    (shell_derivatives, (PROB2, [0], [1.0], [0.0], [0.0]), {}, "d"),
+    (shell_derivatives, (PROB, [0], [0.0], [0.0], [0.0]), {}, "eps"),
+    (shell_box_bounds, (PROB, [0], [1.0], [0.5], [0.0], [0.1], [0.0], [0.1]), {}, "eps_lo"),
+    (fold_free_shell, (PROB, 1.0, 0.5), {}, "eps_hi"),
+    (fold_free_shell, (PROB2, 1.0, 2.0), {}, "d"),
+    (shell_tau_eps, (PROB, -1.0), {}, "eps_cap"),
     (tau_ratio_distribution, (), dict(draws=0), "draws"),
     (tau_ratio_distribution, (), dict(method="exact"), "method"),
     (tau_ratio_distribution, (), dict(d=1), "d"),

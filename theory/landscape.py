@@ -909,7 +909,8 @@ def scan_threshold(problem, *, eps_lo=None, eps_cap=THRESHOLD_EPS_CAP, ratio=THR
     Returns
     -------
     ThresholdResult
-        ``method`` "scan"; every slab of the scan below ``below`` is listed in ``unresolved``.
+        ``method`` "scan"; every slab of the scan below ``below`` is listed in ``unresolved``;
+        ``certified_tau`` is the contraction radius.
     """
     _check(problem)
     eps_cap = check_positive_float("eps_cap", eps_cap)
@@ -943,7 +944,7 @@ def _doubling_threshold(problem, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
 
 
 def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
-                     n_starts=DEFAULT_STARTS, seed=0, max_boxes=ANNULUS_MAX_BOXES):
+                     n_starts=DEFAULT_STARTS, seed=0, max_boxes=None):
     r"""The smallest radius at which a second local minimum of L appears on the sphere.
 
     The family is ``problem`` with only ε varied (network, input, label and
@@ -971,8 +972,9 @@ def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
     ``rtol``. The proofs below ``below`` rely on the fold-free covers; the counts
     at the slab ends on the certified circle scan (``certified_counts``).
 
-    **d > 2 (searched).** :func:`scan_threshold` from the contraction radius: the
-    multi-start search counts on a geometric scan of ratio
+    **d > 2 (searched).** The scan of :func:`scan_threshold` from the certified τ_ε
+    (d = 3: the fold-free shell of :mod:`theory.shell`; otherwise the contraction radius):
+    the multi-start search counts on a geometric scan of ratio
     :data:`THRESHOLD_SCAN_RATIO`, then bisection. Weaker: the counts are searched,
     not certified (a missed minimum makes the threshold too large), and a window
     narrower than the scan's ratio can be stepped over; every slab of the scan is
@@ -990,8 +992,9 @@ def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
         Relative width of the final bracket (and of the unresolved slabs, d = 2).
     n_starts, seed
         Of the multi-start search (d > 2).
-    max_boxes : int
-        Budget of each fold-free cover (d = 2).
+    max_boxes : int, optional
+        Budget of each fold-free cover (d = 2, 3; default that of
+        :func:`theory.certificates.certified_tau_eps`).
 
     Returns
     -------
@@ -1000,12 +1003,17 @@ def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
     _check(problem)
     eps_cap = check_positive_float("eps_cap", eps_cap)
     rtol = check_positive_float("rtol", rtol)
-    max_boxes = check_positive_int("max_boxes", max_boxes)
-    if problem.d != 2:
-        found = scan_threshold(problem, eps_cap=eps_cap, rtol=rtol, n_starts=n_starts, seed=seed)
-        return found
+    if max_boxes is not None:
+        max_boxes = check_positive_int("max_boxes", max_boxes)
     tau = certified_tau_eps(problem, eps_cap=eps_cap, max_boxes=max_boxes)
     count, unresolved = _Counter(problem, n_starts, seed), []
+    if problem.d != 2:
+        lo = tau if tau > 0.0 else eps_cap * 2.0 ** -THRESHOLD_MAX_DOUBLINGS
+        lo, hi = _scan(count, lo, eps_cap, THRESHOLD_SCAN_RATIO, rtol, unresolved)
+        return ThresholdResult(float(hi), float(lo), tau, count.evaluations, count.certified, tuple(unresolved),
+                               "scan")
+    if max_boxes is None:
+        max_boxes = ANNULUS_MAX_BOXES
     if tau == 0.0:
         lo, hi = _scan(count, eps_cap * 2.0 ** -THRESHOLD_MAX_DOUBLINGS, eps_cap, THRESHOLD_SCAN_RATIO, rtol,
                        unresolved)

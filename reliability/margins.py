@@ -56,7 +56,14 @@ def margins(records):
     return sorted(rows)
 
 
-def render(rows, review, meta):
+def without_margins(records):
+    """Positive properties that ran Hypothesis examples but recorded no margin (asserts without ``margin()``)."""
+    return sorted((r["module"], r["name"]) for r in records
+                  if r["kind"] == "property" and r["outcome"] == "passed"
+                  and (r.get("tally") or {}).get("examples", 0) > 0 and not (r.get("tally") or {}).get("margins"))
+
+
+def render(rows, review, meta, bare=()):
     loose = [r for r in rows if r[3] < LOOSE]
     unexplained = [r for r in loose if r[2] not in review]
     out = ["# Margins of the positive properties", "",
@@ -72,6 +79,13 @@ def render(rows, review, meta):
         fmt = (lambda v: "—" if v is None else f"{v:.3g}")
         out.append(f"| `{module}` | `{test}` | {label} | {side} | {value:.3g} | {fmt(observed)} | {fmt(allowed)} | "
                    f"{note if value < LOOSE else ''} |")
+    out += ["", f"## Properties without a margin ({len(bare)})", "",
+            "These assert an identity, an exact count, a membership or an equality to rounding (the allowed",
+            "error is a derived rounding bound, not a bound of the theory); they record no `margin()`.", ""]
+    by_module = {}
+    for module, test in bare:
+        by_module.setdefault(module, []).append(test)
+    out += [f"- `{module}` ({len(tests)}): " + ", ".join(f"`{t}`" for t in tests) for module, tests in by_module.items()]
     return "\n".join(out) + "\n", unexplained
 
 
@@ -81,10 +95,11 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "MARGINS.md"))
     parser.add_argument("--from", dest="source", help="render from an earlier run's results file")
     parser.add_argument("--pytest-args", default="", help="extra pytest arguments (e.g. '-k numerics')")
+    parser.add_argument("--meta", help="with --from and a results file without it: the run's profile and commit")
     args = parser.parse_args(argv)
     if args.source:
         data = json.loads(Path(args.source).read_text())
-        meta = f"from {args.source}"
+        meta = data.get("meta") or args.meta or f"from {args.source}"
     else:
         with tempfile.TemporaryDirectory() as tmp:
             results = Path(tmp) / "results.json"
@@ -93,14 +108,15 @@ def main(argv=None):
                 print(f"pytest exited with {code} and wrote no results", file=sys.stderr)
                 return 2
             data = json.loads(results.read_text())
-            keep = Path(tempfile.gettempdir()) / "margins_results.json"  # for --from
-            keep.write_text(json.dumps(data))
-            print(f"records kept in {keep}")
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True).stdout.strip()
         meta = f"profile {args.profile}, commit {commit}, pytest exit {code}, {seconds / 60:.1f} min"
+        data["meta"] = meta
+        keep = Path(tempfile.gettempdir()) / "margins_results.json"  # for --from
+        keep.write_text(json.dumps(data))
+        print(f"records kept in {keep}")
     review = json.loads(REVIEW.read_text()) if REVIEW.exists() else {}
-    text, unexplained = render(margins(data["records"]), review, meta)
+    text, unexplained = render(margins(data["records"]), review, meta, without_margins(data["records"]))
     Path(args.out).write_text(text)
     print(f"wrote {args.out}: {len(unexplained)} unexplained loose bounds")
     return 1 if unexplained else 0

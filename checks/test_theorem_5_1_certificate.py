@@ -176,6 +176,7 @@ def check_tau_below_threshold(problem, bound_factor=1.0):
     event("second minimum below the cap" if np.isfinite(found.eps) else "one minimum up to the cap")
     if not found.certified_counts:
         event("scan counts not certified")
+        evidence("searched")
         return
     evidence("certified")
     if np.isfinite(found.eps):
@@ -217,6 +218,7 @@ def box_cases(draw, problems=draws()):
 def check_box_bounds(problem, box, eps, theta, bound_factor=1.0):
     """Between the centre c and points p of the box: |Δ∂_θ g| <= S_θθ|Δθ| + S_εθ|Δε|,
     |Δ∂_ε g| <= S_εθ|Δθ| + S_εε|Δε| and |∂_θ g(p)| <= M1, all with the certified rounding errors."""
+    evidence("sampled")
     ea, eb, ta, tb = (np.array([v]) for v in box)
     out = _evaluate_boxes(problem, ea, eb, ta, tb, _caps(problem))
     S_tt, S_et, S_ee, M1 = (bound_factor * out[k][0] for k in ("S_tt", "S_et", "S_ee", "M1"))
@@ -249,6 +251,7 @@ def check_fused_evaluation(problem, eps, theta, hessian_order=False):
     ``hessian_order``: the injected bug of the control, ∂²L t as the full Hessian times t
     (another summation order, equal only up to rounding).
     """
+    evidence("sampled")
     delta = eps[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=-1)
     tangent = eps[:, None] * np.stack([-np.sin(theta), np.cos(theta)], axis=-1)
     got = _centre_bundle(problem, delta, tangent)
@@ -284,6 +287,7 @@ def check_first_window(problem, finder=minima_threshold):
     event(f"{len(found.unresolved)} unresolved slabs" if found.unresolved else "no unresolved slab")
     if not np.isfinite(found.eps):
         event("one minimum up to the cap")
+        evidence("certified" if found.certified_counts and not found.unresolved else "searched")
         return
     scan = circle_critical_points(at(problem, found.eps))
     assert scan.certified and sum(p.kind == "minimum" for p in scan.points) >= 2, "no second minimum at eps"
@@ -339,6 +343,7 @@ def check_annulus_derivatives(problem, eps, theta, drop_term=False):
     for g its own certified bound. ``drop_term``: the injected bug of the control, ∂_θ g
     without its term −ε ∂Lᵀu.
     """
+    evidence("sampled")
     values, errors = annulus_derivatives(problem, eps, theta)
     u = np.stack([np.cos(theta), np.sin(theta)], axis=-1)
     delta, tangent = eps[:, None] * u, eps[:, None] * u[:, ::-1] * np.array([-1.0, 1.0])
@@ -432,6 +437,7 @@ def check_shell_derivatives(problem, face, eps, a, b, drop_curvature=False):
     off by :data:`theory.shell._CHART_RTOL` ε componentwise. ``drop_curvature``: the
     injected bug of the control, J_aa without the chart's curvature term ε ∂Lᵀ∂²_aa p.
     """
+    evidence("sampled")
     values, errors = shell_derivatives(problem, face, eps, a, b)
     ch = chart_points(face, a, b)
     delta = eps[:, None] * ch["p"]
@@ -518,6 +524,7 @@ def shell_box_cases(draw, problems=shell_draws()):
 def check_shell_box_bounds(problem, box, points, bound_factor=1.0):
     """Between the centre c and points p of the box: every entry of J moves by at most
     Q_aaa(|Δa| + |Δb|) + Q_εaa|Δε|, and ∂_ε φ by at most Q_εaa(|Δa| + |Δb|) + Q_εεa|Δε| (certified errors added)."""
+    evidence("sampled")
     face, ea, eb, a0, a1, b0, b1 = box
     one = lambda v: np.array([v])  # noqa: E731
     Q_aaa, Q_eaa, Q_eea = (bound_factor * q[0] for q in shell_box_bounds(

@@ -49,6 +49,7 @@ from theory.landscape import (
     scan_threshold,
     tangent_basis,
 )
+from theory.findings import compute as findings_compute
 from theory.fixed_point import fixed_point_distance_bound
 from theory.statistics import (ks_critical, ks_power_lower_bound, ks_samples, mean_ci, median_ci,
                                paired_sign_test_draws, paired_sign_test_power, per_run_false_fail,
@@ -163,6 +164,7 @@ CASES = [
     (equation_3_holds, ([0.1, 0.1], 30.0, 2), {}, "schedule"),
     (step_product, ([0.1, -0.1], 1.0, 2), {}, "schedule"),
     (step_product, ([0.1, 0.1], -1.0, 2), {}, "beta"),
+    (findings_compute, (["no_such_finding"],), {}, "keys"),
     (sign_test_critical, (10, 1.5), {}, "alpha"),
     (sign_test_critical, (-1, 0.01), {}, "n"),
     (sign_test_power, (10, 0.01, 2.0), {}, "q"),

@@ -192,7 +192,10 @@ class Agreement:
         Below 1 the comparison resolves a relative discrepancy of FD_RTOL; far above 1
         the rounding allowance dominates and the comparison says little.
         """
-        return (self.noise + self.analytic_error) / np.maximum(FD_RTOL * self.scale, _TINY)
+        # Where the rounding terms are vast and the scale tiny the ratio exceeds the float
+        # range: it is then +inf ("the comparison says nothing"), not an error.
+        with np.errstate(over="ignore"):
+            return (self.noise + self.analytic_error) / np.maximum(FD_RTOL * self.scale, _TINY)
 
 
 def agreement(analytic, scale, difference: Difference, analytic_error=0.0) -> Agreement:

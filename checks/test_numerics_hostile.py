@@ -1,6 +1,6 @@
 """Numerical hostility: every computation is correct or a clear error over the hostile ranges.
 
-Issue 7 asks for input scales from 1e-6 to 1e3, ε from 1e-8 to 1e2, widths from 1
+The hostile ranges: input scales from 1e-6 to 1e3, ε from 1e-8 to 1e2, widths from 1
 to 1e5, d from 1 to 1e3 and float32 inputs: no overflow, no NaN, no silent wrong
 answer. The ranges are :data:`theory.strategies.HOSTILE` (with the weight budget
 m·d <= 2e6 that keeps a draw cheap), drawn by

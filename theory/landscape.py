@@ -491,6 +491,7 @@ def _circle_scan(problem, initial_points, max_evaluations, bound_factor=1.0):
     ga, gb, ea, eb = g[:-1], g[1:], err[:-1], err[1:]
     evaluations = theta.size
     roots = []  # (a, b, g(a)) of the intervals proved to hold exactly one zero
+    aside = []  # intervals too short to split, unresolved
     while a.size:
         h = b - a
         m1, m2 = _arc_bounds(problem, a, b, glob)
@@ -499,8 +500,10 @@ def _circle_scan(problem, initial_points, max_evaluations, bound_factor=1.0):
         same = certain & (np.sign(ga) == np.sign(gb))
         opposite = certain & (np.sign(ga) != np.sign(gb))
         lipschitz_free = same & ((np.abs(ga) - ea) + (np.abs(gb) - eb) > m1 * h)
-        # The secant slope is g'(xi) for some xi in [a, b], so |g'| >= slope - M2 h on [a, b].
-        monotone = (np.abs(gb - ga) - ea - eb) / h > m2 * h
+        # The secant slope is g'(xi) for some xi in [a, b], so |g'| >= slope - M2 h on [a, b];
+        # multiplied through by h >= 0, so that an interval of zero width is never monotone
+        # (instead of a division by zero).
+        monotone = (np.abs(gb - ga) - ea - eb) > m2 * h * h
         zero_free = lipschitz_free | (same & monotone)
         one_zero = opposite & monotone
         roots += [(a[i], b[i], ga[i]) for i in np.nonzero(one_zero)[0]]
@@ -509,11 +512,21 @@ def _circle_scan(problem, initial_points, max_evaluations, bound_factor=1.0):
         if not a.size or evaluations + a.size > max_evaluations + initial_points + 1:
             break
         mid = 0.5 * (a + b)
+        # An interval as short as the float spacing cannot be split: it stays unresolved
+        # (set aside, so that it does not spend the budget on copies of itself).
+        stuck = (mid <= a) | (mid >= b)
+        if np.any(stuck):
+            aside.append((a[stuck], b[stuck], ga[stuck], gb[stuck], ea[stuck], eb[stuck]))
+            a, b, ga, gb, ea, eb, mid = (v[~stuck] for v in (a, b, ga, gb, ea, eb, mid))
+            if not a.size:
+                break
         gm, em = _circle_derivative(problem, mid, glob)
         evaluations += mid.size
         a, b = np.concatenate([a, mid]), np.concatenate([mid, b])
         ga, gb = np.concatenate([ga, gm]), np.concatenate([gm, gb])
         ea, eb = np.concatenate([ea, em]), np.concatenate([em, eb])
+    for part in aside:
+        a, b, ga, gb, ea, eb = (np.concatenate([v, w]) for v, w in zip((a, b, ga, gb, ea, eb), part))
     unresolved = int(a.size)
     # Best effort on the unproved intervals: a certain sign change still holds a zero.
     extra = (np.abs(ga) > ea) & (np.abs(gb) > eb) & (np.sign(ga) != np.sign(gb))

@@ -43,11 +43,14 @@ from .bounds import (
     value_variation_bound,
 )
 from .certificates import ANNULUS_MAX_BOXES, certified_tau_eps, fold_free_annulus
-from ._validation import (as_float_array, as_points, as_rng, check_positive_float, check_positive_int,
-                          check_problem)
-from .constrained import constrained_hessian, tangent_gradient
+from ._validation import as_rng, check_positive_float, check_positive_int
+from .constrained import tangent_gradient
+from .critical import (CRITICAL_GTOL, DEGENERATE_RTOL, NEWTON_STOP_RTOL, CriticalPoint, classify,
+                       newton_on_sphere, tangent_basis, tangent_hessian)
+from .critical import check_sphere_problem as _check
 from .geometry import _unit_directions, cosine, uniform_ball, uniform_sphere, vector_norm
 from .problem import Problem
+from .sphere_scan import sphere_critical_points
 from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
 __all__ = [
@@ -96,24 +99,6 @@ DEFAULT_STARTS = 16
 #: with O(1) curvature are O(ε) apart, so 1e-6 separates the two cases widely.
 MERGE_RTOL = 1e-6
 
-#: A point counts as critical when ‖Γ‖ <= CRITICAL_GTOL · ‖∂L‖ (relative, so that
-#: the loss scale does not matter). Newton's quadratic convergence reaches
-#: ~1e-14 at a non-degenerate critical point; 1e-8 leaves room for rounding in
-#: Γ (a difference of O(‖∂L‖) terms) and flags slow, degenerate points.
-CRITICAL_GTOL = 1e-8
-
-#: Newton stops when ‖Γ‖/‖∂L‖ falls below this (a few units of rounding of Γ,
-#: a difference of O(‖∂L‖) terms: nothing smaller is meaningful).
-NEWTON_STOP_RTOL = 1e-15
-
-#: A tangent eigenvalue of Ξ smaller than DEGENERATE_RTOL times the largest in
-#: magnitude counts as zero (the point is "degenerate", neither a strict
-#: minimum nor maximum). Eigenvalues of a symmetric matrix are computed to
-#: ~u · ‖Ξ‖; Ξ itself carries the rounding of λ* and ∂²L, ~1e-13 relative at a
-#: refined point; 1e-9 is far above both and far below the eigenvalue ratios
-#: of the regime's landscapes (>= 1e-2).
-DEGENERATE_RTOL = 1e-9
-
 #: Random points evaluated before the local searches of :func:`min_gradient_norm`
 #: and :func:`min_gradient_cosine`; the best SEARCH_STARTS of them start the local searches.
 SEARCH_SAMPLES = 256
@@ -123,123 +108,6 @@ SEARCH_SAMPLES = 256
 #: basins are more than the regime's landscapes have (two critical points);
 #: the controls find their counterexamples with the first.
 SEARCH_STARTS = 4
-
-
-@dataclass(frozen=True)
-class CriticalPoint:
-    """A critical point of L on the sphere.
-
-    Attributes
-    ----------
-    delta : ndarray, shape (d,)
-    loss : float
-        L(δ).
-    eigenvalues : ndarray, shape (d - 1,)
-        Eigenvalues of Ξ restricted to the tangent space, ascending.
-    kind : str
-        ``"minimum"``, ``"maximum"``, ``"saddle"`` or ``"degenerate"`` (a zero eigenvalue).
-    gradient_ratio : float
-        ‖Γ(δ)‖ / ‖∂L(δ)‖ at the refined point.
-    hits : int or None
-        How many search runs (descent or ascent, one per start) converged to
-        this point; a point reached by one run of many signals thin coverage.
-        None for the certified circle scan (d = 2), which uses no starts.
-    """
-
-    delta: np.ndarray
-    loss: float
-    eigenvalues: np.ndarray
-    kind: str
-    gradient_ratio: float
-    hits: int | None = None
-
-
-def _check(problem, need_d2=True):
-    check_problem(problem)
-    if need_d2 and problem.d < 2:
-        raise ValueError(f"d must be >= 2 for critical points on the sphere, got d={problem.d} "
-                         "(for d = 1 the sphere is two isolated points)")
-
-
-def tangent_basis(delta):
-    """An orthonormal basis of the tangent space at ``delta``.
-
-    Parameters
-    ----------
-    delta : ndarray, shape (d,)
-        Non-zero.
-
-    Returns
-    -------
-    ndarray, shape (d, d - 1)
-        Columns orthonormal and orthogonal to ``delta`` (from a complete QR of [δ]).
-    """
-    delta = as_float_array("delta", delta, min_ndim=1)
-    if delta.ndim != 1:
-        raise ValueError(f"delta must have shape (d,), got {delta.shape}")
-    if vector_norm(delta) == 0.0:
-        raise ValueError("delta must be non-zero")
-    q, _ = np.linalg.qr(delta[:, None], mode="complete")
-    return q[:, 1:]
-
-
-def tangent_hessian(problem, delta):
-    r"""Ξ(δ) restricted to the tangent space: :math:`Q^\top\Xi(\delta)Q`, shape (d-1, d-1).
-
-    Its eigenvalues are those of the Riemannian Hessian of L on the sphere at δ
-    (exactly so at a critical point).
-    """
-    _check(problem)
-    q = tangent_basis(delta)
-    xi = constrained_hessian(problem, delta)
-    h = q.T @ xi @ q
-    return 0.5 * (h + h.T)
-
-
-def newton_on_sphere(problem, delta, *, max_iter=50):
-    r"""Refine an approximate critical point on the sphere by Riemannian Newton steps.
-
-    Parameters
-    ----------
-    problem : Problem
-    delta : array_like, shape (d,)
-        Start, non-zero (it is first moved radially onto the sphere).
-    max_iter : int
-
-    Returns
-    -------
-    delta : ndarray, shape (d,)
-        On the sphere, with ‖Γ‖ as small as rounding allows when Newton converged.
-    ratio : float
-        ‖Γ(δ)‖ / ‖∂L(δ)‖ at the returned point.
-    """
-    _check(problem)
-    eps = problem.eps
-    delta = as_points("delta", delta, problem.d)
-    delta = eps * delta / vector_norm(delta)
-    best, best_ratio = delta, np.inf
-    for _ in range(max_iter):
-        gamma = tangent_gradient(problem, delta)
-        scale = vector_norm(problem.loss_grad(delta))
-        ratio = float(vector_norm(gamma) / scale) if scale > 0 else 0.0
-        if ratio < best_ratio:
-            best, best_ratio = delta, ratio
-        if ratio <= NEWTON_STOP_RTOL:
-            break
-        q = tangent_basis(delta)
-        h = q.T @ constrained_hessian(problem, delta) @ q
-        try:
-            xi = np.linalg.solve(0.5 * (h + h.T), -(q.T @ gamma))
-        except np.linalg.LinAlgError:
-            break
-        step = q @ xi
-        # Newton steps longer than the sphere's radius are not local; damp them.
-        length = vector_norm(step)
-        if length > 0.5 * eps:
-            step *= 0.5 * eps / length
-        new = delta + step
-        delta = eps * new / vector_norm(new)
-    return best, best_ratio
 
 
 def _sphere_runs(problem, starts, sign):
@@ -261,28 +129,6 @@ def _sphere_runs(problem, starts, sign):
     return out
 
 
-def _classify(problem, delta, ratio, zero_tol=DEGENERATE_RTOL, hits=None, kind=None):
-    """A CriticalPoint at delta; ``kind`` when already proved, else from the tangent eigenvalues."""
-    eig = np.linalg.eigvalsh(tangent_hessian(problem, delta))
-    scale = max(float(np.max(np.abs(eig))), np.finfo(float).tiny)
-    if kind is None:
-        kind = _kind_from_spectrum(eig, zero_tol * scale)
-    return CriticalPoint(delta=delta, loss=float(problem.loss_value(delta)), eigenvalues=eig,
-                         kind=kind, gradient_ratio=ratio, hits=hits)
-
-
-def _kind_from_spectrum(eig, zero):
-    """Minimum, maximum, saddle or degenerate (an eigenvalue within ``zero`` of 0) from ascending eigenvalues."""
-    if np.any(np.abs(eig) <= zero):
-        return "degenerate"
-    elif eig[0] > 0:
-        return "minimum"
-    elif eig[-1] < 0:
-        return "maximum"
-    else:
-        return "saddle"
-
-
 def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum", "maximum"),
                     method="auto"):
     r"""Critical points of L on the sphere.
@@ -299,11 +145,14 @@ def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum
         Multi-start search only: seed of the starts.
     kinds : tuple of str
         Multi-start search only: which searches to run, ``"minimum"`` (descent)
-        and/or ``"maximum"`` (ascent). The circle scan finds every kind at once.
-    method : {"auto", "circle", "search"}
+        and/or ``"maximum"`` (ascent). The circle scan and the sphere count find every kind at once.
+    method : {"auto", "circle", "sphere", "search"}
         ``"circle"``: the certified scan of :func:`circle_critical_points` (d = 2
-        only); ``"search"``: multi-start descent/ascent with Newton refinement;
-        ``"auto"``: the circle scan for d = 2, the search otherwise.
+        only); ``"sphere"``: the certified count of
+        :func:`theory.sphere_scan.sphere_critical_points` (d = 3 only; the points proved
+        so far when it is not certified); ``"search"``: multi-start descent/ascent with
+        Newton refinement; ``"auto"``: the circle scan for d = 2, for d = 3 the sphere
+        count when it is certified and the search otherwise, the search for d > 3.
 
     Returns
     -------
@@ -311,17 +160,21 @@ def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum
         Distinct points sorted by loss. From the search: points that Newton
         refined to ‖Γ‖ <= CRITICAL_GTOL·‖∂L‖, merged when closer than
         MERGE_RTOL·ε, each with the number of runs that reached it (``hits``);
-        saddles only when a run ends on one. From the circle scan: every
+        saddles only when a run ends on one. From the circle scan or the sphere count: every
         critical point (see :func:`circle_critical_points` for when this is
         certified).
     """
     _check(problem)
-    if method not in ("auto", "circle", "search"):
-        raise ValueError(f"method must be 'auto', 'circle' or 'search', got {method!r}")
-    if method == "circle" or (method == "auto" and problem.d == 2):
-        return circle_critical_points(problem).points
+    if method not in ("auto", "circle", "sphere", "search"):
+        raise ValueError(f"method must be 'auto', 'circle', 'sphere' or 'search', got {method!r}")
     n_starts = check_positive_int("n_starts", n_starts)
     rng = as_rng("seed", seed)
+    if method == "circle" or (method == "auto" and problem.d == 2):
+        return circle_critical_points(problem).points
+    if method == "sphere" or (method == "auto" and problem.d == 3):
+        scan = sphere_critical_points(problem)
+        if scan.certified or method == "sphere":
+            return scan.points
     d = problem.d
     g0 = problem.loss_grad(np.zeros(d))
     starts = list(_unit_directions(rng, n_starts, d))
@@ -340,7 +193,7 @@ def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum
                 continue
             found.append((delta, ratio))
             hits.append(1)
-    points = [_classify(problem, delta, ratio, hits=n) for (delta, ratio), n in zip(found, hits)]
+    points = [classify(problem, delta, ratio, hits=n) for (delta, ratio), n in zip(found, hits)]
     return sorted(points, key=lambda p: p.loss)
 
 
@@ -543,7 +396,7 @@ def _circle_scan(problem, initial_points, max_evaluations, bound_factor=1.0):
         ratio = float(vector_norm(tangent_gradient(problem, delta))
                       / max(float(vector_norm(grad)), np.finfo(float).tiny))
         # g goes from - to + across the zero: L decreases then increases, a strict minimum.
-        points.append(_classify(problem, delta, ratio, kind="minimum" if glo < 0 else "maximum"))
+        points.append(classify(problem, delta, ratio, kind="minimum" if glo < 0 else "maximum"))
     return CircleScan(points=sorted(points, key=lambda p: p.loss), certified=unresolved == 0,
                       evaluations=int(evaluations), lipschitz=float(glob["m1"]), curvature=float(glob["m2"]),
                       unresolved=unresolved)
@@ -815,7 +668,8 @@ class ThresholdResult:
     evaluations : int
         Landscapes computed (circle scans or searches).
     certified_counts : bool
-        True when every count came from a certified circle scan (d = 2).
+        True when every count came from a certified circle scan (d = 2) or a certified
+        sphere count (d = 3, :func:`theory.sphere_scan.sphere_critical_points`).
     unresolved : tuple of (float, float)
         Slabs [lo, hi] of radii with one minimum at both ends where no proof says
         that the count stays 1 in between (a window with two minima narrower than
@@ -859,6 +713,10 @@ class _Counter:
             scan = circle_critical_points(at)
             self.certified = self.certified and scan.certified
             return sum(p.kind == "minimum" for p in scan.points)
+        if problem.d == 3:
+            scan = sphere_critical_points(at)
+            if scan.certified:
+                return scan.count("minimum")
         self.certified = False
         return len(local_minima(at, n_starts=self.n_starts, seed=self.seed, method="search"))
 
@@ -894,8 +752,8 @@ def scan_threshold(problem, *, eps_lo=None, eps_cap=THRESHOLD_EPS_CAP, ratio=THR
                    rtol=THRESHOLD_RTOL, n_starts=DEFAULT_STARTS, seed=0):
     r"""The first radius of a geometric scan in ε at which the landscape finder counts two local minima.
 
-    Counts (:func:`local_minima`: the certified circle scan for d = 2, the
-    multi-start search otherwise) at :math:`\varepsilon_0\,r^k`, k = 1, 2, ..., up to the
+    Counts (the certified circle scan for d = 2, the certified sphere count for d = 3
+    where it certifies, the multi-start search otherwise) at :math:`\varepsilon_0\,r^k`, k = 1, 2, ..., up to the
     cap; between the last radius with one minimum and the first with two, bisection
     by counts to ``rtol``. No certificate is used above :math:`\varepsilon_0`, so this is
     an independent estimate of the threshold (the checks compare the certified τ_ε
@@ -985,12 +843,14 @@ def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
     ``rtol``. The proofs below ``below`` rely on the fold-free covers; the counts
     at the slab ends on the certified circle scan (``certified_counts``).
 
-    **d > 2 (searched).** The scan of :func:`scan_threshold` from the certified τ_ε
+    **d > 2 (scanned).** The scan of :func:`scan_threshold` from the certified τ_ε
     (d = 3: the fold-free shell of :mod:`theory.shell`; otherwise the contraction radius):
-    the multi-start search counts on a geometric scan of ratio
-    :data:`THRESHOLD_SCAN_RATIO`, then bisection. Weaker: the counts are searched,
-    not certified (a missed minimum makes the threshold too large), and a window
-    narrower than the scan's ratio can be stepped over; every slab of the scan is
+    counts on a geometric scan of ratio :data:`THRESHOLD_SCAN_RATIO`, then bisection.
+    For d = 3 each count is the certified sphere count
+    (:func:`theory.sphere_scan.sphere_critical_points`) where it certifies, and the
+    multi-start search otherwise (``certified_counts`` says which); for d > 3 the search (a
+    missed minimum makes the threshold too large). Weaker than d = 2 in one more way: a
+    window narrower than the scan's ratio can be stepped over; every slab of the scan is
     listed as unresolved.
 
     The same applies for d = 2 when the draw has no certified radius (τ_ε = 0).

@@ -68,6 +68,7 @@ __all__ = [
     "chart_points",
     "shell_derivatives",
     "shell_box_bounds",
+    "chart_box_values",
     "fold_free_shell",
     "shell_tau_eps",
     "CHART_C2",
@@ -179,8 +180,13 @@ def _nearest_zero(lo, hi):
     return np.where((lo <= 0.0) & (hi >= 0.0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
 
 
-def _evaluate_shell_boxes(problem, face, ea, eb, a0, a1, b0, b1, caps):
-    """Centre values, their errors and the box bounds (see :func:`shell_box_bounds` and :func:`_centre_values`)."""
+def chart_box_values(problem, face, ea, eb, a0, a1, b0, b1, caps):
+    """Centre values, their errors and the box bounds over boxes of one face each, without validation.
+
+    ``caps`` are the global caps of :func:`theory._boxes._caps`. Returns a dict: ``values`` and
+    ``errors`` (:func:`_centre_values`), ``Q_aaa``, ``Q_eaa``, ``Q_eea`` (:func:`shell_box_bounds`),
+    the centres ``ac``, ``bc`` and the half-widths ``re``, ``ra``, ``rb`` (upper bounds), each (n,).
+    """
     net, x = problem.net, problem.x
     ec, re = _half(ea, eb)
     ac, ra = _half(a0, a1)
@@ -209,7 +215,8 @@ def _evaluate_shell_boxes(problem, face, ea, eb, a0, a1, b0, b1, caps):
         Q_eea = (2.0 * T2 * C1 + e * T3 * C1) * inflate
         K = ((e ** 3 * T3 + 3.0 * e * e * T2 + e * T1) * (C1 ** 2 + C2) + (T1 + 3.0 * e * T2 + e * e * T3) * C1)
     values, errors = _centre_values(ec, ch, delta, Va, Vb, centre, C1, C2, K * inflate)
-    return dict(Q_aaa=Q_aaa, Q_eaa=Q_eaa, Q_eea=Q_eea, values=values, errors=errors, re=re, ra=ra, rb=rb)
+    return dict(Q_aaa=Q_aaa, Q_eaa=Q_eaa, Q_eea=Q_eea, values=values, errors=errors, re=re, ra=ra, rb=rb,
+                ac=ac, bc=bc)
 
 
 def _centre_values(eps, ch, delta, Va, Vb, centre, C1, C2, K):
@@ -309,7 +316,7 @@ def shell_box_bounds(problem, face, eps_lo, eps_hi, a_lo, a_hi, b_lo, b_hi):
     ea, eb, a0, a1, b0, b1 = arrays
     if not np.all(ea > 0.0) or np.any(eb < ea) or np.any(a1 < a0) or np.any(b1 < b0):
         raise ValueError("boxes must have 0 < eps_lo <= eps_hi, a_lo <= a_hi and b_lo <= b_hi")
-    out = _evaluate_shell_boxes(problem, face.astype(int), ea, eb, a0, a1, b0, b1, _caps(problem))
+    out = chart_box_values(problem, face.astype(int), ea, eb, a0, a1, b0, b1, _caps(problem))
     return out["Q_aaa"], out["Q_eaa"], out["Q_eea"]
 
 
@@ -335,7 +342,7 @@ def shell_derivatives(problem, face, eps, a, b):
         raise ValueError("face, eps, a and b must have one shape (n,)")
     if not np.all(np.isfinite(eps)) or not np.all(eps > 0.0):
         raise ValueError("eps must be finite and > 0")
-    out = _evaluate_shell_boxes(problem, face.astype(int), eps, eps, a, a, b, b, _caps(problem))
+    out = chart_box_values(problem, face.astype(int), eps, eps, a, a, b, b, _caps(problem))
     return np.stack(out["values"]), np.stack(out["errors"])
 
 
@@ -455,7 +462,7 @@ def _shell_cover(problem, eps_lo, eps_hi, *, max_boxes, rtol, min_side, splits, 
         rest = np.ones(ea.size, dtype=bool)
         rest[order] = False
         box = [v[order] for v in (face, ea, eb, a0, a1, b0, b1)]
-        out = _evaluate_shell_boxes(problem, *box, caps)
+        out = chart_box_values(problem, *box, caps)
         evaluations += take
         proved, split = _shell_tests(out["values"], out["errors"], bound_factor * out["Q_aaa"],
                                      bound_factor * out["Q_eaa"], bound_factor * out["Q_eea"],

@@ -32,7 +32,8 @@ def _loss_derivative_bounds(loss, y, f_lo, f_hi):
     :math:`|L_f|` is largest at an endpoint (plus the computed value's
     :meth:`theory.losses.Loss.dvalue_error`); :math:`|L_{ff}| = \sigma''(f)`, sup from
     :func:`theory.bounds._sigma2_range` (rounding included);
-    :math:`|L_{fff}| \le` :data:`theory.losses.SOFTPLUS_THIRD_MAX`. Any other loss:
+    :math:`|L_{fff}| = \sigma''(f)\,|1 - 2 s(f)| \le \min(\sigma''(f),` :data:`theory.losses.SOFTPLUS_THIRD_MAX` :math:`)`,
+    so the sup of σ'' over the interval bounds it too. Any other loss:
     its own :meth:`~theory.losses.Loss.dvalue_abs_range` and
     :meth:`~theory.losses.Loss.curvature_bounds`, interval by interval. The first
     bound is inflated by 4u for the rounding of its few operations.
@@ -43,7 +44,8 @@ def _loss_derivative_bounds(loss, y, f_lo, f_hi):
     if isinstance(loss, CrossEntropyLoss):
         ends = np.stack([f_lo, f_hi])
         l1 = np.max(np.abs(loss.dvalue(y, ends)) + loss.dvalue_error(y, ends), axis=0)
-        return l1 * (1.0 + 4.0 * _U), _sigma2_range(f_lo, f_hi)[0], np.full(f_lo.shape, SOFTPLUS_THIRD_MAX)
+        l2 = _sigma2_range(f_lo, f_hi)[0]
+        return l1 * (1.0 + 4.0 * _U), l2, np.minimum(l2, SOFTPLUS_THIRD_MAX)
     out = np.empty((3, f_lo.size))
     for i, (lo, hi) in enumerate(zip(f_lo, f_hi)):
         out[0, i] = loss.dvalue_abs_range(y, float(lo), float(hi))[1] * (1.0 + 4.0 * _U)

@@ -269,13 +269,15 @@ class CrossEntropyLoss(Loss):
         # |L_ff| = s(1 - s) = softplus''(f) is unimodal with its maximum 1/4 at
         # f = 0: its sup over [f_lo, f_hi] is at 0 or at the endpoint nearest 0
         # (inflated by CURVATURE_ROUNDING for the rounding of the evaluation).
-        # |L_fff| = |s(1 - s)(1 - 2s)| <= SOFTPLUS_THIRD_MAX (global bound).
+        # |L_fff| = |s(1 - s)(1 - 2s)| <= min(s(1 - s), SOFTPLUS_THIRD_MAX), since |1 - 2s| <= 1:
+        # the bound on |L_ff| over the interval bounds |L_fff| there too (sharp where the
+        # prediction is confident, where the global bound is off by e^|f|).
         if f_lo <= 0.0 <= f_hi:
             second = CROSS_ENTROPY_SHARP_CURVATURE
         else:
             nearest = f_lo if f_lo > 0.0 else f_hi
             second = min(float(activations(nearest)[2]) * (1.0 + CURVATURE_ROUNDING), CROSS_ENTROPY_SHARP_CURVATURE)
-        return second, SOFTPLUS_THIRD_MAX
+        return second, min(second, SOFTPLUS_THIRD_MAX)
 
 
 # The cross-entropy rounding bounds of CrossEntropyLoss, relative (derivation there).

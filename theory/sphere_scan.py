@@ -83,7 +83,7 @@ SPHERE_INITIAL_SPLITS = 4
 
 #: Budget of the scan: box evaluations (a box not proved zero-free costs a second one, on
 #: its inflated box).
-SPHERE_MAX_BOXES = 2**16
+SPHERE_MAX_BOXES = 2**19
 
 #: Smallest side (chart units) of a box that is still split; a box below it that is not
 #: settled stays unresolved (a degenerate or nearly degenerate critical point, or a zero

@@ -39,6 +39,7 @@ from theory.bounds import (
 )
 from theory.certificates import annulus_derivatives, annulus_tau_eps, box_derivative_bounds, fold_free_annulus
 from theory.shell import chart_points, fold_free_shell, shell_box_bounds, shell_derivatives, shell_tau_eps
+from theory.sphere_scan import sphere_critical_points
 from theory.landscape import (
     circle_critical_points,
     condition_6,
@@ -251,6 +252,10 @@ CASES = [
     (fold_free_shell, (PROB, 1.0, 0.5), {}, "eps_hi"),
     (fold_free_shell, (PROB2, 1.0, 2.0), {}, "d"),
     (shell_tau_eps, (PROB, -1.0), {}, "eps_cap"),
+    (sphere_critical_points, (PROB2,), {}, "d"),
+    (sphere_critical_points, ("p",), {}, "problem"),
+    (sphere_critical_points, (PROB,), dict(max_boxes=0), "max_boxes"),
+    (sphere_critical_points, (PROB,), dict(min_side=-1.0), "min_side"),
     (tau_ratio_distribution, (), dict(draws=0), "draws"),
     (tau_ratio_distribution, (), dict(method="exact"), "method"),
     (tau_ratio_distribution, (), dict(d=1), "d"),

@@ -9,7 +9,9 @@ Executable form
 * τ_ε = TAU_EPS_FACTOR · ε_max(m) with Theorem 3.1's ε_max (its "settings"),
   calibrated in :mod:`theory.regimes` (first draws with two minima appear at
   ε ≈ 1 to 3 at input scale 1, 40 to 120 times the regime's radii).
-* Local minima are counted by :func:`theory.landscape.local_minima`: multi-start
+* Local minima are counted by :func:`theory.landscape.local_minima` (d = 2: the
+  certified circle scan; d = 3: the certified sphere count; checks of both in
+  ``test_theorem_5_1_certificate.py`` and ``test_theorem_5_1_sphere_count.py``); for d > 3: multi-start
   descent on the sphere from DEFAULT_STARTS uniform starts plus ±∂L(0), Newton
   refinement, de-duplication, and classification by the tangent eigenvalues of
   Ξ. A missed minimum would make the check pass wrongly; the controls show that
@@ -32,7 +34,8 @@ certificate to the landscape, each able to fail:
 
 * below the certified τ_ε the certificate holds (the draws are built there) and
   the landscape finder finds exactly one local minimum and one local maximum
-  (d = 2: the certified circle scan; d > 2: the search); control: a wrong
+  (d = 2: the certified circle scan; d = 3: the certified sphere count of
+  :mod:`theory.sphere_scan` where it certifies; otherwise the search); control: a wrong
   certificate claiming 10 τ_ε is caught by the landscape;
 * ``test_theorem_5_1_certificate.py``: at radii spread over (0, τ_ε), in the
   annulus and within 10⁻³ of τ_ε, the certified circle scan proves exactly one

@@ -43,8 +43,9 @@ the chart's curvature term.
 
 d = 3 (:mod:`theory.shell`, cube-sphere charts, widths 1 to 8): the shell's box bounds
 bound the variation of J and ∂_ε φ over sampled boxes (control: scaled by 0.1); below
-the shell τ_ε the multi-start search finds one minimum (searched evidence: there is no
-certified count on S² here; two examples a run, and pinned at d = 3, m = 8, seed 1,
+the shell τ_ε the multi-start search finds one minimum (searched evidence, independent of
+the certified count of ``test_theorem_5_1_sphere_count.py``, which checks the same
+radii with certified evidence; two examples a run, and pinned at d = 3, m = 8, seed 1,
 whose second minimum appears at ε ≈ 4.3618 with the shell τ_ε just below it); control:
 test C taking a positive eigenvalue of J for a negative one lets the shell pass that
 birth, and the search finds two minima below the wrong τ_ε.

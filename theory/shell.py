@@ -46,9 +46,9 @@ more often than at d = 2: the bounds of :func:`shell_box_bounds` are the triangl
 inequality over the units (loose where the units' terms cancel), and the boxes are
 three-dimensional.
 
-Not done here: a certified count of the critical points on S² (zero-free boxes, and
-boxes holding exactly one zero by a Krawczyk test, with their kinds). The checks of
-the shell compare with the multi-start search instead.
+The count of the critical points at one radius, with their kinds, is certified by
+:mod:`theory.sphere_scan` on the same charts; the thresholds above and the shell's checks
+count with it where it certifies.
 """
 
 from __future__ import annotations

@@ -177,8 +177,8 @@ def tau_ratio_distribution(*, d=2, widths=RATIO_WIDTHS, draws=RATIO_DRAWS, seed=
     the threshold :math:`T` of :func:`theory.landscape.minima_threshold` (the first
     window with two minima) and, independently of any certificate above the
     contraction radius, :math:`T_{scan}` of :func:`theory.landscape.scan_threshold`
-    (certified circle-scan counts at radii ``scan_ratio`` apart for d = 2, searched counts
-    for d > 2). A draw with one
+    (counts at radii ``scan_ratio`` apart: certified circle scans for d = 2, certified sphere
+    counts for d = 3 where they certify, searched counts otherwise). A draw with one
     minimum up to the cap has its threshold censored at the cap (its ratio is
     cap / τ_ε; ``censored`` counts them).
 
@@ -204,7 +204,8 @@ def tau_ratio_distribution(*, d=2, widths=RATIO_WIDTHS, draws=RATIO_DRAWS, seed=
         ``median``, ``q10``, ``q90``, ``min``), ``ratio_scan`` (the same with
         :math:`T_{scan}`), ``censored``, ``violations`` (draws with τ_ε above T or
         :math:`T_{scan}`), ``unresolved`` (draws whose threshold search left an
-        unresolved slab); ``all``: the same over every draw; ``draws_table``: one
+        unresolved slab), ``certified_counts`` (draws whose every count, in both searches,
+        was certified); ``all``: the same over every draw; ``draws_table``: one
         dict per draw (``m``, ``seed``, ``tau``, ``threshold``, ``threshold_scan``,
         ``ratio``, ``ratio_scan``); and the arguments.
     """
@@ -229,6 +230,7 @@ def tau_ratio_distribution(*, d=2, widths=RATIO_WIDTHS, draws=RATIO_DRAWS, seed=
             scan = scan_threshold(problem, eps_cap=cap, ratio=scan_ratio)
             table.append(dict(m=int(m), seed=int(s), tau=float(tau), threshold=float(found.eps),
                               threshold_scan=float(scan.eps), unresolved=len(found.unresolved),
+                              certified_counts=bool(found.certified_counts and scan.certified_counts),
                               ratio=min(found.eps, cap) / tau if tau > 0 else float("inf"),
                               ratio_scan=min(scan.eps, cap) / tau if tau > 0 else float("inf")))
 
@@ -236,7 +238,8 @@ def tau_ratio_distribution(*, d=2, widths=RATIO_WIDTHS, draws=RATIO_DRAWS, seed=
         return dict(ratio=_summary([r["ratio"] for r in rows]), ratio_scan=_summary([r["ratio_scan"] for r in rows]),
                     censored=sum(not np.isfinite(r["threshold"]) for r in rows),
                     violations=sum(r["tau"] > min(r["threshold"], r["threshold_scan"]) for r in rows),
-                    unresolved=sum(r["unresolved"] > 0 for r in rows))
+                    unresolved=sum(r["unresolved"] > 0 for r in rows),
+                    certified_counts=sum(r["certified_counts"] for r in rows))
 
     rows = [dict(m=int(m), **block([r for r in table if r["m"] == m])) for m in widths]
     return dict(d=d, draws=draws, seed=seed, input_scale=input_scale, eps_cap=cap, method=method,
@@ -306,18 +309,18 @@ def blind_spots(*, widths=RATIO_WIDTHS, draws=RATIO_DRAWS, seed=0, input_scale=1
 def _print_ratios(result):
     print(f"d = {result['d']}, {result['draws']} draws per width (seeds {result['seed']}..), input scale "
           f"{result['input_scale']:g}, cap {result['eps_cap']:g}, method {result['method']}")
-    kind = "certified" if result["d"] == 2 else "searched"
+    kind = {2: "certified", 3: "certified where the sphere count certifies, else searched"}.get(result["d"], "searched")
     print("empirical threshold / certified tau_eps (threshold censored at the cap); T: minima_threshold, "
           f"T_scan: {kind} counts {result['scan_ratio']:g} apart")
     print("| m | n | median (95 % CI) | q10 | q90 | min | max | T_scan: median | q10 | max | censored | "
-          "violations | unresolved |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "violations | unresolved | certified counts |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in result["rows"] + [dict(m="all", **result["all"])]:
         q, t = r["ratio"], r["ratio_scan"]
         ci = "{:.4f} to {:.4f}".format(*q["median_ci"])
         print(f"| {r['m']} | {q['n']} | {q['median']:.4f} ({ci}) | {q['q10']:.4f} | {q['q90']:.4f} | "
               f"{q['min']:.4f} | {q['max']:.4f} | {t['median']:.4f} | {t['q10']:.4f} | {t['max']:.4f} | "
-              f"{r['censored']} | {r['violations']} | {r['unresolved']} |")
+              f"{r['censored']} | {r['violations']} | {r['unresolved']} | {r['certified_counts']} of {q['n']} |")
 
 
 def main(argv=None):

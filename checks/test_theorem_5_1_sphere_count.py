@@ -6,10 +6,13 @@ classified by its chart Hessian (derivation in :mod:`theory.sphere_scan`). These
 make the count able to fail, each with a control that drops the box bounds (Q = 0: the
 chart Hessian taken as constant over a box):
 
-* the count is complete on quadratic-loss draws with m <= 32, ε <= 10, input scale 10⁻² to
-  10² (cross-entropy at input scales above about 20 with confident predictions can run
+* literal: the count is complete on quadratic-loss draws with m <= 32, ε <= 10, input
+  scale 10⁻² to 10². Fails (strict xfail, pinned): m = 1, seed 6, input scale 10, ε = 10,
+  whose one unit is saturated at the minimum (tangent eigenvalues 6.3e-14 there, 5.46 at
+  the maximum). Repair: complete unless the landscape is *flat*, a critical point of the
+  search with conditioning below FLAT_RTOL (cross-entropy at input scales above about 20 with confident predictions can run
   out of budget: ∂L is then ~1e-20, below the absolute part of the Hessian-vector
-  products' error bounds), and its kinds obey the
+  products' error bounds); complete counts obey the
   Poincaré–Hopf theorem, minima − saddles + maxima = χ(S²) = 2 — an identity the count
   does not use;
 * every counted point is critical (Newton-refined ‖Γ‖/‖∂L‖ <= CRITICAL_GTOL) with the kind
@@ -61,10 +64,36 @@ def count_draws(draw, m=widths(1, 32), scale=input_scales(1e-2, 1e2), eps=log_un
     return problem
 
 
-def check_count_is_complete_and_obeys_poincare_hopf(problem, bound_factor=1.0):
+#: A critical point is *flat* when its smallest tangent eigenvalue (in magnitude) is below
+#: this fraction of the largest over all critical points found: the chart Hessian there is
+#: below the absolute part of its certified error (rounding of the pre-activations and of
+#: the chart, ~1e-13 of the landscape's scale), so no box around it can be settled. 1e-9 is
+#: far above that and far below the conditioning of the draws that certify.
+FLAT_RTOL = 1e-9
+
+#: The shrunk draw on which the literal statement fails: one unit, saturated at the minimum
+#: (tangent eigenvalues 6.3e-14 there, 5.46 at the maximum).
+FLAT_DRAW = make_problem(3, 1, seed=6, input_scale=10.0, eps=10.0)
+
+
+def flatness(problem):
+    """min |tangent eigenvalue| / max |tangent eigenvalue| over the critical points the search finds."""
+    eig = np.abs(np.concatenate([p.eigenvalues for p in critical_points(problem, method="search")]))
+    return float(eig.min() / eig.max())
+
+
+def check_count_is_complete_and_obeys_poincare_hopf(problem, bound_factor=1.0, literal=False):
+    """Complete count with minima - saddles + maxima = 2; unless ``literal``, an incomplete count is
+    allowed on a flat landscape (a critical point with conditioning below FLAT_RTOL)."""
     scan = count(problem, bound_factor)
     kinds = {k: scan.count(k) for k in ("minimum", "saddle", "maximum")}
     note(f"certified {scan.certified} ({scan.stopped}, {scan.evaluations} boxes): {kinds}")
+    if not scan.certified and not literal:
+        flat = flatness(problem)
+        note(f"not certified; conditioning of the critical points {flat:.3g}")
+        event("not certified: flat landscape")
+        assert flat < FLAT_RTOL, f"the count is not complete ({scan.stopped}) on a landscape of conditioning {flat:.3g}"
+        return True
     event(f"{kinds['minimum']} minima, {kinds['saddle']} saddles")
     assert scan.certified, f"the count is not complete ({scan.stopped})"
     evidence("certified")
@@ -97,8 +126,17 @@ def check_search_finds_only_counted_points(problem, bound_factor=1.0):
 
 @given(count_draws())
 @example(at(SHELL_DRAW, 5.0))
+@example(FLAT_DRAW)
 def test_the_count_is_complete_and_minima_minus_saddles_plus_maxima_is_two(problem):
     check_count_is_complete_and_obeys_poincare_hopf(problem)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the count cannot settle the boxes around a flat critical point (saturated unit)")
+@example(FLAT_DRAW)
+@given(count_draws())
+def test_literal_the_count_is_always_complete(problem):
+    check_count_is_complete_and_obeys_poincare_hopf(problem, literal=True)
 
 
 @pytest.mark.negative_control

@@ -40,8 +40,8 @@ Measured (``python -m theory.threshold --ratios --dim 3 --widths 8,32 --draws 20
 certified τ_ε has median 1.44 (95 % CI 1.02 to 1.79; m = 8: 1.0015, m = 32: 1.86),
 10 % quantile 1.0007, 90 % quantile 2.97, max 5.80, no draw with τ_ε above the
 threshold; with the contraction alone (``--method contraction``) median 12.97 (95 % CI
-7.75 to 17.09). The thresholds come from the multi-start search (searched, not
-certified, counts), and the cover is limited by its budget (:data:`SHELL_MAX_BOXES`)
+7.75 to 17.09). The thresholds come from counts certified by :mod:`theory.sphere_scan`
+in 39 of the 40 draws (the multi-start search in the other), and the cover is limited by its budget (:data:`SHELL_MAX_BOXES`)
 more often than at d = 2: the bounds of :func:`shell_box_bounds` are the triangle
 inequality over the units (loose where the units' terms cancel), and the boxes are
 three-dimensional.

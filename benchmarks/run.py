@@ -23,7 +23,7 @@ one warm-up run; ratios are taken between figures of the same subprocess.
   subprocess: numpy's ``exp`` has no threads of its own, and BLAS threads under
   Python threads would oversubscribe the cores). Target: step time ≤ 2 × limit
   ("≥ 50 % of the limit") once B·m·d ≥ 1e7.
-* **fused**: ``theory.pgd.pgd`` (the fused kernel of ``theory.kernels``) per step.
+* **fused**: ``theory.pgd.pgd`` (the fused kernel of ``theory._kernel``) per step.
 * **plain**: the reference step ``P_B(δ − η ∂L)`` with ``Problem.value_and_grad``.
 * **torch**: what a user would write: float64 tensors, ``softplus``, the loss
   summed over the batch, ``backward()``, an in-place update and projection
@@ -158,7 +158,7 @@ def memory_worker(case):
     import resource
 
     from theory.geometry import uniform_ball
-    from theory.kernels import LossGradKernel
+    from theory._kernel import LossGradKernel
     from theory.pgd import pgd
     from theory.problem import make_problem
 
@@ -227,7 +227,7 @@ def _fmt_ms(seconds):
 
 
 WHERE_THE_TIME_GOES = (
-    "Where the time goes (see `theory/kernels.py`). The fused step is the two products, one `exp`, a product "
+    "Where the time goes (see `theory/_kernel.py`). The fused step is the two products, one `exp`, a product "
     "reduction in place of a `log` per unit (Σ a log(1+e) = a log Π(1+e) for the paper's a_r = ±γ) and about "
     "eight cheap elementwise passes, on blocks of hidden units that stay in cache; the limit has one elementwise "
     "pass. Measured per block at the large case, the passes other than the products take about a third of the "
@@ -345,7 +345,7 @@ def main(argv=None):
         print(json.dumps(memory_worker(args.memory_worker)))
         return 0
     repeats = 3 if args.quick else args.repeats
-    from theory.kernels import default_threads
+    from theory._kernel import default_threads
 
     cores = default_threads()
     torch_missing = None

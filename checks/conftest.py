@@ -1,14 +1,14 @@
 """The suite's pytest hooks and Hypothesis profile; travels with the checks (also when installed with the package).
 
 Profiles, the example database and the pytest settings are defined in
-:mod:`theory.profiles`; this file loads them for the checks in this folder.
+:mod:`theory.testing.profiles`; this file loads them for the checks in this folder.
 """
 
 import os
 
 import pytest
 
-from theory.profiles import MARKERS, load_profile, pin_blas_threads
+from theory.testing.profiles import MARKERS, load_profile, pin_blas_threads
 
 # Before numpy: the repository's conftest.py (in a checkout) or the first import here.
 _BLAS_PINNED = pin_blas_threads()
@@ -33,7 +33,7 @@ def pytest_report_header(config):
 def pytest_collection_modifyitems(config, items):
     """Mark every ``test_control_*`` as ``negative_control``; run the ``long_running`` checks first.
 
-    The name is the convention (:func:`theory.claims.test_kind`): a test named
+    The name is the convention (:func:`theory.report.claims.test_kind`): a test named
     ``test_control_*`` is a negative control whether or not it carries the marker,
     so ``-m negative_control`` (the seed sweep, the mutation run) selects exactly
     the controls. ``tryfirst``: before pytest's own ``-m`` deselection reads the markers.

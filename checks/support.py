@@ -6,7 +6,7 @@
 * :func:`ascent_problem` is the injected bug shared by the dynamics controls:
   PGD run on it climbs the loss.
 * :func:`evidence` and :func:`margin` record an example's evidence level and
-  margin (observed / allowed) for the claims report (:mod:`theory.claims`).
+  margin (observed / allowed) for the claims report (:mod:`theory.report.claims`).
 * :data:`SOURCE_TREE`, :data:`needs_source_tree` and :func:`skip_without_source_tree`
   for the checks that read the repository around them.
 * :func:`with_examples` pins a list of inputs as ``@example`` s.
@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 from hypothesis import Phase, event, example, find, note, settings, target
 
-from theory.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
+from theory.report.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
 from theory.network import activations
 from theory.problem import Problem
-from theory.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
+from theory.testing.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
 
 #: The source tree these checks belong to (the folder above ``checks/``, holding
 #: pyproject.toml), or None for the checks installed with the package.
@@ -136,8 +136,8 @@ def ascent_problem(problem):
 def evidence(level):
     """Record this example's evidence level (``sampled``, ``searched`` or ``certified``) for the report.
 
-    An ``event()`` with :data:`theory.claims.EVIDENCE_PREFIX`; the claims report
-    (``python -m theory``) counts the levels per claim (:mod:`theory.claims`).
+    An ``event()`` with :data:`theory.report.claims.EVIDENCE_PREFIX`; the claims report
+    (``python -m theory``) counts the levels per claim (:mod:`theory.report.claims`).
     """
     if level not in EVIDENCE_LEVELS:
         raise ValueError(f"level must be one of {EVIDENCE_LEVELS}, got {level!r}")
@@ -150,7 +150,7 @@ def margin(observed, allowed, what, *, lower=False):
     ``target(observed / allowed)`` for an upper bound observed <= allowed, or
     ``target(allowed / observed)`` for a lower bound observed >= allowed
     (``lower=True``); at most 1 where the bound holds. The label starts with
-    :data:`theory.claims.MARGIN_PREFIX` and ends with the side of the bound
+    :data:`theory.report.claims.MARGIN_PREFIX` and ends with the side of the bound
     (``[upper bound]`` or ``[lower bound]``); the claims report reads both, and the
     observed and allowed values from the note. Returns the ratio.
 
@@ -159,7 +159,7 @@ def margin(observed, allowed, what, *, lower=False):
     observed, allowed : float
         The observed quantity and its bound (allowed > 0 for an upper bound;
         observed >= 0 for a lower bound: a zero or negative observation gives
-        :data:`theory.claims.MARGIN_CAP`).
+        :data:`theory.report.claims.MARGIN_CAP`).
     what : str
         The ratio in words, e.g. ``"B_l / min |df|"``.
     """
@@ -179,10 +179,10 @@ def allowed_errors(problem, deltas):
 
     For two computations that differ by rounding only (the fused kernel and
     ``Problem.value_and_grad``; double precision and an extended-precision
-    reference): :data:`theory.tolerances.IDENTITY_RTOL` · (1 + m + d) relative to
+    reference): :data:`theory.testing.tolerances.IDENTITY_RTOL` · (1 + m + d) relative to
     the natural scale of the terms (Σ|a_r|(σ_r + 1) for f; |L_f| (|σ' a|ᵀ|W|)_i +
     sup|L_ff| · that f-scale · |∂f_i| for the gradient), plus
-    :data:`theory.tolerances.SUBNORMAL_ATOL` where the gradient underflows, times
+    :data:`theory.testing.tolerances.SUBNORMAL_ATOL` where the gradient underflows, times
     the factors that multiply a subnormal rounding after it happens
     (derivation: checks/test_numerics_kernels.py).
     """
@@ -203,13 +203,13 @@ def allowed_errors(problem, deltas):
 def threaded_problem():
     """A problem and the rows that make one thread's worth of work for the fused kernel.
 
-    :class:`theory.kernels.LossGradKernel` uses a thread per
-    :data:`theory.kernels.MIN_WORK_PER_THREAD` multiply-adds (rows · m · d); with
+    :class:`theory._kernel.LossGradKernel` uses a thread per
+    :data:`theory._kernel.MIN_WORK_PER_THREAD` multiply-adds (rows · m · d); with
     d = 16 and m = 2^12 (the product 2^16) that is ``rows`` rows, derived from the
     constant rather than written in, and even, so that 2.5 threads' work is a whole
     number of rows.
     """
-    from theory.kernels import MIN_WORK_PER_THREAD
+    from theory._kernel import MIN_WORK_PER_THREAD
     from theory.problem import make_problem
 
     problem = make_problem(16, 2 ** 12, seed=0, ratio=0.1)

@@ -16,53 +16,59 @@ import numpy as np
 import pytest
 
 from .support import assert_rejects, evidence, needs_source_tree
-from theory.claims import test_kind
-from theory.kernels import LossGradKernel
+from theory.report.claims import test_kind
+from theory._kernel import LossGradKernel
 from theory.losses import get_loss
-from theory.report import build_report, write_atomically
-from theory.constrained import constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient
-from theory.diffcheck import curve_derivative, first_steps, gradient_agreement
-from theory.geometry import (cosine, great_circle, on_sphere, project_ball, project_tangent, uniform_ball,
-                             uniform_sphere, vector_norm)
+from theory.report.build import build_report
+from theory.report.files import write_atomically
+from theory.constrained import (
+    constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient,
+)
+from theory.testing.diffcheck import curve_derivative, first_steps, gradient_agreement
+from theory.geometry import (
+    cosine, great_circle, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere,
+    vector_norm,
+)
 from theory.network import TwoLayerNet, draw_network
 from theory.bounds import (
-    ball_derivative_bounds,
-    certified_gradient_floor,
-    contraction_tau_eps,
-    certified_tau_eps,
-    evaluation_error_bounds,
-    gradient_norm_range,
-    local_hessian_bound,
-    third_derivative_bound,
-    uniqueness_certificate,
-    value_variation_bound,
+    ball_derivative_bounds, certified_gradient_floor, evaluation_error_bounds, gradient_norm_range,
+    local_hessian_bound, third_derivative_bound, value_variation_bound,
 )
-from theory.certificates import annulus_derivatives, annulus_tau_eps, box_derivative_bounds, fold_free_annulus
-from theory.shell import chart_points, fold_free_shell, shell_box_bounds, shell_derivatives, shell_tau_eps
-from theory.sphere_scan import sphere_critical_points
-from theory.landscape import (
-    circle_critical_points,
-    condition_6,
-    critical_points,
-    min_gradient_norm,
-    minima_threshold,
-    newton_on_sphere,
-    scan_threshold,
-    tangent_basis,
+from theory.certificates.uniqueness import contraction_tau_eps, uniqueness_certificate
+from theory.certificates.tau import certified_tau_eps
+from theory.certificates.annulus import (
+    annulus_derivatives, annulus_tau_eps, box_derivative_bounds, fold_free_annulus,
 )
-from theory.findings import compute as findings_compute
-from theory.fixed_point import fixed_point_distance_bound
-from theory.statistics import (ks_critical, ks_power_lower_bound, ks_samples, mean_ci, median_ci,
-                               paired_sign_test_draws, paired_sign_test_power, per_run_false_fail,
-                               proportion_ci, sign_test_critical, sign_test_draws, sign_test_power)
-from theory.pgd import (constant_schedule, equation_3_holds, output_criterion, pgd, pgd_until, remark3_schedule,
-                        schedule_steps, step_product)
+from theory.certificates.shell import (
+    chart_points, fold_free_shell, shell_box_bounds, shell_derivatives, shell_tau_eps,
+)
+from theory.landscape.sphere_scan import sphere_critical_points
+from theory.landscape.circle import circle_critical_points
+from theory.landscape.worst_case import condition_6, min_gradient_norm
+from theory.landscape.search import critical_points
+from theory.landscape.threshold import minima_threshold, scan_threshold
+from theory.landscape.critical import newton_on_sphere, tangent_basis
+from theory.experiments.findings import compute as findings_compute
+from theory.certificates.fixed_point import fixed_point_distance_bound
+from theory.testing.statistics import (
+    ks_critical, ks_power_lower_bound, ks_samples, mean_ci, median_ci, paired_sign_test_draws,
+    paired_sign_test_power, per_run_false_fail, proportion_ci, sign_test_critical, sign_test_draws,
+    sign_test_power,
+)
+from theory.pgd import (
+    constant_schedule, equation_3_holds, output_criterion, pgd, pgd_until, remark3_schedule, schedule_steps,
+    step_product,
+)
 from theory.problem import Problem, make_problem
-from theory.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
-from theory.scale import count_minima, escape_steps
-from theory.threshold import blind_spots, count_changes, fit_log_exponent, tau_ratio_distribution
-from theory.tolerances import (central_difference_stencil, global_cap_rtol, higham_gamma, one_unit_bound_rtols,
-                               spectral_norm_rtol, summation_rtol)
+from theory.testing.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
+from theory.experiments.scale import count_minima, escape_steps
+from theory.experiments.threshold_sweep import (
+    blind_spots, count_changes, fit_log_exponent, tau_ratio_distribution,
+)
+from theory.testing.tolerances import (
+    central_difference_stencil, global_cap_rtol, higham_gamma, one_unit_bound_rtols, spectral_norm_rtol,
+    summation_rtol,
+)
 
 NET = draw_network(3, 5, seed=0)
 PROB = make_problem(3, 5, seed=0, ratio=0.1)

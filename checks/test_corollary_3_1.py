@@ -16,7 +16,7 @@ Executable form
 * Remark 3 made explicit: D_s (z + s) <= REMARK3_CONSTANT · D_0 z for every s
   up to S = REMARK3_HORIZON · z; at s = S this says D_S <= 2 D_0/21, so D_s → 0
   is part of the same check.
-  Derivation and constant in :mod:`theory.regimes`.
+  Derivation and constant in :mod:`theory.testing.regimes`.
 
 * The first statement for schedules drawn from its conditions (not only
   Remark 3's): power schedules η_s = η_0 (c/(c + s))^p, p in [1/2, 1], built
@@ -50,10 +50,10 @@ from hypothesis import strategies as st
 
 from .support import ascent_problem, counterexample, evidence, margin
 from theory.geometry import uniform_ball, vector_norm
-from theory.landscape import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
+from theory.landscape.critical import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
 from theory.pgd import equation_3_holds, output_criterion, pgd, pgd_until, remark3_schedule, step_product
-from theory.regimes import REMARK3_CONSTANT, REMARK3_HORIZON, regime
-from theory.strategies import log_uniform, regime_problems, seeds
+from theory.testing.regimes import REMARK3_CONSTANT, REMARK3_HORIZON, regime
+from theory.testing.strategies import log_uniform, regime_problems, seeds
 
 CLAIM = "theorem_3_1"
 #: η / η_max before t̃ (the constant step of Theorem 3.1).

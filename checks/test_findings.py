@@ -1,4 +1,4 @@
-"""findings.json, the README and the code in step: every quoted number comes from ``python -m theory.findings``.
+"""findings.json, the README and the code in step: every quoted number comes from ``python -m theory.experiments.findings``.
 
 The README quotes each finding's sentences (``quotes``) verbatim; this module
 fails when a quote is missing from the README (the README drifted from
@@ -13,7 +13,7 @@ import json
 import pytest
 
 from .support import SOURCE_TREE, skip_without_source_tree
-from theory.findings import FINDINGS, compute
+from theory.experiments.findings import FINDINGS, compute
 
 skip_without_source_tree()
 
@@ -68,8 +68,8 @@ def test_control_a_stale_stored_value_is_caught():
 
 
 def test_the_statistical_alternative_is_within_the_measured_effect():
-    # theory.scale's named alternative: at most the lower 95 % limits of the measured escape effect.
-    from theory.scale import ALTERNATIVE_DIFFER, ALTERNATIVE_Q, ESCAPE_RATIO
+    # theory.experiments.scale's named alternative: at most the lower 95 % limits of the measured escape effect.
+    from theory.experiments.scale import ALTERNATIVE_DIFFER, ALTERNATIVE_Q, ESCAPE_RATIO
 
     row = next(r for r in stored()["escape_by_ratio"]["rows"] if r["ratio"] == ESCAPE_RATIO)
     assert ALTERNATIVE_DIFFER <= row["differ"]["ci95"][0]

@@ -5,7 +5,7 @@ Statement (section 4). For m = Ω(d^{5/2}), ε < ε_max(m) = Θ((log m)^{-1/2}) 
 δ_{t+1} ∈ B°(0, ε), L(δ_{t+1}) − L(δ_t) <= −Ω(η). Its proof rests on
 (a) the gradient not vanishing in the ball, ‖∂f(δ)‖ >= B_l = Θ(1), and gives
 (b) the decrease with the explicit constant c = (𝓛_f B_l)²/2
-(:func:`theory.regimes.interior_decrease_constant`).
+(:func:`theory.testing.regimes.interior_decrease_constant`).
 
 Executable form
 ---------------
@@ -20,7 +20,7 @@ Finding (literal statement fails)
 ---------------------------------
 Read literally — any d, "with high probability" as m grows — (a) is false:
 at fixed d the gradient at x tends to s·sqrt(χ²_d/d) as m → ∞, whose lower
-tail does not shrink with m (:mod:`theory.regimes`). The smallest
+tail does not shrink with m (:mod:`theory.testing.regimes`). The smallest
 counterexample (pinned below; every coordinate at the bottom of its range
 except the seed, the smallest failing one): d = 1, m = 3, ε = 0.05 ε_max(3),
 seed 32, where ‖∂f(x)‖ = 0.0192 and the search finds 0.0191 < B_l = 0.02 in the
@@ -28,7 +28,7 @@ ball. At d = 1 about 1.5 % of regime draws fail. The repaired statement adds the
 smallest extra hypothesis that makes "with high probability" hold at a stated
 level: d >= REGIME_MIN_DIM (= 7, failure probability <= 1e-6 per draw).
 
-Evidence (for the claims report, :mod:`theory.claims`): each example of (a)
+Evidence (for the claims report, :mod:`theory.report.claims`): each example of (a)
 records whether the draw is certified (:func:`theory.bounds.certified_gradient_floor`
 >= B_l: the mean value theorem with the local Hessian bound proves the floor on
 the whole ball) or only searched; (b) is sampled. In the regime every draw so
@@ -48,11 +48,11 @@ from hypothesis import strategies as st
 from .support import ascent_problem, counterexample, evidence, margin
 from theory.bounds import certified_gradient_floor
 from theory.geometry import vector_norm
-from theory.landscape import min_gradient_norm
+from theory.landscape.worst_case import min_gradient_norm
 from theory.pgd import pgd
 from theory.problem import make_problem
-from theory.regimes import GRADIENT_FLOOR, REGIME_MAX_DIM, interior_decrease_constant
-from theory.strategies import ball_points, dims, regime_etas, regime_problems, seeds
+from theory.testing.regimes import GRADIENT_FLOOR, REGIME_MAX_DIM, interior_decrease_constant
+from theory.testing.strategies import ball_points, dims, regime_etas, regime_problems, seeds
 
 CLAIM = "lemma_4_1"
 

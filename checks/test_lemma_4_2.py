@@ -58,8 +58,10 @@ from .support import counterexample, evidence, margin
 from theory.geometry import project_ball, project_tangent, vector_norm
 from theory.constrained import tangent_gradient
 from theory.problem import make_problem
-from theory.strategies import as_strategy, dims, directions, input_scales, log_uniform, problems, sphere_points
-from theory.tolerances import FEW_OPS_RTOL
+from theory.testing.strategies import (
+    as_strategy, dims, directions, input_scales, log_uniform, problems, sphere_points,
+)
+from theory.testing.tolerances import FEW_OPS_RTOL
 
 
 def tangent_step(delta0, v, eta):

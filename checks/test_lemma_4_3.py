@@ -47,14 +47,14 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from .support import counterexample, evidence, margin
-from theory.claims import MARGIN_CAP
+from theory.report.claims import MARGIN_CAP
 from theory.constrained import tangent_gradient
 from theory.geometry import cosine, project_tangent, uniform_sphere, unit, vector_norm
-from theory.landscape import min_gradient_norm
+from theory.landscape.worst_case import min_gradient_norm
 from theory.problem import make_problem
-from theory.regimes import GRADIENT_FLOOR, REGIME_MAX_DIM
-from theory.strategies import dims, regime_problems, seeds
-from theory.tolerances import FEW_OPS_RTOL
+from theory.testing.regimes import GRADIENT_FLOOR, REGIME_MAX_DIM
+from theory.testing.strategies import dims, regime_problems, seeds
+from theory.testing.tolerances import FEW_OPS_RTOL
 
 CLAIM = "lemma_4_3"
 

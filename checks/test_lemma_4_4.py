@@ -7,8 +7,8 @@ any δ ∈ εS^{d-1} with ∠[∂f(δ), δ] >= φ, for all ‖v‖ = 1,
     sgn((y − f) δᵀ∂f(δ)) · vᵀ Ξ(δ) v >= γ.
 
 Explicit constants: φ = NEAR_CRITICAL_COSINE (1/2), γ = DEFINITENESS_MARGIN (1,
-scaled by 𝓛_f/2 for other losses: :func:`theory.regimes.definiteness_margin`),
-derived and calibrated in :mod:`theory.regimes`. For the quadratic loss
+scaled by 𝓛_f/2 for other losses: :func:`theory.testing.regimes.definiteness_margin`),
+derived and calibrated in :mod:`theory.testing.regimes`. For the quadratic loss
 ∂L = 2(y − f)∂f, so sgn((y − f)δᵀ∂f) = sgn(λ*) with λ* = ∂Lᵀδ/(2ε²); the
 checks use sgn(λ*), which is also the section 5.2 form for any loss.
 
@@ -44,10 +44,10 @@ from .support import counterexample, evidence
 from .support import margin as record_margin
 from theory.constrained import constrained_hessian, lagrange_multiplier
 from theory.geometry import cosine, uniform_sphere, unit
-from theory.landscape import tangent_basis
+from theory.landscape.critical import tangent_basis
 from theory.problem import make_problem
-from theory.regimes import NEAR_CRITICAL_COSINE, definiteness_margin
-from theory.strategies import regime_problems, seeds
+from theory.testing.regimes import NEAR_CRITICAL_COSINE, definiteness_margin
+from theory.testing.strategies import regime_problems, seeds
 
 CLAIM = "lemma_4_4"
 
@@ -68,7 +68,7 @@ def check_definite_near_critical_points(problem, deltas, phi, *, sign=-1.0, one_
                                         tangent_only=False, margin=None):
     """sign · sgn(λ*) · vᵀΞv >= γ for all unit v, at every point with |cos| >= φ (or cos >= φ).
 
-    γ defaults to :func:`theory.regimes.definiteness_margin` of the problem's 𝓛_f.
+    γ defaults to :func:`theory.testing.regimes.definiteness_margin` of the problem's 𝓛_f.
     """
     if margin is None:
         margin = definiteness_margin(problem.bounds.dloss_lower)

@@ -9,7 +9,7 @@ B°(0, ε) never reaches Δη⁻; and if δ_{t*} ∈ Δη⁺ then δ_t ∈ Δη�
 
 Executable form
 ---------------
-* 𝓛B_l is :func:`theory.regimes.gradient_lower_bound` (𝓛_f B_l: certified
+* 𝓛B_l is :func:`theory.testing.regimes.gradient_lower_bound` (𝓛_f B_l: certified
   |∂L/∂f| floor times the gradient floor).
 * Δη± are written with the descent cosine ∠[−∂L, δ] (``theory.constrained``:
   +1 near local minima of L, −1 near local maxima); the paper's implicit sign
@@ -39,11 +39,11 @@ from hypothesis import strategies as st
 from .support import counterexample, evidence, margin
 from theory.constrained import delta_eta_region, descent_cosine
 from theory.geometry import on_sphere, uniform_ball, unit
-from theory.landscape import condition_6
+from theory.landscape.worst_case import condition_6
 from theory.pgd import pgd
 from theory.problem import make_problem
-from theory.regimes import GRADIENT_FLOOR, gradient_lower_bound
-from theory.strategies import log_uniform, regime_etas, regime_problems, seeds
+from theory.testing.regimes import GRADIENT_FLOOR, gradient_lower_bound
+from theory.testing.strategies import log_uniform, regime_etas, regime_problems, seeds
 
 CLAIM = "theorem_3_1"
 STARTS = 16

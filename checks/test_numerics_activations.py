@@ -24,7 +24,7 @@ from scipy.special import expit
 
 from .support import counterexample
 from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, activations, sigmoid, softplus
-from theory.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
+from theory.testing.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
 
 # Every finite double, including the extremes (far beyond input scale 10^3).
 finite_floats = st.floats(allow_nan=False, allow_infinity=False)
@@ -47,7 +47,7 @@ def agree(ours, reference):
 
     Where a result is subnormal its roundings are absolute: each side takes two elementary
     functions of ELEMENTARY_ULPS ulps (spacings, below the normal range) and a division,
-    inside :data:`theory.tolerances.SUBNORMAL_ATOL` (64 spacings).
+    inside :data:`theory.testing.tolerances.SUBNORMAL_ATOL` (64 spacings).
     """
     return np.allclose(ours, reference, rtol=IDENTITY_RTOL, atol=SUBNORMAL_ATOL)
 

@@ -22,13 +22,13 @@ Negative controls (a deliberately wrong bound is caught):
 * τ_ε = 0 asserted of a draw that is certified.
 
 The third derivative's closed form is checked against central differences
-of uᵀ∂²f u (:func:`theory.diffcheck.gradient_agreement`, tolerances from
-:mod:`theory.tolerances`). The landscape side of the uniqueness certificate
+of uᵀ∂²f u (:func:`theory.testing.diffcheck.gradient_agreement`, tolerances from
+:mod:`theory.testing.tolerances`). The landscape side of the uniqueness certificate
 (certified ⇒ exactly one minimum; a certificate claiming 10 τ_ε is caught) is
 in ``test_theorem_5_1.py``.
 
 Every check of a problem is pinned at the problems of
-:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+:func:`theory.testing.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
 draw whose units reach pre-activations of ±730, with subnormal σ' and σ''; both
 losses); the checks of a network alone (the third derivative, the gradient range's cap)
 are pinned at those problems' points x + δ, and the one-unit checks at output weights
@@ -44,30 +44,25 @@ from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
 from .test_numerics_problem import PINNED, probe_points
-from theory.bounds import (
-    TAU_BISECTION_RTOL,
-    TAU_EPS_CAP_SCALE,
-    TAU_GIVE_UP_RATIO,
-    certified_tau_eps,
-    contraction_tau_eps,
-    evaluation_error_bounds,
-    certified_gradient_floor,
-    gradient_norm_range,
-    local_hessian_bound,
-    rounding_allowance,
-    third_derivative_bound,
-    uniqueness_certificate,
-    value_variation_bound,
+from theory.certificates.uniqueness import (
+    TAU_BISECTION_RTOL, TAU_EPS_CAP_SCALE, TAU_GIVE_UP_RATIO, contraction_tau_eps, uniqueness_certificate,
 )
-from theory.diffcheck import gradient_agreement
+from theory.certificates.tau import certified_tau_eps
+from theory.bounds import (
+    evaluation_error_bounds, certified_gradient_floor, gradient_norm_range, local_hessian_bound,
+    rounding_allowance, third_derivative_bound, value_variation_bound,
+)
+from theory.testing.diffcheck import gradient_agreement
 from theory.geometry import uniform_sphere, vector_norm
-from theory.landscape import min_gradient_norm
+from theory.landscape.worst_case import min_gradient_norm
 from theory.losses import SOFTPLUS_FOURTH_MAX, SOFTPLUS_THIRD_MAX
 from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, activations
 from theory.problem import Problem, make_problem
 from theory.network import draw_network
-from theory.strategies import dims, log_uniform, networks, pinned_perturbation_cases, problems, seeds, widths
-from theory.tolerances import UNIT_ROUNDOFF, global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol
+from theory.testing.strategies import (
+    dims, log_uniform, networks, pinned_perturbation_cases, problems, seeds, widths,
+)
+from theory.testing.tolerances import UNIT_ROUNDOFF, global_cap_rtol, one_unit_bound_rtols, spectral_norm_rtol
 
 
 def hessian_norms(problem, seed):

@@ -6,7 +6,7 @@ for a spectral one, a term that never takes effect. Such a bound certifies less
 than it should (a smaller τ_ε, fewer certified draws) without ever failing a
 validity check. Here each bound meets a closed-form case where it is exact, and
 may exceed the exact value only by its rounding allowances
-(:data:`theory.tolerances.BOUND_SHARPNESS_RTOL`):
+(:data:`theory.testing.tolerances.BOUND_SHARPNESS_RTOL`):
 
 * ``hessian_norm_bound`` (‖W‖₂² max|a_r| / 4) is ‖∂²f(0)‖₂ when all a_r are equal;
 * ``local_hessian_bound`` is the exact sup of ‖∂²f‖₂ over the ball when the rows of W
@@ -31,7 +31,7 @@ the local one, the crude per-unit bound without the moving term, each regime of
 error term is divided by ‖∂f‖, a σ'' range that ignores 0 inside the interval, an
 interval of half-width ε, and an allowance of 5 γ: each is caught.
 
-Pinned extremes: the pinned problems of :func:`theory.strategies.pinned_perturbation_cases`
+Pinned extremes: the pinned problems of :func:`theory.testing.strategies.pinned_perturbation_cases`
 (their networks at input scales 1e-6, 1e3 and with units at ±730, where σ'' is subnormal)
 wherever a check takes a point; units with pre-activations ±730 and 10³ and output weights
 10^±300 in the closed-form cases; σ'' ranges on intervals from [−5e-324, 5e-324] to
@@ -47,21 +47,16 @@ from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
 from theory.bounds import (
-    UNDERFLOW_FLOOR,
-    _sigma2_range,
-    _unit_intervals,
-    evaluation_error_bounds,
-    gradient_norm_range,
-    hessian_norm_bound,
-    local_hessian_bound,
-    rounding_allowance,
-    third_derivative_bound,
+    UNDERFLOW_FLOOR, _sigma2_range, _unit_intervals, evaluation_error_bounds, gradient_norm_range,
+    hessian_norm_bound, local_hessian_bound, rounding_allowance, third_derivative_bound,
     value_variation_bound,
 )
 from theory.geometry import vector_norm
 from theory.network import TwoLayerNet, activations
-from theory.strategies import dims, log_uniform, networks, pinned_perturbation_cases, seeds, widths
-from theory.tolerances import BOUND_SHARPNESS_RTOL, SUBNORMAL_SPACING, UNIT_ROUNDOFF, spectral_norm_rtol
+from theory.testing.strategies import dims, log_uniform, networks, pinned_perturbation_cases, seeds, widths
+from theory.testing.tolerances import (
+    BOUND_SHARPNESS_RTOL, SUBNORMAL_SPACING, UNIT_ROUNDOFF, spectral_norm_rtol,
+)
 
 RTOL = BOUND_SHARPNESS_RTOL
 

@@ -25,18 +25,14 @@ from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
 from theory.constrained import (
-    constrained_hessian,
-    delta_eta_region,
-    descent_cosine,
-    lagrange_multiplier,
-    tangent_gradient,
+    constrained_hessian, delta_eta_region, descent_cosine, lagrange_multiplier, tangent_gradient,
 )
-from theory.diffcheck import agreement, argument_rounding, curve_derivative
+from theory.testing.diffcheck import agreement, argument_rounding, curve_derivative
 from theory.geometry import cosine, great_circle, project_tangent, uniform_sphere, vector_norm
 from theory.network import TwoLayerNet
 from theory.problem import Problem, make_problem
-from theory.strategies import pinned_perturbation_cases, problems, seeds
-from theory.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, higham_gamma
+from theory.testing.strategies import pinned_perturbation_cases, problems, seeds
+from theory.testing.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, higham_gamma
 
 
 @st.composite
@@ -52,7 +48,7 @@ def sphere_cases(draw, n=4):
 
 
 def pinned_sphere_cases():
-    """(problem, δ, v) on the sphere for the pinned extremes (:func:`theory.strategies.pinned_perturbation_cases`)."""
+    """(problem, δ, v) on the sphere for the pinned extremes (:func:`theory.testing.strategies.pinned_perturbation_cases`)."""
     cases = []
     for problem, _, u, v in pinned_perturbation_cases():
         delta = problem.eps * u
@@ -116,7 +112,7 @@ def xi_matches_great_circle(xi_fn, problem, delta, v):
 
     The rounding of g(t) = ∂L(c)ᵀc' at the computed points: the problem's bound on ∂L
     contracted with |c'|, the rounding of c' met by |∂L|, that of c met by the slope
-    ∂²L c' of g in c (:func:`theory.diffcheck.argument_rounding`), and the dot product's.
+    ∂²L c' of g in c (:func:`theory.testing.diffcheck.argument_rounding`), and the dot product's.
     """
     def along(t, i):
         c, dc, _, _ = great_circle_points(problem, delta[i], v[i], t)

@@ -1,6 +1,6 @@
-"""The finite-difference checks' own noise model (:mod:`theory.diffcheck`) is a bound, and its parts are scipy's.
+"""The finite-difference checks' own noise model (:mod:`theory.testing.diffcheck`) is a bound, and its parts are scipy's.
 
-* scipy's central formula is the stencil of :func:`theory.tolerances.central_difference_stencil`:
+* scipy's central formula is the stencil of :func:`theory.testing.tolerances.central_difference_stencil`:
   the weights scipy actually uses (read back from it) are the exact rational weights up to the
   rounding of a backward-stable 9 × 9 solve;
 * the last stencil the noise model is evaluated on is the one scipy used for its last estimate:
@@ -23,17 +23,14 @@ from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
 from .support import counterexample
-from theory import diffcheck
-from theory.diffcheck import curve_derivative, gradient_agreement, scipy_stencil_weights, stencil_weight_rtol
+from theory.testing import diffcheck
+from theory.testing.diffcheck import (
+    curve_derivative, gradient_agreement, scipy_stencil_weights, stencil_weight_rtol,
+)
 from theory.geometry import uniform_sphere
-from theory.strategies import seeds
-from theory.tolerances import (
-    FD_ORDER,
-    SUBNORMAL_SPACING,
-    UNIT_ROUNDOFF,
-    central_difference_stencil,
-    higham_gamma,
-    spectral_norm_rtol,
+from theory.testing.strategies import seeds
+from theory.testing.tolerances import (
+    FD_ORDER, SUBNORMAL_SPACING, UNIT_ROUNDOFF, central_difference_stencil, higham_gamma, spectral_norm_rtol,
 )
 
 

@@ -36,18 +36,11 @@ from scipy import stats
 
 from .support import counterexample, with_examples
 from theory.geometry import (
-    SPHERE_RTOL,
-    cosine,
-    unit,
-    on_sphere,
-    project_ball,
-    project_tangent,
-    uniform_ball,
-    uniform_sphere,
+    SPHERE_RTOL, cosine, unit, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere,
     vector_norm,
 )
-from theory.strategies import dims, log_uniform, seeds
-from theory.tolerances import FEW_OPS_RTOL, KS_ALPHA, KS_SAMPLES, PROJECTION_RTOL, SUBNORMAL_SPACING
+from theory.testing.strategies import dims, log_uniform, seeds
+from theory.testing.tolerances import FEW_OPS_RTOL, KS_ALPHA, KS_SAMPLES, PROJECTION_RTOL, SUBNORMAL_SPACING
 
 radii = log_uniform(1e-8, 1e2)
 

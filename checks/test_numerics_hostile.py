@@ -2,9 +2,9 @@
 
 The hostile ranges: input scales from 1e-6 to 1e3, ε from 1e-8 to 1e2, widths from 1
 to 1e5, d from 1 to 1e3 and float32 inputs: no overflow, no NaN, no silent wrong
-answer. The ranges are :data:`theory.strategies.HOSTILE` (with the weight budget
+answer. The ranges are :data:`theory.testing.strategies.HOSTILE` (with the weight budget
 m·d <= 2e6 that keeps a draw cheap), drawn by
-:func:`theory.strategies.hostile_problems`. (Bad arguments, which must raise,
+:func:`theory.testing.strategies.hostile_problems`. (Bad arguments, which must raise,
 are checked in ``checks/test_bad_input.py``.)
 
 * L and ∂L, by the reference path (``Problem.value_and_grad``) and by PGD's fused
@@ -35,13 +35,13 @@ from hypothesis import strategies as st
 from .support import allowed_errors, counterexample
 from theory.constrained import descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import project_ball, uniform_sphere, vector_norm
-from theory.kernels import LossGradKernel
+from theory._kernel import LossGradKernel
 from theory.losses import QuadraticLoss
 from theory.network import TwoLayerNet
 from theory.pgd import pgd
 from theory.problem import Problem
-from theory.strategies import HOSTILE, ball_points, hostile_problems, log_uniform, seeds
-from theory.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL
+from theory.testing.strategies import HOSTILE, ball_points, hostile_problems, log_uniform, seeds
+from theory.testing.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL
 
 LD = np.longdouble
 

@@ -1,12 +1,12 @@
-"""The fused PGD kernel (theory.kernels) against the reference Problem.value_and_grad.
+"""The fused PGD kernel (theory._kernel) against the reference Problem.value_and_grad.
 
 The fused step must equal the plain one to rounding (correctness before
 speed). Tolerance: the two computations are algebraically identical except
 ``log(1 + e)`` for ``log1p(e)`` (at most 2 ulp of 1 per unit) and the order of
-the sums, so they agree to :data:`theory.tolerances.IDENTITY_RTOL` · (1 + m + d)
+the sums, so they agree to :data:`theory.testing.tolerances.IDENTITY_RTOL` · (1 + m + d)
 relative to the natural scale of the terms: Σ|a_r|(σ_r + 1) for f, and
 |L_f| (|σ' a|ᵀ|W|)_i + sup|L_ff| · that f-scale · |∂f_i| for the gradient, plus
-:data:`theory.tolerances.SUBNORMAL_ATOL` where the gradient underflows, times the
+:data:`theory.testing.tolerances.SUBNORMAL_ATOL` where the gradient underflows, times the
 factors |L_f| and Σ|a_r|(1 + |W_ri|) that multiply a subnormal rounding after it
 happens (found by the thorough profile: input scale 835, σ' ~ 1e-313, the two
 orders of the products differing by 520 subnormal spacings).
@@ -15,7 +15,7 @@ Negative controls: a kernel that drops the ``max(z, 0)`` part of softplus, one
 that uses the product form Σ a log(1 + e) = a log Π (1 + e) for blocks whose
 output weights differ, and a split over threads that leaves the last row out
 (injected bugs), are caught. The threaded path is checked with
-:data:`theory.kernels.MIN_WORK_PER_THREAD` lowered to 1, since the drawn cases are
+:data:`theory._kernel.MIN_WORK_PER_THREAD` lowered to 1, since the drawn cases are
 too small to be split under the real rule (which has its own check).
 
 Choices that change only speed, invisible to the value checks, are checked
@@ -24,7 +24,7 @@ every block of a paper network (a_r = ±γ) takes the product form (its control:
 general weights do fall back to a log per unit).
 
 Every comparison is pinned at the cases of
-:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+:func:`theory.testing.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
 draw whose units reach pre-activations of ±730, with subnormal σ' and σ''; both losses;
 δ = 0, halfway to the sphere and on it), with the paper's, Gaussian and half-zero output
 weights and blocks of 1, 3 and m units, over 2 and 3 threads, and steps of 10^-3 ε to 10 ε.
@@ -40,13 +40,15 @@ from hypothesis import strategies as st
 
 from .support import allowed_errors, counterexample, threaded_problem, with_examples
 from theory.geometry import project_ball, uniform_ball
-from theory import kernels
-from theory.kernels import LossGradKernel, default_threads
+from theory import _kernel as kernels
+from theory._kernel import LossGradKernel, default_threads
 from theory.network import TwoLayerNet
 from theory.pgd import pgd
 from theory.problem import Problem, make_problem
-from theory.strategies import ball_points, input_scales, pinned_perturbation_cases, problems, seeds, widths
-from theory.tolerances import PROJECTION_RTOL
+from theory.testing.strategies import (
+    ball_points, input_scales, pinned_perturbation_cases, problems, seeds, widths,
+)
+from theory.testing.tolerances import PROJECTION_RTOL
 
 
 @st.composite

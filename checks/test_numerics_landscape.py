@@ -10,7 +10,7 @@ Negative control (a deliberately wrong bound is caught): the scan with its
 Lipschitz bounds divided by 1000 and a coarse initial grid "proves" arcs
 zero-free that hold a pair of critical points, and misses them.
 
-Pinned: the d = 2 analogues of :func:`theory.strategies.pinned_perturbation_cases`
+Pinned: the d = 2 analogues of :func:`theory.testing.strategies.pinned_perturbation_cases`
 (input scales 1e-6 and 1e3, and a draw whose largest pre-activation is 730, with
 subnormal σ' and σ''; both losses; m = 8, seed 7). At input scale 1e3 under
 cross-entropy the scan is not certified (the loss derivative σ(−f) ~ 1e-231 varies by
@@ -26,16 +26,12 @@ from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
-from theory.landscape import (
-    CRITICAL_GTOL,
-    DEFAULT_STARTS,
-    MERGE_RTOL,
-    _circle_scan,
-    circle_critical_points,
-    critical_points,
-)
+from theory.landscape.critical import CRITICAL_GTOL
+from theory.landscape.search import DEFAULT_STARTS, MERGE_RTOL
+from theory.landscape.circle import _circle_scan, circle_critical_points
+from theory.landscape.search import critical_points
 from theory.problem import make_problem
-from theory.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, seeds, widths
+from theory.testing.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, seeds, widths
 
 
 @st.composite

@@ -31,11 +31,11 @@ from scipy.optimize import minimize_scalar
 from scipy.special import expit, logit
 
 from .support import CONTROL_MAX_EXAMPLES, counterexample, with_examples
-from theory.diffcheck import first_steps, gradient_agreement, hessian_agreement
+from theory.testing.diffcheck import first_steps, gradient_agreement, hessian_agreement
 from theory.losses import CURVATURE_ROUNDING, LOSSES, CrossEntropyLoss, QuadraticLoss, get_loss
 from theory.problem import Problem
-from theory.strategies import perturbation_cases, pinned_perturbation_cases
-from theory.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, UNIT_ROUNDOFF
+from theory.testing.strategies import perturbation_cases, pinned_perturbation_cases
+from theory.testing.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, UNIT_ROUNDOFF
 
 #: Magnitudes of f pinned in every scalar-derivative check: 0, the smallest subnormal,
 #: the smallest normal, the quadratic case whose rounding of f ± h the finite
@@ -82,7 +82,7 @@ def scalar_agreement(value, dvalue, value_error, dvalue_error, f):
     """``dvalue`` against finite differences of ``value`` at the points f (shape (n,)), as a 1-d gradient check.
 
     The rounding bounds are the loss's own (:meth:`theory.losses.Loss.value_error`,
-    ...): :func:`theory.diffcheck.gradient_agreement` adds the rounding of f + t.
+    ...): :func:`theory.testing.diffcheck.gradient_agreement` adds the rounding of f + t.
     """
     def first(fun):
         return lambda p: fun(p[..., 0])

@@ -1,8 +1,8 @@
 """The network's derivatives agree with finite differences, and batched evaluation with pointwise.
 
 Derivatives are checked as in JAX's ``check_grads``: along random directions, by
-central differences (:mod:`theory.diffcheck`), with the tolerances of
-:mod:`theory.tolerances`. The Hessian is checked both as a full matrix and
+central differences (:mod:`theory.testing.diffcheck`), with the tolerances of
+:mod:`theory.testing.tolerances`. The Hessian is checked both as a full matrix and
 through Hessian-vector products, and the two must agree. Inputs are z = x + δ for
 problems over the whole range of input scales (up to 10^3) and δ in the ball.
 """
@@ -13,11 +13,13 @@ from hypothesis import event, given, target
 from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
-from theory.diffcheck import gradient_agreement, hessian_agreement
+from theory.testing.diffcheck import gradient_agreement, hessian_agreement
 from theory.network import TwoLayerNet, activations, draw_network, sigmoid, softplus
-from theory.strategies import dims, input_scales, perturbation_cases, pinned_perturbation_cases, problems, seeds, widths
+from theory.testing.strategies import (
+    dims, input_scales, perturbation_cases, pinned_perturbation_cases, problems, seeds, widths,
+)
 from theory.bounds import evaluation_error_bounds, rounding_allowance
-from theory.tolerances import summation_rtol
+from theory.testing.tolerances import summation_rtol
 
 
 def _to_network_inputs(case):

@@ -24,7 +24,7 @@ that records the step after the hit are caught, and an output rule on ∂f at
 x − δ is caught.
 
 Every check of a trajectory is pinned at the cases of
-:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+:func:`theory.testing.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
 draw whose units reach pre-activations of ±730, with subnormal σ' and σ''; both losses),
 started from δ = 0, halfway to the sphere and on it, with steps of 10^-4 ε and ε; Remark
 3's schedule at β from 5e-324 to the largest double (an exact value beyond the float
@@ -39,13 +39,14 @@ from hypothesis import example, given, note
 from hypothesis import strategies as st
 
 from .support import counterexample, threaded_problem, with_examples
-from theory.geometry import (SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball,
-                             uniform_sphere, vector_norm)
-from theory.kernels import LossGradKernel
+from theory.geometry import (
+    SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere, vector_norm,
+)
+from theory._kernel import LossGradKernel
 from theory.pgd import constant_schedule, fused_kernel, output_criterion, pgd, pgd_until, remark3_schedule
 from theory.problem import Problem, make_problem
-from theory.strategies import log_uniform, pinned_perturbation_cases, problems, seeds
-from theory.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
+from theory.testing.strategies import log_uniform, pinned_perturbation_cases, problems, seeds
+from theory.testing.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
 
 
 @st.composite

@@ -9,7 +9,7 @@ variation bound by its first-order part ε‖∂f(x)‖ (dropping the curvature 
 Hypothesis finds a draw where f leaves that range.
 
 Every check is pinned at the problems of
-:func:`theory.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
+:func:`theory.testing.strategies.pinned_perturbation_cases` (input scales 1e-6 and 1e3, and a
 draw whose units reach pre-activations of ±730, with subnormal σ' and σ''), for both
 losses.
 """
@@ -22,8 +22,10 @@ from .support import counterexample, with_examples
 from theory.geometry import uniform_ball, vector_norm
 from theory.network import draw_network
 from theory.problem import DEFAULT_LABEL_GAP, make_problem
-from theory.tolerances import FEW_OPS_RTOL
-from theory.strategies import dims, input_scales, log_uniform, pinned_perturbation_cases, problems, seeds, widths
+from theory.testing.tolerances import FEW_OPS_RTOL
+from theory.testing.strategies import (
+    dims, input_scales, log_uniform, pinned_perturbation_cases, problems, seeds, widths,
+)
 
 #: The pinned problems (both losses): ‖x‖ = 1e-6, 1e3 and the draw with units at ±730.
 PINNED = [case[0] for case in pinned_perturbation_cases()]

@@ -1,4 +1,4 @@
-"""The error budgets of the statistical checks (theory.statistics), against their definitions.
+"""The error budgets of the statistical checks (theory.testing.statistics), against their definitions.
 
 The sign test's critical value is checked from both sides (its tail is at most
 α, one less would exceed it); its power at q = 1/2 is its false-fail rate; the
@@ -15,17 +15,11 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from .support import counterexample
-from theory.statistics import (
-    ks_critical,
-    ks_power_lower_bound,
-    median_ci,
-    paired_sign_test_power,
-    per_run_false_fail,
-    proportion_ci,
-    sign_test_critical,
-    sign_test_power,
+from theory.testing.statistics import (
+    ks_critical, ks_power_lower_bound, median_ci, paired_sign_test_power, per_run_false_fail, proportion_ci,
+    sign_test_critical, sign_test_power,
 )
-from theory.strategies import log_uniform, seeds
+from theory.testing.strategies import log_uniform, seeds
 
 alphas = log_uniform(1e-6, 0.2)
 

@@ -29,10 +29,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from .support import counterexample, needs_source_tree
-from theory import figure1
+from theory.experiments import figure1
 from theory import report as R
-from theory.__main__ import main
-from theory.claims import CLAIMS, EVIDENCE_LEVELS, TEST_KINDS, claim_for_module, test_kind
+from theory.report import markdown
+from theory.report.cli import main
+from theory.report.claims import CLAIMS, EVIDENCE_LEVELS, TEST_KINDS, claim_for_module, test_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 jsonschema = pytest.importorskip("jsonschema")
@@ -47,7 +48,7 @@ OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed", "xpassed")
 
 @st.composite
 def records(draw):
-    """A list of per-test records, as theory.report_plugin writes them, over the real claims."""
+    """A list of per-test records, as theory.report.plugin writes them, over the real claims."""
     out = []
     for i in range(draw(st.integers(0, 12))):
         claim = draw(st.sampled_from(CLAIMS + (None,)))
@@ -403,7 +404,7 @@ def test_control_an_unescaped_pipe_in_a_status_breaks_the_table(monkeypatch):
              "outcome": "passed", "duration_s": 0, "markers": [], "xfail_reason": None, "text": "", "tally": None}]
     recs += [{**recs[0], "nodeid": name, "name": name, "kind": "literal", "outcome": "xfailed"}
              for name in claim.repairs]
-    monkeypatch.setattr(R, "_cell", str)
+    monkeypatch.setattr(markdown, "_cell", str)
     with pytest.raises(AssertionError):
         test_summary_table_rows_have_one_cell_per_column.hypothesis.inner_test(recs)
 
@@ -431,7 +432,7 @@ def test_failed_property_reports_fails_with_the_shrunk_counterexample_and_replay
 def test_randomized_profiles_keep_the_example_database_at_the_documented_path():
     from hypothesis import settings
 
-    from theory.profiles import example_database_root
+    from theory.testing.profiles import example_database_root
 
     # The source tree's root in a checkout; the working directory for the installed checks.
     root = example_database_root(Path(__file__).resolve().parent)
@@ -483,7 +484,7 @@ PROFILE_PROBE = textwrap.dedent('''
     from hypothesis import settings
     from hypothesis.database import DirectoryBasedExampleDatabase
     if sys.argv[2] == "conftest":
-        from theory.profiles import load_profile  # what checks/conftest.py runs
+        from theory.testing.profiles import load_profile  # what checks/conftest.py runs
         load_profile(sys.argv[1] + "/checks")
         names = ("dev", "report", "ci", "thorough", "mutation")
     else:  # the control: a profile registered the naive way, without a parent
@@ -562,13 +563,13 @@ def pytest_settings_agree(pyproject_text, table):
 
 @needs_source_tree
 def test_pyproject_carries_the_pytest_settings_the_report_passes_to_installed_checks():
-    from theory.profiles import PYTEST_INI
+    from theory.testing.profiles import PYTEST_INI
     assert pytest_settings_agree((ROOT / "pyproject.toml").read_text(encoding="utf-8"), PYTEST_INI)
 
 
 @needs_source_tree
 def test_control_a_table_without_strict_xfails_disagrees_with_pyproject():
-    from theory.profiles import PYTEST_INI
+    from theory.testing.profiles import PYTEST_INI
     assert not pytest_settings_agree((ROOT / "pyproject.toml").read_text(encoding="utf-8"),
                                      {**PYTEST_INI, "xfail_strict": "false"})
 

@@ -8,17 +8,17 @@ Executable form (statistical, over paired draws)
 ------------------------------------------------
 Each Hypothesis example draws a base seed; PAIRED_DRAWS seeds from it give
 networks and inputs, each evaluated at ‖x‖ = SMALL_SCALE and LARGE_SCALE with
-the same ratio, in Figure 1's setting (d = 2; constants in :mod:`theory.scale`).
+the same ratio, in Figure 1's setting (d = 2; constants in :mod:`theory.experiments.scale`).
 A property "the small scale is no worse" fails when the opposite is
 significant: a one-sided sign test over the pairs that differ rejects at
 STATISTICAL_ALPHA. Each example is itself a 40-draw experiment, so these tests
 run 1/20 of the profile's examples (at least 2).
 
-* Landscape: local minima counted by :func:`theory.scale.count_minima` (the
+* Landscape: local minima counted by :func:`theory.experiments.scale.count_minima` (the
   certified circle scan, the same code as Figure 1 and its table) at
   r = LANDSCAPE_RATIO; per draw as well, against the smallest scale of
   Figure 1 (repaired statement below).
-* Escape: :func:`theory.scale.escape_steps` (steps until the loss has dropped
+* Escape: :func:`theory.experiments.scale.escape_steps` (steps until the loss has dropped
   by 20 % of its range on the sphere, starting next to the highest local
   maximum, with steps of 5 % of ε) at r = ESCAPE_RATIO.
 
@@ -31,12 +31,12 @@ Finding: the escape effect fades with the ratio: strong at r = 0.3, weaker
 at r = 1, absent at r = 3; the landscape effect is robust (r = 1: every
 small-scale draw has one minimum, about two at ‖x‖ = 100, exact counts from the
 certified circle scan). The counts, with n and 95 % intervals, are printed by
-``python -m theory.findings`` (keys ``escape_by_ratio``, ``landscape_minima``).
+``python -m theory.experiments.findings`` (keys ``escape_by_ratio``, ``landscape_minima``).
 
 Error budget: each example fails a correct implementation (at the null's
 boundary) with probability at most STATISTICAL_ALPHA; PAIRED_DRAWS is the
 smallest number of paired draws with power STATISTICAL_POWER against the
-named alternative of :mod:`theory.scale` (:mod:`theory.statistics`).
+named alternative of :mod:`theory.experiments.scale` (:mod:`theory.testing.statistics`).
 
 Finding (literal per-draw reading fails)
 ----------------------------------------
@@ -47,7 +47,7 @@ margins (``target()`` pushes towards more minima at the smaller scale): d = 2,
 m = 32, seed 424, r = 1 has exact (certified) counts 1, 1, 2, 2, 2, 1, 1, 1, 3
 at ‖x‖ = 0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 100 — 2 minima at ‖x‖ = 1 against
 1 at ‖x‖ = 10 (pinned in ``test_literal_*``). Such pairs are rare (key ``per_draw_monotonicity`` of
-``python -m theory.findings``: about 1 in 1000 random pairs of scales in
+``python -m theory.experiments.findings``: about 1 in 1000 random pairs of scales in
 [0.01, 1000] at r in {0.1, 0.3, 0.5, 1}), so the
 statistical statement holds; per draw it holds with one added hypothesis: the
 smaller scale is Figure 1's smallest, ‖x‖ = SMALL_SCALE, where every draw so
@@ -64,22 +64,11 @@ from scipy.stats import binomtest
 
 from .support import counterexample, evidence
 from theory.problem import make_problem
-from theory.scale import (
-    ESCAPE_RATIO,
-    ESCAPE_STEP_FRACTION,
-    FIGURE_DIM,
-    FIGURE_RATIOS,
-    FIGURE_SCALES,
-    FIGURE_WIDTH,
-    LANDSCAPE_RATIO,
-    LARGE_SCALE,
-    PAIRED_DRAWS,
-    SMALL_SCALE,
-    STATISTICAL_ALPHA,
-    count_minima,
-    escape_steps,
+from theory.experiments.scale import (
+    ESCAPE_RATIO, ESCAPE_STEP_FRACTION, FIGURE_DIM, FIGURE_RATIOS, FIGURE_SCALES, FIGURE_WIDTH,
+    LANDSCAPE_RATIO, LARGE_SCALE, PAIRED_DRAWS, SMALL_SCALE, STATISTICAL_ALPHA, count_minima, escape_steps,
 )
-from theory.strategies import input_scales, log_uniform, seeds
+from theory.testing.strategies import input_scales, log_uniform, seeds
 
 #: Each example is a PAIRED_DRAWS experiment: run 1/20 of the profile's examples.
 STATISTICAL = settings(max_examples=max(2, settings.default.max_examples // 20))
@@ -210,7 +199,7 @@ def test_control_escape_check_catches_an_unscaled_step():
 
 
 def test_figure1_command_writes_the_table(tmp_path):
-    from theory.figure1 import main
+    from theory.experiments.figure1 import main
 
     assert main(["--out", str(tmp_path), "--draws", "2"]) == 0
     table = json.loads((tmp_path / "figure1_minima.json").read_text())
@@ -221,7 +210,7 @@ def test_figure1_command_writes_the_table(tmp_path):
 
 def test_figure1_command_draws_the_png_with_the_plots_extra(tmp_path):
     pytest.importorskip("matplotlib")
-    from theory.figure1 import draw_figure
+    from theory.experiments.figure1 import draw_figure
 
     draw_figure(tmp_path / "figure1.png", seed=0)
     assert (tmp_path / "figure1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

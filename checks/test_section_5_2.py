@@ -49,19 +49,10 @@ from .test_theorem_3_1 import ETA_FRACTIONS, check_pgd_reaches_a_local_minimum
 from .test_theorem_5_1 import check_unique_minimum
 from theory.bounds import certified_gradient_floor
 from theory.geometry import uniform_ball
-from theory.losses import (
-    CROSS_ENTROPY_PAPER_UPPER,
-    CROSS_ENTROPY_SHARP_CURVATURE,
-)
-from theory.regimes import NEAR_CRITICAL_COSINE, TAU_EPS_FACTOR
-from theory.strategies import (
-    ball_points,
-    input_scales,
-    log_uniform,
-    problems,
-    regime_etas,
-    regime_problems,
-    seeds,
+from theory.losses import CROSS_ENTROPY_PAPER_UPPER, CROSS_ENTROPY_SHARP_CURVATURE
+from theory.testing.regimes import NEAR_CRITICAL_COSINE, TAU_EPS_FACTOR
+from theory.testing.strategies import (
+    ball_points, input_scales, log_uniform, problems, regime_etas, regime_problems, seeds,
 )
 
 CE = "cross_entropy"

@@ -5,7 +5,7 @@ tabs, tabs and carriage returns when written through a non-raw string; this
 happened twice while editing. The check reads every module of ``theory/`` and
 ``checks/`` and rejects any control character other than the newline.
 
-A test named ``test_control_*`` is a negative control (:func:`theory.claims.test_kind`);
+A test named ``test_control_*`` is a negative control (:func:`theory.report.claims.test_kind`);
 conftest.py gives each one the ``negative_control`` marker, so that ``-m negative_control``
 (the mutation run deselects the controls, the seed sweep counts them) selects exactly
 those. Before that hook, 26 of the 73 controls carried no marker.

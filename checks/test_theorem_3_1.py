@@ -15,7 +15,7 @@ Executable form
   tangent space), else the check fails.
 * Constants: K = ITERATION_CONSTANT (t̃ <= K η^{-2}); K' = DISTANCE_SAFETY ·
   |L_f(δ*)|/μ(δ*) with μ the least tangent eigenvalue of Ξ(δ*), derived in
-  :mod:`theory.regimes`.
+  :mod:`theory.testing.regimes`.
 * Exponents: for η over a factor 3.6 below η_max (ETA_FRACTIONS) and STARTS uniform
   starts, the worst distance D(η) = max over starts of ‖δ_t̃ − δ*‖ and the
   worst time T(η) are fitted in log-log. The distance slope must be ½ within
@@ -34,7 +34,7 @@ hypothesis η < η_max (η < ε²) is not needed in the regime — with η = 10�
 a PGD step is the fixed-point map δ ↦ −ε∂L/‖∂L‖ up to 2ε²/(η‖∂L‖), a
 contraction with constant q = εH/B_l < 1 where the uniqueness certificate
 holds, so after t steps PGD is within q^t·2ε + r/(1 − q) of δ*
-(:func:`theory.fixed_point.fixed_point_distance_bound`; ``test_finding_...``
+(:func:`theory.certificates.fixed_point.fixed_point_distance_bound`; ``test_finding_...``
 checks t = 1, 2, 3 with a bound below the diameter 2ε, and a control with
 ascent steps breaks it). (The former statement of this finding, "within
 K'η^{1/2}", could not fail: at this η that distance exceeds 2ε.)
@@ -51,19 +51,14 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from .support import ascent_problem, counterexample, evidence, margin
-from theory.bounds import uniqueness_certificate
-from theory.fixed_point import fixed_point_distance_bound
+from theory.certificates.uniqueness import uniqueness_certificate
+from theory.certificates.fixed_point import fixed_point_distance_bound
 from theory.geometry import uniform_ball, vector_norm
-from theory.landscape import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
+from theory.landscape.critical import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
 from theory.pgd import output_criterion, pgd, pgd_until
-from theory.regimes import (
-    DISTANCE_SAFETY,
-    EXPONENT_TOLERANCE,
-    ITERATION_CONSTANT,
-    regime,
-)
-from theory.strategies import log_uniform, regime_problems, seeds
-from theory.tolerances import FEW_OPS_RTOL
+from theory.testing.regimes import DISTANCE_SAFETY, EXPONENT_TOLERANCE, ITERATION_CONSTANT, regime
+from theory.testing.strategies import log_uniform, regime_problems, seeds
+from theory.testing.tolerances import FEW_OPS_RTOL
 
 CLAIM = "theorem_3_1"
 #: η / η_max for the log-log fit: a factor 3.6 (the smallest fraction sets the
@@ -160,7 +155,7 @@ LARGE_STEPS = 3
 def check_large_steps_reach_the_minimum(problem, seed, *, fraction=LARGE_STEP_FRACTION, ascent=False):
     """PGD at η = ``fraction`` η_max is within the fixed-point bound D_t of δ* after t = 1 .. LARGE_STEPS steps.
 
-    D_t (:func:`theory.fixed_point.fixed_point_distance_bound`) is derived from
+    D_t (:func:`theory.certificates.fixed_point.fixed_point_distance_bound`) is derived from
     the uniqueness certificate; it must be finite and below the diameter 2ε for
     t >= 1, else the finding says nothing.
     """
@@ -193,7 +188,7 @@ def test_finding_steps_far_above_eta_max_reach_the_minimum_within_the_fixed_poin
     # Finding: eta < eps^2 is not needed in the regime. At eta = 1e4 eta_max a PGD step
     # is the fixed-point map delta -> -eps dL/|dL| up to 2 eps^2 / (eta |dL|), a
     # contraction by the uniqueness certificate, so PGD is within q^t 2 eps + r / (1 - q)
-    # of delta* after t steps (theory.fixed_point); only the iteration bound K eta^-2 < 1
+    # of delta* after t steps (theory.certificates.fixed_point); only the iteration bound K eta^-2 < 1
     # is then violated, trivially; it is not checked.
     check_large_steps_reach_the_minimum(*case)
 

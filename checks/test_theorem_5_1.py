@@ -7,7 +7,7 @@ sphere, with high probability.
 Executable form
 ---------------
 * τ_ε = TAU_EPS_FACTOR · ε_max(m) with Theorem 3.1's ε_max (its "settings"),
-  calibrated in :mod:`theory.regimes` (first draws with two minima appear at
+  calibrated in :mod:`theory.testing.regimes` (first draws with two minima appear at
   ε ≈ 1 to 3 at input scale 1, 40 to 120 times the regime's radii).
 * Local minima are counted by :func:`theory.landscape.local_minima` (d = 2: the
   certified circle scan; d = 3: the certified sphere count; checks of both in
@@ -35,7 +35,7 @@ certificate to the landscape, each able to fail:
 * below the certified τ_ε the certificate holds (the draws are built there) and
   the landscape finder finds exactly one local minimum and one local maximum
   (d = 2: the certified circle scan; d = 3: the certified sphere count of
-  :mod:`theory.sphere_scan` where it certifies; otherwise the search); control: a wrong
+  :mod:`theory.landscape.sphere_scan` where it certifies; otherwise the search); control: a wrong
   certificate claiming 10 τ_ε is caught by the landscape;
 * ``test_theorem_5_1_certificate.py``: at radii spread over (0, τ_ε), in the
   annulus and within 10⁻³ of τ_ε, the certified circle scan proves exactly one
@@ -60,14 +60,19 @@ from hypothesis import assume, event, example, given, note, target
 from hypothesis import strategies as st
 
 from .support import counterexample, evidence
-from theory.certificates import certified_tau_eps
+from theory.certificates.tau import certified_tau_eps
 from theory.constrained import tangent_gradient
 from theory.geometry import vector_norm
-from theory.landscape import THRESHOLD_EPS_CAP, critical_points, local_minima
+from theory.landscape.threshold import THRESHOLD_EPS_CAP
+from theory.landscape.search import critical_points, local_minima
 from theory.problem import Problem, make_problem
-from theory.regimes import REGIME_MAX_DIM, REGIME_MIN_DIM, TAU_EPS_FACTOR, min_width
-from theory.threshold import CHECK_DRAWS, CHECK_WIDTHS, PAPER_EXPONENT, fit_log_exponent, threshold_sweep
-from theory.strategies import as_strategy, dims, input_scales, log_uniform, regime_problems, seeds, widths
+from theory.testing.regimes import REGIME_MAX_DIM, REGIME_MIN_DIM, TAU_EPS_FACTOR, min_width
+from theory.experiments.threshold_sweep import (
+    CHECK_DRAWS, CHECK_WIDTHS, PAPER_EXPONENT, fit_log_exponent, threshold_sweep,
+)
+from theory.testing.strategies import (
+    as_strategy, dims, input_scales, log_uniform, regime_problems, seeds, widths,
+)
 
 CLAIM = "theorem_3_1"
 #: Box budget of each certificate cover in these checks (the default is larger): a
@@ -213,9 +218,9 @@ def test_control_ten_times_tau_eps_is_caught_by_the_landscape():
 
 
 def test_empirical_threshold_does_not_shrink_like_the_papers_rate():
-    # A small sweep (theory.threshold.CHECK_WIDTHS, CHECK_DRAWS): the fitted exponent p
+    # A small sweep (theory.experiments.threshold_sweep.CHECK_WIDTHS, CHECK_DRAWS): the fitted exponent p
     # of median threshold ~ (log m)^-p stays below the paper's 2 (measured: ~0.1,
-    # python -m theory.threshold). The paper's rate is sufficient, not sharp.
+    # python -m theory.experiments.threshold_sweep). The paper's rate is sufficient, not sharp.
     result = threshold_sweep(widths=CHECK_WIDTHS, draws=CHECK_DRAWS)
     assert result["exponent"] < PAPER_EXPONENT, result
 

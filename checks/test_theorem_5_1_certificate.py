@@ -21,7 +21,7 @@ pinned at input scales 10⁻⁶ and 10³:
 * :func:`theory.landscape.minima_threshold` returns the first window with two minima:
   a radius with two minima (certified count), ``rtol`` above its ``below``, and never
   above the independent scan's threshold. Pinned: the draw d = 2, m = 128, seed 3
-  (``python -m theory.threshold --blind-spots``, 1 of 150 draws), whose count goes
+  (``python -m theory.experiments.threshold_sweep --blind-spots``, 1 of 150 draws), whose count goes
   1 → 2 → 1 → 2 (2 from ε ≈ 3.825, 1 from ≈ 4.191, 2 from ≈ 6.792).
 
 Negative controls: the box bounds scaled by 0.1 (a private ``bound_factor``) give a
@@ -37,11 +37,11 @@ The circle scan is not certified under cross-entropy at input scale 10³ (see
 
 The derivatives behind the covers (g, ∂_θ g, ∂_ε g at d = 2; the chart gradient, the
 chart Hessian J and ∂_ε of the gradient at d = 3) agree with central differences of L
-and of g (``theory.diffcheck``'s allowance: FD_RTOL of the natural scale plus the
+and of g (``theory.testing.diffcheck``'s allowance: FD_RTOL of the natural scale plus the
 derived rounding of both sides); controls: ∂_θ g without its radial term, J without
 the chart's curvature term.
 
-d = 3 (:mod:`theory.shell`, cube-sphere charts, widths 1 to 8): the shell's box bounds
+d = 3 (:mod:`theory.certificates.shell`, cube-sphere charts, widths 1 to 8): the shell's box bounds
 bound the variation of J and ∂_ε φ over sampled boxes (control: scaled by 0.1); below
 the shell τ_ε the multi-start search finds one minimum (searched evidence, independent of
 the certified count of ``test_theorem_5_1_sphere_count.py``, which checks the same
@@ -57,18 +57,24 @@ from hypothesis import event, example, given, note, settings, target
 from hypothesis import strategies as st
 
 from .support import counterexample, evidence, margin, with_examples
-from theory.bounds import contraction_tau_eps
-from theory.certificates import (_POINT_RTOL, _annulus_tau, _caps, _centre_bundle, _evaluate_boxes,
-                                 annulus_derivatives, certified_tau_eps)
-from theory.landscape import (THRESHOLD_EPS_CAP, THRESHOLD_RTOL, _doubling_threshold, circle_critical_points, critical_points,
-                              local_minima, minima_threshold, scan_threshold)
-from theory.shell import _CHART_RTOL, chart_points, shell_box_bounds, shell_derivatives, shell_tau_eps
-from theory.diffcheck import agreement, argument_rounding, curve_derivative
+from theory.certificates.uniqueness import contraction_tau_eps
+from theory.certificates.annulus import _POINT_RTOL, _evaluate_boxes, annulus_derivatives
+from theory.certificates.tau import _annulus_tau, certified_tau_eps
+from theory.certificates._boxes import _caps, _centre_bundle
+from theory.landscape.threshold import (
+    THRESHOLD_EPS_CAP, THRESHOLD_RTOL, _doubling_threshold, minima_threshold, scan_threshold,
+)
+from theory.landscape.circle import circle_critical_points
+from theory.landscape.search import critical_points, local_minima
+from theory.certificates.shell import (
+    _CHART_RTOL, chart_points, shell_box_bounds, shell_derivatives, shell_tau_eps,
+)
+from theory.testing.diffcheck import agreement, argument_rounding, curve_derivative
 from theory.geometry import vector_norm
 from theory.losses import LOSSES
 from theory.problem import Problem, make_problem
-from theory.strategies import input_scales, log_uniform, seeds, widths
-from theory.tolerances import UNIT_ROUNDOFF
+from theory.testing.strategies import input_scales, log_uniform, seeds, widths
+from theory.testing.tolerances import UNIT_ROUNDOFF
 
 #: Fewer examples than the profile's: each example runs a cover and several circle
 #: scans (up to ~1 s at m = 32); a sixth of the profile keeps the module at a few tens
@@ -83,7 +89,7 @@ SCAN_RATIO = 1.1
 #: Wrong-bound factor of the controls (the box derivative bounds scaled by it).
 WRONG = 0.1
 
-#: The blind spot of the former doubling search (``python -m theory.threshold --blind-spots``).
+#: The blind spot of the former doubling search (``python -m theory.experiments.threshold_sweep --blind-spots``).
 BLIND_SPOT = make_problem(2, 128, seed=3, eps=THRESHOLD_EPS_CAP)
 
 
@@ -449,7 +455,7 @@ def check_shell_derivatives(problem, face, eps, a, b, drop_curvature=False):
     """φ_a, φ_b, J and ∂_ε φ (shell_derivatives) against central differences of L and of φ_a, φ_b.
 
     Rounding of the curves as in :func:`check_annulus_derivatives`, the chart point
-    off by :data:`theory.shell._CHART_RTOL` ε componentwise. ``drop_curvature``: the
+    off by :data:`theory.certificates.shell._CHART_RTOL` ε componentwise. ``drop_curvature``: the
     injected bug of the control, J_aa without the chart's curvature term ε ∂Lᵀ∂²_aa p.
     """
     evidence("sampled")

@@ -1,8 +1,8 @@
 r"""Theorem 5.1 at d = 3: the certified count of the critical points on the sphere S².
 
-:func:`theory.sphere_scan.sphere_critical_points` subdivides the six cube-sphere charts
+:func:`theory.landscape.sphere_scan.sphere_critical_points` subdivides the six cube-sphere charts
 into boxes proved zero-free or to hold exactly one critical point (Krawczyk), each
-classified by its chart Hessian (derivation in :mod:`theory.sphere_scan`). These checks
+classified by its chart Hessian (derivation in :mod:`theory.landscape.sphere_scan`). These checks
 make the count able to fail, each with a control that drops the box bounds (Q = 0: the
 chart Hessian taken as constant over a box):
 
@@ -19,7 +19,7 @@ chart Hessian taken as constant over a box):
 * every counted point is critical (Newton-refined ‖Γ‖/‖∂L‖ <= CRITICAL_GTOL) with the kind
   its tangent Hessian's eigenvalues give;
 * every minimum and maximum the multi-start search finds is one of the counted points;
-* below the shell τ_ε (:func:`theory.shell.shell_tau_eps`) the count has exactly one
+* below the shell τ_ε (:func:`theory.certificates.shell.shell_tau_eps`) the count has exactly one
   minimum, at radii spread over [τ_0, τ_ε) up to 10⁻⁴ below τ_ε; control: the shell with
   test C flipped passes the birth of a second minimum, which the count finds.
 """
@@ -30,16 +30,18 @@ from hypothesis import event, example, given, note, settings
 from hypothesis import strategies as st
 
 from .support import counterexample, evidence
-from theory.bounds import contraction_tau_eps
-from theory.certificates import certified_tau_eps
-from theory.critical import CRITICAL_GTOL, kind_from_spectrum
+from theory.certificates.uniqueness import contraction_tau_eps
+from theory.certificates.tau import certified_tau_eps
+from theory.landscape.critical import CRITICAL_GTOL, kind_from_spectrum
 from theory.geometry import vector_norm
-from theory.landscape import THRESHOLD_EPS_CAP, critical_points
+from theory.landscape.threshold import THRESHOLD_EPS_CAP
+from theory.landscape.search import critical_points
 from theory.problem import Problem, make_problem
-from theory.shell import shell_tau_eps
-from theory.sphere_scan import (EULER_CHARACTERISTIC, SPHERE_INITIAL_SPLITS, SPHERE_MAX_BOXES, SPHERE_MIN_SIDE,
-                                _scan)
-from theory.strategies import input_scales, log_uniform, seeds, widths
+from theory.certificates.shell import shell_tau_eps
+from theory.landscape.sphere_scan import (
+    EULER_CHARACTERISTIC, SPHERE_INITIAL_SPLITS, SPHERE_MAX_BOXES, SPHERE_MIN_SIDE, _scan,
+)
+from theory.testing.strategies import input_scales, log_uniform, seeds, widths
 
 #: The box bounds of the controls: dropped (Q = 0).
 DROPPED = 0.0

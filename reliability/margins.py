@@ -6,7 +6,7 @@ Run from the checkout::
     python reliability/margins.py --profile ci     # a quicker pass (60 examples a property)
     python reliability/margins.py --from results.json   # render from an earlier run's records
 
-Method: the suite runs under pytest with the claims report's plugin (``theory.report_plugin``),
+Method: the suite runs under pytest with the claims report's plugin (``theory.report.plugin``),
 which records for each test every margin label (``checks.support.margin``: observed, bound, side)
 at its largest value over the run. Negative controls are left out (their margins describe the
 injected bug). Each positive property's labels are listed with the largest ratio reached
@@ -37,7 +37,7 @@ LOOSE = 0.1
 def run_suite(profile, results, pytest_args=()):
     env = dict(os.environ, HYPOTHESIS_PROFILE=profile)
     env.pop("CI", None)
-    cmd = [sys.executable, "-m", "pytest", "checks", "-p", "theory.report_plugin", f"--claims-results={results}",
+    cmd = [sys.executable, "-m", "pytest", "checks", "-p", "theory.report.plugin", f"--claims-results={results}",
            "-q", "--no-header", "-p", "no:cacheprovider", "-n", "auto", *pytest_args]
     start = time.monotonic()
     code = subprocess.call(cmd, cwd=ROOT, env=env)

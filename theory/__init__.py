@@ -1,18 +1,29 @@
 """Executable checks of Deng, He, Huang & Su, "Towards Understanding the Dynamics of
 the First-Order Adversaries" (ICML 2020).
 
-``theory`` holds the mathematics of the paper's setting; the properties that test
-its claims live in ``checks/`` and run under pytest + Hypothesis. Layers, from
-the bottom: :mod:`theory.geometry`, :mod:`theory.network`, :mod:`theory.losses`,
-:mod:`theory.problem`, :mod:`theory.bounds`, :mod:`theory.constrained`,
-:mod:`theory.pgd`; :mod:`theory.strategies` gives Hypothesis strategies for them,
-:mod:`theory.diffcheck` finite-difference derivative checks,
-:mod:`theory.tolerances` every numerical tolerance with its justification and
-:mod:`theory.profiles` the suite's Hypothesis profiles and pytest settings (the
-checks are installed with the package as ``theory.checks``).
-The claims report (``python -m theory``) lives in :mod:`theory.__main__`,
-:mod:`theory.report` and the pytest plugin :mod:`theory.report_plugin`;
-:mod:`theory.claims` holds each claim's statement, regime and repairs.
+Layers, from the bottom (imports point down only; ``checks/suite`` tests it):
+
+* :mod:`theory._floats`, :mod:`theory._validation`: floating-point facts, argument checks;
+* the mathematics at the root: :mod:`theory.activations`, :mod:`theory.geometry`,
+  :mod:`theory.network`, :mod:`theory.losses`, :mod:`theory.bounds`, :mod:`theory.problem`,
+  :mod:`theory.constrained`, :mod:`theory.pgd` (with the private fused kernel
+  :mod:`theory._kernel`);
+* :mod:`theory.certificates`: per-draw certificates that take a Problem;
+* :mod:`theory.landscape`: critical points on the sphere, scans, worst cases, the threshold;
+* :mod:`theory.testing`: Hypothesis strategies, finite-difference checks, tolerances,
+  regimes, statistics, profiles;
+* :mod:`theory.experiments`: the programs (§5.1, Figure 1, the threshold sweep,
+  calibration, findings);
+* :mod:`theory.report`: the claims registry, the pytest plugin and the claims report
+  (``python -m theory``).
+
+The properties live in ``checks/`` (installed with the package as ``theory.checks``).
+Modules of the earlier flat layout stay importable under their old names
+(:mod:`theory._moved`).
 """
+
+from theory._moved import install as _install_aliases
+
+_install_aliases()
 
 __version__ = "0.1.0"

@@ -134,7 +134,7 @@ def as_rng(name: str, value) -> np.random.Generator:
 
 def check_problem(value, name: str = "problem"):
     """Return ``value`` after checking that it is a :class:`theory.problem.Problem`."""
-    from .problem import Problem  # lazy: theory.problem imports the modules that call this
+    from theory.problem import Problem  # lazy: theory.problem imports the modules that call this
 
     if not isinstance(value, Problem):
         raise TypeError(f"{name} must be a Problem, got {type(value).__name__}")
@@ -143,7 +143,7 @@ def check_problem(value, name: str = "problem"):
 
 def check_net(value, name: str = "net"):
     """Return ``value`` after checking that it is a :class:`theory.network.TwoLayerNet`."""
-    from .network import TwoLayerNet  # lazy: theory.network imports this module
+    from theory.network import TwoLayerNet  # lazy: theory.network imports this module
 
     if not isinstance(value, TwoLayerNet):
         raise TypeError(f"{name} must be a TwoLayerNet, got {type(value).__name__}")

@@ -47,8 +47,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_points, check_positive_float, check_problem
-from .geometry import SPHERE_RTOL, cosine, on_sphere, vector_norm
+from theory._validation import as_points, check_positive_float, check_problem
+from theory.geometry import SPHERE_RTOL, cosine, on_sphere, vector_norm
 
 __all__ = [
     "lagrange_multiplier",

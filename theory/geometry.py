@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, as_rng, check_finite, check_last_dim, check_positive_float, check_positive_int
-from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory._validation import (
+    as_float_array, as_rng, check_finite, check_last_dim, check_positive_float, check_positive_int,
+)
+from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
 __all__ = [
     "SPHERE_RTOL",
@@ -316,7 +318,7 @@ def great_circle(delta, v, eps, t):
     -------
     c, dc, c_error, dc_error : ndarray, shape (..., d)
         The computed points and velocities, and componentwise bounds on their rounding:
-        cos and sin carry :data:`theory.tolerances.ELEMENTARY_ULPS` ulps (2u each), the
+        cos and sin carry :data:`theory.testing.tolerances.ELEMENTARY_ULPS` ulps (2u each), the
         division δ/ε, the two products, the sum and the product by ε u each, so
         :math:`|\Delta c_j| \le r\,\varepsilon(|\cos t\,\hat\delta_j| + |\sin t\,v_j|)` with
         r = (2 ELEMENTARY_ULPS + 5) u, and likewise for c' with cos and sin exchanged.

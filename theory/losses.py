@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_finite_float
-from .network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, activations, sigmoid, softplus
-from .tolerances import SUBNORMAL_SPACING, UNIT_ROUNDOFF
+from theory._validation import as_float_array, check_finite_float
+from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, activations, sigmoid, softplus
+from theory.testing.tolerances import SUBNORMAL_SPACING, UNIT_ROUNDOFF
 
 __all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss", "SOFTPLUS_THIRD_MAX",
            "SOFTPLUS_FOURTH_MAX"]

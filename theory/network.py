@@ -31,7 +31,7 @@ to 0, which is the correct limit, and nothing overflows).
 
 Rounding of the computed activations (relative, for every t; where a result is
 subnormal, absolute instead, a few spacings): with ε = 2 ELEMENTARY_ULPS u (8u) for
-the exponential and log1p (:data:`theory.tolerances.ELEMENTARY_ULPS`) and u for +, /, *,
+the exponential and log1p (:data:`theory.testing.tolerances.ELEMENTARY_ULPS`) and u for +, /, *,
 
 * σ: :math:`\hat e = e(1 + \alpha)`, :math:`|\alpha| \le ε`, moves log1p(e) by
   :math:`e|\alpha|/(1+e) \le |\alpha|\operatorname{log1p}(e)` (as
@@ -49,14 +49,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (
-    as_float_array,
-    as_points,
-    check_positive_float,
-    check_positive_int,
-    check_seed,
-)
-from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory._validation import as_float_array, as_points, check_positive_float, check_positive_int, check_seed
+from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
 __all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network", "SOFTPLUS_RTOL",
            "SIGMOID_RTOL", "SOFTPLUS2_RTOL"]

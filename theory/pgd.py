@@ -18,17 +18,12 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import (
-    as_float_array,
-    as_points,
-    check_positive_array,
-    check_positive_float,
-    check_positive_int,
-    check_problem,
+from theory._validation import (
+    as_float_array, as_points, check_positive_array, check_positive_float, check_positive_int, check_problem,
 )
-from .geometry import SPHERE_RTOL, on_sphere, project_ball, project_tangent, vector_norm
-from .kernels import LossGradKernel
-from .problem import Problem
+from theory.geometry import SPHERE_RTOL, on_sphere, project_ball, project_tangent, vector_norm
+from theory._kernel import LossGradKernel
+from theory.problem import Problem
 
 _NORMAL_MIN = float(np.finfo(np.float64).tiny)  # the smallest normal float64
 
@@ -195,7 +190,7 @@ def _starts(problem, delta0):
 
 
 def fused_kernel(problem, rows, threads=1):
-    """The fused :class:`theory.kernels.LossGradKernel` for ``problem``, or None.
+    """The fused :class:`theory._kernel.LossGradKernel` for ``problem``, or None.
 
     None when ``problem`` overrides :meth:`Problem.value_and_grad` (e.g. the
     injected bugs of the negative controls): PGD must then run the override.
@@ -239,7 +234,7 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
     steps : int
         Number of iterations, >= 0.
     threads : int
-        Threads for the fused step (default 1; see :mod:`theory.kernels`).
+        Threads for the fused step (default 1; see :mod:`theory._kernel`).
 
     Returns
     -------
@@ -250,7 +245,7 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
     Notes
     -----
     Each step is one fused forward and backward pass over the whole batch
-    (:class:`theory.kernels.LossGradKernel`: one matrix product each way, one
+    (:class:`theory._kernel.LossGradKernel`: one matrix product each way, one
     exponential, no temporaries), then an in-place projection. A problem that
     overrides ``value_and_grad`` runs through its override instead. Both agree
     with the step ``P_B(δ − η ∂L(δ))`` of :meth:`Problem.value_and_grad` to

@@ -33,19 +33,14 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import (
-    as_points,
-    check_finite_float,
-    check_net,
-    check_positive_float,
-    check_positive_int,
-    check_seed,
+from theory._validation import (
+    as_points, check_finite_float, check_net, check_positive_float, check_positive_int, check_seed,
 )
-from .bounds import evaluation_error_bounds, value_variation_bound
-from .geometry import _unit_directions
-from .losses import Loss, QuadraticLoss, get_loss
-from .network import activations, draw_network
-from .tolerances import UNIT_ROUNDOFF, higham_gamma
+from theory.bounds import evaluation_error_bounds, value_variation_bound
+from theory.geometry import _unit_directions
+from theory.losses import Loss, QuadraticLoss, get_loss
+from theory.network import activations, draw_network
+from theory.testing.tolerances import UNIT_ROUNDOFF, higham_gamma
 
 __all__ = ["DEFAULT_LABEL_GAP", "LabelBounds", "Problem", "make_problem"]
 

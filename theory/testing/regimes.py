@@ -33,7 +33,7 @@ So the regime has a minimum dimension, derived, not tuned:
 Gradient floor B_l (Lemmas 4.1, 4.3)
 -----------------------------------
 :data:`GRADIENT_FLOOR` = 0.02, i.e. 1/25 of the typical ‖∂f‖ ≈ 1/2. Calibration
-(``python -m theory.calibration``, 400 draws at d = 7, m = 130..260): the
+(``python -m theory.experiments.calibration``, 400 draws at d = 7, m = 130..260): the
 smallest ‖∂f(x)‖ observed was 0.138 and the 0.1 % quantile 0.149, consistent
 with the χ² model above; B_l = 0.02 leaves a factor 2 for the variation
 over the ball (next paragraph) and the model's probability bound.
@@ -68,7 +68,7 @@ from dataclasses import dataclass
 
 from scipy.stats import chi2
 
-from ._validation import check_positive_float, check_positive_int
+from theory._validation import check_positive_float, check_positive_int
 
 __all__ = [
     "WIDTH_CONSTANT",
@@ -200,7 +200,7 @@ EXPONENT_TOLERANCE = 0.1
 
 #: τ_ε of Theorem 5.1 as a multiple of Theorem 3.1's ε_max(m) ("under the
 #: settings of Theorem 3.1"): τ_ε = TAU_EPS_FACTOR · ε_max(m). Calibration
-#: (``python -m theory.calibration``): at input scale 1 the first draws with two
+#: (``python -m theory.experiments.calibration``): at input scale 1 the first draws with two
 #: local minima appear at ε ≈ 1 for d = 2 and ε ≈ 3 for d = 6, 40 to 120 times
 #: EPS_REFERENCE; a factor 1 keeps a margin of more than 40.
 TAU_EPS_FACTOR = 1.0

@@ -4,7 +4,7 @@ The d = 3 analogue of the circle scan (:func:`theory.landscape.circle_critical_p
 every critical point of L on the sphere of radius ε, each with its kind, and a proof
 that none was missed and none counted twice.
 
-**Charts.** The six cube-sphere charts of :mod:`theory.shell`: on face (k, s),
+**Charts.** The six cube-sphere charts of :mod:`theory.certificates.shell`: on face (k, s),
 :math:`\varphi(a, b) = L(\varepsilon\,p(a, b))` with :math:`p = q/\|q\|`,
 :math:`q = s e_k + a e_i + b e_j`. The critical points of L on the sphere are the zeros of
 the chart gradient :math:`F = (\varphi_a, \varphi_b)`; its Jacobian is the chart Hessian J,
@@ -19,7 +19,7 @@ X = c ± r that is not settled is split into four. A box is settled when
 * it is *zero-free*: a component of F is certainly nonzero on X, by the mean value
   theorem: :math:`|\hat\varphi_v| - e > \sum_w (|\hat J_{vw}| + e_{vw} + Q (r_a + r_b))\,r_w`,
   with the centre's computed values and certified errors and
-  :math:`Q \ge |\partial^3\varphi|` over X (:func:`theory.shell.shell_box_bounds`, whose
+  :math:`Q \ge |\partial^3\varphi|` over X (:func:`theory.certificates.shell.shell_box_bounds`, whose
   mixed derivatives it also bounds); or
 * the *Krawczyk test* succeeds on the inflated box X' = c ± λr (λ = :data:`KRAWCZYK_INFLATION`).
   Over X' every entry of J lies within :math:`\eta_{vw} = Q'(r'_a + r'_b) + e_{vw}` of
@@ -58,13 +58,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._boxes import _caps, _half
-from ._validation import check_positive_float, check_positive_int, check_problem
-from .critical import CriticalPoint, newton_on_sphere, tangent_hessian
-from .constrained import tangent_gradient
-from .geometry import vector_norm
-from .shell import chart_box_values, chart_points
-from .tolerances import UNIT_ROUNDOFF
+from theory.certificates._boxes import _caps, _half
+from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory.landscape.critical import CriticalPoint, newton_on_sphere, tangent_hessian
+from theory.constrained import tangent_gradient
+from theory.geometry import vector_norm
+from theory.certificates.shell import chart_box_values, chart_points
+from theory.testing.tolerances import UNIT_ROUNDOFF
 
 __all__ = [
     "SphereScan",

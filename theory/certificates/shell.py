@@ -35,19 +35,19 @@ deaths and changes of kind of a minimum need J positive semi-definite and singul
 Folds of saddles with maxima, which at d = 3 occur below the threshold, do not stop
 the cover.
 
-Measured (``python -m theory.threshold --ratios --dim 3 --widths 8,32 --draws 20
+Measured (``python -m theory.experiments.threshold_sweep --ratios --dim 3 --widths 8,32 --draws 20
 --scan-ratio 1.1``: seeds 0-19, n = 40, input scale 1, cap 20, 7 min): threshold /
 certified τ_ε has median 1.44 (95 % CI 1.02 to 1.79; m = 8: 1.0015, m = 32: 1.86),
 10 % quantile 1.0007, 90 % quantile 2.97, max 5.80, no draw with τ_ε above the
 threshold; with the contraction alone (``--method contraction``) median 12.97 (95 % CI
-7.75 to 17.09). The thresholds come from counts certified by :mod:`theory.sphere_scan`
+7.75 to 17.09). The thresholds come from counts certified by :mod:`theory.landscape.sphere_scan`
 in 39 of the 40 draws (the multi-start search in the other), and the cover is limited by its budget (:data:`SHELL_MAX_BOXES`)
 more often than at d = 2: the bounds of :func:`shell_box_bounds` are the triangle
 inequality over the units (loose where the units' terms cancel), and the boxes are
 three-dimensional.
 
 The count of the critical points at one radius, with their kinds, is certified by
-:mod:`theory.sphere_scan` on the same charts; the thresholds above and the shell's checks
+:mod:`theory.landscape.sphere_scan` on the same charts; the thresholds above and the shell's checks
 count with it where it certifies.
 """
 
@@ -57,11 +57,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._boxes import BOX_FLOOR, _caps, _centre_bundle, _half, _loss_derivative_bounds
-from ._validation import check_positive_float, check_positive_int, check_problem
-from .bounds import ball_derivative_bounds, contraction_tau_eps
-from .geometry import vector_norm
-from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory.certificates._boxes import BOX_FLOOR, _caps, _centre_bundle, _half, _loss_derivative_bounds
+from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory.bounds import ball_derivative_bounds
+from theory.certificates.uniqueness import contraction_tau_eps
+from theory.geometry import vector_norm
+from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
 __all__ = [
     "ShellCover",
@@ -183,7 +184,7 @@ def _nearest_zero(lo, hi):
 def chart_box_values(problem, face, ea, eb, a0, a1, b0, b1, caps):
     """Centre values, their errors and the box bounds over boxes of one face each, without validation.
 
-    ``caps`` are the global caps of :func:`theory._boxes._caps`. Returns a dict: ``values`` and
+    ``caps`` are the global caps of :func:`theory.certificates._boxes._caps`. Returns a dict: ``values`` and
     ``errors`` (:func:`_centre_values`), ``Q_aaa``, ``Q_eaa``, ``Q_eea`` (:func:`shell_box_bounds`),
     the centres ``ac``, ``bc`` and the half-widths ``re``, ``ra``, ``rb`` (upper bounds), each (n,).
     """
@@ -234,7 +235,7 @@ def _centre_values(eps, ch, delta, Va, Vb, centre, C1, C2, K):
     :data:`_CHART_RTOL` · K, with
     :math:`K = (\varepsilon^3 T_3 + 3\varepsilon^2 T_2 + \varepsilon T_1)(C_1^2 + C_2) + (T_1 + 3\varepsilon T_2
     + \varepsilon^2 T_3) C_1` (perturbing δ, the chart vectors and ∂L, ∂²L's arguments in the three
-    formulas; C1 <= C1² + C2 for ‖q‖ <= √3); :data:`theory._boxes.BOX_FLOOR` times the natural
+    formulas; C1 <= C1² + C2 for ‖q‖ <= √3); :data:`theory.certificates._boxes.BOX_FLOOR` times the natural
     scale covers absolute roundings below the normal range.
     """
     g, (ha, hb) = centre["grad"], centre["hvs"]

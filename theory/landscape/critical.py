@@ -4,7 +4,7 @@ A point δ of the sphere :math:`\varepsilon\mathbb S^{d-1}` is critical when the
 :math:`\Gamma(\delta)` vanishes; its kind is read from the Riemannian Hessian, :math:`Q^\top\Xi(\delta) Q`
 in an orthonormal tangent basis Q (Ξ the constrained Hessian of
 :func:`theory.constrained.constrained_hessian`). The finders of :mod:`theory.landscape` (search, circle
-scan) and :mod:`theory.sphere_scan` (d = 3) all report :class:`CriticalPoint`.
+scan) and :mod:`theory.landscape.sphere_scan` (d = 3) all report :class:`CriticalPoint`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, as_points, check_problem
-from .constrained import constrained_hessian, tangent_gradient
-from .geometry import vector_norm
+from theory._validation import as_float_array, as_points, check_problem
+from theory.constrained import constrained_hessian, tangent_gradient
+from theory.geometry import vector_norm
 
 __all__ = [
     "CriticalPoint",

@@ -1,22 +1,22 @@
 r"""Figure 1 of the paper for 2-D inputs, and the table of local minima per panel.
 
-``python -m theory.figure1 [--out DIR] [--draws N] [--seed S] [--width M]``
+``python -m theory.experiments.figure1 [--out DIR] [--draws N] [--seed S] [--width M]``
 writes into DIR (default ``figure1``):
 
-* ``figure1.png``: a 3 × 3 grid (rows: input scales :data:`theory.scale.FIGURE_SCALES`,
-  columns: perturbation ratios :data:`theory.scale.FIGURE_RATIOS`) of the loss
+* ``figure1.png``: a 3 × 3 grid (rows: input scales :data:`theory.experiments.scale.FIGURE_SCALES`,
+  columns: perturbation ratios :data:`theory.experiments.scale.FIGURE_RATIOS`) of the loss
   L(δ) = −(y − f(x + δ))² over the square around x that holds the ball of
   radius ε = ratio · scale, with the circle ‖δ‖ = ε, the local minima (★) and
   maxima (×) of L on it from the certified circle scan, and PGD trajectories
-  from uniform starts in the ball (step η as in :func:`theory.scale.escape_step_size`).
+  from uniform starts in the ball (step η as in :func:`theory.experiments.scale.escape_step_size`).
   Needs matplotlib (the optional ``plots`` extra); without it the command says
   so and writes the table only.
 * ``figure1_minima.md`` and ``figure1_minima.json``: over ``--draws`` draws per
   panel, the mean and largest number of local minima on the sphere, the
   fraction of draws with exactly one, the fraction of exact (certified) counts
-  and the fraction certified unique (:func:`theory.bounds.uniqueness_certificate`).
+  and the fraction certified unique (:func:`theory.certificates.uniqueness.uniqueness_certificate`).
 
-Every number comes from :func:`theory.scale.minima_table`, the same code the
+Every number comes from :func:`theory.experiments.scale.minima_table`, the same code the
 section 5.1 checks use.
 """
 
@@ -30,9 +30,11 @@ import sys
 
 import numpy as np
 
-from .geometry import uniform_ball
-from .pgd import pgd
-from .scale import FIGURE_RATIOS, FIGURE_SCALES, FIGURE_WIDTH, TABLE_DRAWS, figure_problem, minima_table
+from theory.geometry import uniform_ball
+from theory.pgd import pgd
+from theory.experiments.scale import (
+    FIGURE_RATIOS, FIGURE_SCALES, FIGURE_WIDTH, TABLE_DRAWS, figure_problem, minima_table,
+)
 
 __all__ = ["FIGURE_STARTS", "FIGURE_STEPS", "FIGURE_GRID", "draw_figure", "table_markdown", "main"]
 
@@ -56,8 +58,8 @@ def draw_figure(path, *, seed=0, width=FIGURE_WIDTH):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .landscape import circle_critical_points
-    from .scale import escape_step_size
+    from theory.landscape.circle import circle_critical_points
+    from theory.experiments.scale import escape_step_size
 
     fig, axes = plt.subplots(len(FIGURE_SCALES), len(FIGURE_RATIOS), figsize=(12, 12))
     letters = iter("abcdefghi")
@@ -96,7 +98,7 @@ def draw_figure(path, *, seed=0, width=FIGURE_WIDTH):
 
 
 def table_markdown(rows, *, draws, seed, width):
-    """The table of :func:`theory.scale.minima_table` as Markdown."""
+    """The table of :func:`theory.experiments.scale.minima_table` as Markdown."""
     lines = [f"Local minima of L on the sphere per Figure 1 panel: d = 2, m = {width}, "
              f"{draws} draws (seeds {seed}..{seed + draws - 1}).", "",
              "| input scale | ratio r | ε | mean minima | max | one minimum | exact counts | certified unique |",
@@ -109,7 +111,7 @@ def table_markdown(rows, *, draws, seed, width):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m theory.figure1", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m theory.experiments.figure1", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="figure1", help="output folder (default: figure1)")
     parser.add_argument("--draws", type=int, default=TABLE_DRAWS, help=f"draws per panel for the table (default {TABLE_DRAWS})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn panels and first seed of the table")

@@ -1,6 +1,6 @@
 r"""pytest plugin behind the claims report: per-test outcomes, Hypothesis observations, progress.
 
-Loaded by ``python -m theory`` as ``pytest -p theory.report_plugin --claims-results=PATH``;
+Loaded by ``python -m theory`` as ``pytest -p theory.report.plugin --claims-results=PATH``;
 inert without ``--claims-results``. It runs the checks themselves (no second copy of
 the properties) and reads what Hypothesis saw through its observability callbacks
 (:func:`hypothesis.internal.observability.add_observability_callback`):
@@ -10,7 +10,7 @@ the properties) and reads what Hypothesis saw through its observability callback
   failing examples, evidence events, the largest margin with the draw's notes);
   the tally travels with the test's report (``user_properties``), which
   pytest-xdist sends to the controller;
-* on the controller, the reports are grouped by claim (:mod:`theory.claims`),
+* on the controller, the reports are grouped by claim (:mod:`theory.report.claims`),
   progress is printed per claim, and at the end one JSON file of per-test
   records is written to ``PATH`` (:func:`theory.report.build_report` turns it
   into the report).
@@ -34,7 +34,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from theory.claims import EVIDENCE_PREFIX, MARGIN_PREFIX, claim_for_module, test_kind
+from theory.report.claims import EVIDENCE_PREFIX, MARGIN_PREFIX, claim_for_module, test_kind
 
 #: The ``user_properties`` key that carries a test's tally from worker to controller.
 TALLY_KEY = "claims-report-tally"

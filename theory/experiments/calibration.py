@@ -1,6 +1,6 @@
-"""Reproduce the calibrations quoted in :mod:`theory.regimes` and :mod:`theory.scale`.
+"""Reproduce the calibrations quoted in :mod:`theory.testing.regimes` and :mod:`theory.experiments.scale`.
 
-Run ``python -m theory.calibration [--draws N]`` (default 400; about 30 s). Each experiment prints the numbers the docstrings quote:
+Run ``python -m theory.experiments.calibration [--draws N]`` (default 400; about 30 s). Each experiment prints the numbers the docstrings quote:
 
 1. ‖∂f(x)‖ in the regime (d = 7, m = 130..260): minimum and 0.1 % quantile
    (GRADIENT_FLOOR = 0.02, the χ² model of REGIME_MIN_DIM).
@@ -19,12 +19,12 @@ import argparse
 
 import numpy as np
 
-from .constrained import constrained_hessian, lagrange_multiplier
-from .geometry import cosine, uniform_sphere, unit
-from .landscape import local_minima
-from .problem import make_problem
-from .regimes import NEAR_CRITICAL_COSINE, REGIME_MIN_DIM, min_width, regime
-from .scale import LARGE_SCALE, SMALL_SCALE, escape_steps
+from theory.constrained import constrained_hessian, lagrange_multiplier
+from theory.geometry import cosine, uniform_sphere, unit
+from theory.landscape.search import local_minima
+from theory.problem import make_problem
+from theory.testing.regimes import NEAR_CRITICAL_COSINE, REGIME_MIN_DIM, min_width, regime
+from theory.experiments.scale import LARGE_SCALE, SMALL_SCALE, escape_steps
 
 
 def gradient_at_x(draws):
@@ -78,9 +78,9 @@ def tau_eps():
 def section_5_1():
     from scipy.stats import binomtest
 
-    from .geometry import uniform_ball, vector_norm
-    from .landscape import local_maxima
-    from .pgd import pgd
+    from theory.geometry import uniform_ball, vector_norm
+    from theory.landscape.search import local_maxima
+    from theory.pgd import pgd
 
     for scale in (SMALL_SCALE, 1.0, LARGE_SCALE):
         drops = []
@@ -103,7 +103,7 @@ def section_5_1():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m theory.calibration", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m theory.experiments.calibration", description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=400, help="draws for experiments 1-3 (default 400)")
     args = parser.parse_args(argv)
     if args.draws < 1:

@@ -122,7 +122,7 @@ def load_profile(checks_dir, environ=os.environ) -> str:
     from hypothesis import HealthCheck, settings
     from hypothesis.database import DirectoryBasedExampleDatabase
 
-    from theory.report import example_database_path
+    from theory.report.files import example_database_path
 
     database = DirectoryBasedExampleDatabase(str(example_database_path(example_database_root(checks_dir))))
     common = dict(parent=settings.get_profile("default"), deadline=None,

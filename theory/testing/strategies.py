@@ -16,11 +16,11 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from .geometry import uniform_ball, uniform_sphere
-from .losses import LOSSES
-from .network import draw_network
-from .problem import make_problem
-from .regimes import INPUT_SCALE, REGIME_MAX_DIM, REGIME_MIN_DIM, WIDTH_SPAN, min_width, regime
+from theory.geometry import uniform_ball, uniform_sphere
+from theory.losses import LOSSES
+from theory.network import draw_network
+from theory.problem import make_problem
+from theory.testing.regimes import INPUT_SCALE, REGIME_MAX_DIM, REGIME_MIN_DIM, WIDTH_SPAN, min_width, regime
 
 __all__ = [
     "as_strategy",
@@ -165,7 +165,7 @@ def pinned_perturbation_cases(losses=("quadratic", "cross_entropy")):
 
 
 def regime_dims():
-    """Dimensions of the regime: d in [REGIME_MIN_DIM, REGIME_MAX_DIM] (:mod:`theory.regimes`)."""
+    """Dimensions of the regime: d in [REGIME_MIN_DIM, REGIME_MAX_DIM] (:mod:`theory.testing.regimes`)."""
     return dims(REGIME_MIN_DIM, REGIME_MAX_DIM)
 
 
@@ -176,7 +176,7 @@ EPS_FRACTIONS = log_uniform(0.05, 0.99)
 @st.composite
 def regime_problems(draw, claim, d=None, loss="quadratic", eps_fraction=EPS_FRACTIONS,
                     input_scale=INPUT_SCALE):
-    r"""Problems inside a claim's regime (:mod:`theory.regimes`).
+    r"""Problems inside a claim's regime (:mod:`theory.testing.regimes`).
 
     d from :func:`regime_dims` unless given; m in [min_width(d), WIDTH_SPAN·min_width(d)]
     (m = Ω(d^{5/2})); ε = ``eps_fraction`` · ε_max(m) with the claim's exponent;

@@ -20,7 +20,7 @@ Escape, made explicit
   scale) that is about 2 · 0.2 / 0.05 = 8 steps; a draw is *slow* when it has
   not escaped within ESCAPE_SLOW_STEPS = 20 steps (2.5 times that).
 
-Calibration (d = 2, m = 32, r = 1, 40 seeds; ``python -m theory.calibration``):
+Calibration (d = 2, m = 32, r = 1, 40 seeds; ``python -m theory.experiments.calibration``):
 at ‖x‖ = 0.01 the loss drop after 10 steps is 0.245 to 0.252 of the range for
 every seed; at ‖x‖ = 1 and 100 its median is lower (0.16, 0.20) but its
 spread is wide (10 % quantile 0.08, 90 % quantile 0.38): the mean escape speed
@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_problem
-from .bounds import uniqueness_certificate
-from .geometry import uniform_ball, vector_norm
-from .landscape import circle_critical_points, local_maxima, local_minima
-from .pgd import pgd
-from .problem import make_problem
-from .statistics import paired_sign_test_draws
+from theory._validation import check_problem
+from theory.certificates.uniqueness import uniqueness_certificate
+from theory.geometry import uniform_ball, vector_norm
+from theory.landscape.circle import circle_critical_points
+from theory.landscape.search import local_maxima, local_minima
+from theory.pgd import pgd
+from theory.problem import make_problem
+from theory.testing.statistics import paired_sign_test_draws
 
 __all__ = [
     "FIGURE_DIM",
@@ -73,7 +74,7 @@ FIGURE_WIDTH = 32
 SMALL_SCALE = 0.01
 LARGE_SCALE = 100.0
 #: Ratio r for the landscape comparison (Figure 1's middle ratio): every draw has
-#: one minimum at ‖x‖ = 0.01, about two at ‖x‖ = 100 (``python -m theory.findings``,
+#: one minimum at ‖x‖ = 0.01, about two at ‖x‖ = 100 (``python -m theory.experiments.findings``,
 #: key ``landscape_minima``: exact counts of the certified circle scan, with n and CI).
 LANDSCAPE_RATIO = 1.0
 #: Ratio r for the escape comparison, where the effect of section 5.1.2 is largest:
@@ -92,15 +93,15 @@ ESCAPE_SLOW_STEPS = 20
 #: Level of the one-sided paired tests of section 5.1 (a property fails when its
 #: opposite is significant at this level): the false-fail rate of one example of a
 #: correct implementation at the null's boundary (no effect) is at most α
-#: (:func:`theory.statistics.sign_test_critical`), and lower under the effect the
+#: (:func:`theory.testing.statistics.sign_test_critical`), and lower under the effect the
 #: section claims; over the STATISTICAL_EXAMPLES examples of a run at most
-#: :func:`theory.statistics.per_run_false_fail` (α, N).
+#: :func:`theory.testing.statistics.per_run_false_fail` (α, N).
 STATISTICAL_ALPHA = 1e-2
 #: The named alternative the paired tests must detect (the controls' reversed
 #: claims): a pair differs with probability ALTERNATIVE_DIFFER and, when it
 #: differs, goes the wrong way with probability ALTERNATIVE_Q. Both are the lower
 #: 95 % confidence limits of the escape effect at r = ESCAPE_RATIO, rounded down
-#: (``python -m theory.findings``, key ``escape_by_ratio``; ``checks/test_findings.py``
+#: (``python -m theory.experiments.findings``, key ``escape_by_ratio``; ``checks/test_findings.py``
 #: keeps them below the stored limits); the landscape effect is larger (q = 1).
 ALTERNATIVE_DIFFER = 0.88
 ALTERNATIVE_Q = 0.75
@@ -109,7 +110,7 @@ ALTERNATIVE_Q = 0.75
 STATISTICAL_POWER = 0.9
 #: Paired draws (seeds) per statistical comparison: the smallest number with
 #: STATISTICAL_POWER against the alternative at STATISTICAL_ALPHA
-#: (:func:`theory.statistics.paired_sign_test_draws`).
+#: (:func:`theory.testing.statistics.paired_sign_test_draws`).
 PAIRED_DRAWS = paired_sign_test_draws(STATISTICAL_ALPHA, STATISTICAL_POWER, ALTERNATIVE_DIFFER, ALTERNATIVE_Q)
 
 
@@ -159,7 +160,7 @@ FIGURE_SCALES = (0.01, 1.0, 100.0)
 #: first column), "a very small perturbation ratio"; the supplement with the
 #: exact values is not part of the text we have, so 0.1, 1, 10 is our reading.
 FIGURE_RATIOS = (0.1, 1.0, 10.0)
-#: Draws per panel in the table of :func:`minima_table` (the default of ``python -m theory.figure1``).
+#: Draws per panel in the table of :func:`minima_table` (the default of ``python -m theory.experiments.figure1``).
 TABLE_DRAWS = 40
 
 
@@ -191,7 +192,7 @@ def minima_table(*, scales=FIGURE_SCALES, ratios=FIGURE_RATIOS, draws=TABLE_DRAW
         One per panel: ``scale``, ``ratio``, ``eps``, ``mean_minima``,
         ``max_minima``, ``one_minimum`` (fraction of draws with exactly one),
         ``scan_certified`` (fraction of exact counts) and ``unique_certified``
-        (fraction certified unique by :func:`theory.bounds.uniqueness_certificate`).
+        (fraction certified unique by :func:`theory.certificates.uniqueness.uniqueness_certificate`).
     """
     rows = []
     for scale in scales:

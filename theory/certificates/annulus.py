@@ -2,8 +2,8 @@ r"""Per-draw certificates that take a Problem: the fold-free annulus (d = 2) and
 
 Theorem 5.1 says that below some radius τ_ε the loss has exactly one local
 minimum on the sphere :math:`\varepsilon\mathbb S^{d-1}`. The contraction certificate
-(:func:`theory.bounds.uniqueness_certificate`) proves it for every
-:math:`\varepsilon \le \tau_0` (:func:`theory.bounds.contraction_tau_eps`), but far below
+(:func:`theory.certificates.uniqueness.uniqueness_certificate`) proves it for every
+:math:`\varepsilon \le \tau_0` (:func:`theory.certificates.uniqueness.contraction_tau_eps`), but far below
 the radius where a second minimum really appears. For d = 2 this module carries
 the proof further by continuation in ε.
 
@@ -39,11 +39,12 @@ boxes it cannot prove; :func:`annulus_tau_eps` grows the annulus from τ_0 until
 a box that cannot be proved is smaller than the resolution, and returns the
 radius up to which the cover is complete. :func:`certified_tau_eps` (also
 importable as ``theory.bounds.certified_tau_eps``) combines them: the annulus radius
-for d = 2, the fold-free shell of :mod:`theory.shell` for d = 3, the contraction
+for d = 2, the fold-free shell of :mod:`theory.certificates.shell` for d = 3, the contraction
 radius otherwise.
 
 Arrays: radii ``eps`` and angles ``theta`` of shape (n,) for n points or boxes.
 """
+
 
 from __future__ import annotations
 
@@ -51,12 +52,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._boxes import BOX_FLOOR, _caps, _centre_bundle, _half, _loss_derivative_bounds
-from ._validation import check_positive_float, check_positive_int, check_problem
-from .bounds import TAU_EPS_CAP_SCALE, ball_derivative_bounds, contraction_tau_eps
-from .geometry import vector_norm
-from .shell import SHELL_MAX_BOXES, shell_tau_eps
-from .tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory.certificates._boxes import BOX_FLOOR, _caps, _centre_bundle, _half, _loss_derivative_bounds
+from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory.bounds import ball_derivative_bounds
+from theory.geometry import vector_norm
+from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
 
 __all__ = [
     "AnnulusCover",
@@ -64,7 +64,6 @@ __all__ = [
     "box_derivative_bounds",
     "fold_free_annulus",
     "annulus_tau_eps",
-    "certified_tau_eps",
     "TAU_METHODS",
     "ANNULUS_MAX_BOXES",
     "ANNULUS_RTOL",
@@ -105,7 +104,7 @@ ANNULUS_BATCH = 1024
 ANNULUS_WINDOW = 0.125
 
 #: Absolute floor of the error bounds on g and its derivatives, per unit of their
-#: natural scale (:data:`theory._boxes.BOX_FLOOR`).
+#: natural scale (:data:`theory.certificates._boxes.BOX_FLOOR`).
 ANNULUS_FLOOR = BOX_FLOOR
 
 #: Relative rounding of the computed point δ = ε u(θ) and tangent ε u'(θ), componentwise:
@@ -174,7 +173,7 @@ def box_derivative_bounds(problem, eps_lo, eps_hi, theta_lo, theta_hi):
     and :math:`\|W\|_2\|a\|_2`), f stays within :math:`\rho G` plus its rounding
     (:func:`theory.bounds.evaluation_error_bounds`) of its computed value at the centre,
     and :math:`\ell_k \ge |\partial^k L/\partial f^k|` over that range
-    (:func:`theory._boxes._loss_derivative_bounds`); then by the chain rule of section 5.2 and its
+    (:func:`theory.certificates._boxes._loss_derivative_bounds`); then by the chain rule of section 5.2 and its
     third-order analogue :math:`T_1 = \ell_1 G`, :math:`T_2 = \ell_2 G^2 + \ell_1 H`,
     :math:`T_3 = \ell_3 G^3 + 3\ell_2 G H + \ell_1 H_3` (as in the circle scan).
     Every bound is increasing in ε, hence evaluated at :math:`\varepsilon_b`.
@@ -521,80 +520,3 @@ def annulus_tau_eps(problem, eps_lo, eps_cap, *, max_boxes=ANNULUS_MAX_BOXES, rt
     if eps_cap < eps_lo:
         raise ValueError(f"eps_cap must be >= eps_lo, got eps_lo={eps_lo}, eps_cap={eps_cap}")
     return fold_free_annulus(problem, eps_lo, eps_cap, max_boxes=max_boxes, rtol=rtol)
-
-
-def certified_tau_eps(problem, *, eps_cap=None, method="auto", max_boxes=None, rtol=ANNULUS_RTOL) -> float:
-    r"""The certified uniqueness radius τ_ε of one draw (Theorem 5.1): for every ε < τ_ε exactly one local minimum.
-
-    ``"contraction"``: :func:`theory.bounds.contraction_tau_eps`, the largest radius
-    τ_0 of the contraction certificate (any d >= 2). ``"annulus"`` (d = 2): from
-    τ_0, the radius reached by the fold-free annulus of :func:`annulus_tau_eps`
-    (module docstring: the count of minima is 1 at τ_0 and cannot change in a
-    fold-free annulus), never below τ_0. ``"shell"`` (d = 3): the same on the sphere
-    :math:`\mathbb S^2` by cube-sphere charts (:func:`theory.shell.shell_tau_eps`).
-    ``"auto"``: the annulus for d = 2, the shell for d = 3, the contraction otherwise.
-    The family is ``problem`` with only ε varied (network, input, label and loss
-    fixed); its own ε is not used.
-
-    Parameters
-    ----------
-    problem : Problem
-        d >= 2.
-    eps_cap : float, optional
-        Largest radius tried (default :data:`theory.bounds.TAU_EPS_CAP_SCALE` · (‖x‖ + 1));
-        returned when certified there.
-    method : {"auto", "contraction", "annulus", "shell"}
-    max_boxes : int, optional
-        Budget of the cover (default :data:`ANNULUS_MAX_BOXES`, or
-        :data:`theory.shell.SHELL_MAX_BOXES` for the shell).
-    rtol : float
-        Resolution in ε of the cover, relative.
-
-    Returns
-    -------
-    float
-        0.0 when the contraction certifies no radius (see
-        :func:`theory.bounds.contraction_tau_eps`).
-
-    Notes
-    -----
-    Measured (``python -m theory.threshold --ratios``: d = 2, m = 8, 32, 128, seeds 0-49,
-    n = 150, input scale 1, cap 20): the first radius with two minima (known to 10⁻³,
-    relative) over the annulus τ_ε has median 1.0010 and max 1.0020, never below 1; over
-    the contraction radius (``--method contraction``) median 9.10 (95 % CI 6.62 to 11.37)
-    and 10 % quantile 3.28. The cover stops at the first fold it cannot pass (or at its
-    budget), so τ_ε lands within about ``rtol`` of the threshold. At d = 3 (the shell,
-    ``--ratios --dim 3 --widths 8,32 --draws 20 --scan-ratio 1.1``, n = 40): median 1.44
-    (95 % CI 1.02 to 1.79), against 12.97 for the contraction (:mod:`theory.shell`).
-    """
-    check_problem(problem)
-    if method not in TAU_METHODS:
-        raise ValueError(f"method must be one of {TAU_METHODS}, got {method!r}")
-    if method == "annulus" and problem.d != 2:
-        raise ValueError(f"method 'annulus' needs d = 2, got d={problem.d}")
-    if method == "shell" and problem.d != 3:
-        raise ValueError(f"method 'shell' needs d = 3, got d={problem.d}")
-    if method == "auto":
-        method = {2: "annulus", 3: "shell"}.get(problem.d, "contraction")
-    if max_boxes is None:
-        max_boxes = SHELL_MAX_BOXES if method == "shell" else ANNULUS_MAX_BOXES
-    max_boxes = check_positive_int("max_boxes", max_boxes)
-    rtol = check_positive_float("rtol", rtol)
-    if eps_cap is None:
-        eps_cap = TAU_EPS_CAP_SCALE * (float(vector_norm(problem.x)) + 1.0)
-    eps_cap = check_positive_float("eps_cap", eps_cap)
-    if method == "contraction":
-        return contraction_tau_eps(problem, eps_cap=eps_cap)
-    if method == "shell":
-        return shell_tau_eps(problem, eps_cap, max_boxes=max_boxes, rtol=rtol)
-    return _annulus_tau(problem, eps_cap, max_boxes=max_boxes, rtol=rtol)
-
-
-def _annulus_tau(problem, eps_cap, *, max_boxes=ANNULUS_MAX_BOXES, rtol=ANNULUS_RTOL, bound_factor=1.0):
-    """τ_ε of the ``"annulus"`` method; ``bound_factor`` < 1 scales the box bounds wrongly (controls only)."""
-    tau0 = contraction_tau_eps(problem, eps_cap=eps_cap)
-    if tau0 == 0.0 or tau0 >= eps_cap:
-        return tau0
-    cover = _cover(problem, tau0, eps_cap, max_boxes=max_boxes, rtol=rtol, min_arc=ANNULUS_MIN_ARC,
-                   arcs=ANNULUS_INITIAL_ARCS, bound_factor=bound_factor)
-    return max(cover.reached, tau0)

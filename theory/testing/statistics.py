@@ -23,7 +23,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from ._validation import check_positive_int
+from theory._validation import check_positive_int
 
 __all__ = [
     "per_run_false_fail",

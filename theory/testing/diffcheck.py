@@ -26,13 +26,13 @@ the error estimate standing for the truncation error, and two derived rounding t
 **noise**, the rounding in the difference quotient itself. scipy's last estimate
 is :math:`\frac1h\sum_k w_k \hat F_k` over the nodes :math:`t_k = s_k h`,
 :math:`s_k \in \{\pm1, \pm\frac12, \pm\frac14, \pm\frac18\}`
-(:func:`theory.tolerances.central_difference_stencil`; h the last step), where
+(:func:`theory.testing.tolerances.central_difference_stencil`; h the last step), where
 :math:`\hat F_k` is F computed at the *computed* point
 :math:`\hat p_k = \mathrm{fl}(z + \mathrm{fl}(t_k v))`. Three sources, each bounded at
 the points of that last stencil (re-evaluated there after scipy returns):
 
 * the value: :math:`|\hat F_k - F(\hat p_k)| \le E(\hat p_k)`, the caller's derived
-  bound (``value_error``; default :data:`~theory.tolerances.FD_DEFAULT_VALUE_ULPS` roundings,
+  bound (``value_error``; default :data:`~theory.testing.tolerances.FD_DEFAULT_VALUE_ULPS` roundings,
   u|F| each, or half a subnormal spacing where F is subnormal);
 * the argument: :math:`|\hat p_{k,j} - p_{k,j}| \le u(|z_j| + 2|t_k||v_j|)(1+u)`, so
   :math:`|F(\hat p_k) - F(p_k)| \le A_k =` ``FD_ARGUMENT_FACTOR`` :math:`u\sum_j|\partial_jF(\hat p_k)|(|z_j| + 2|t_k||v_j|)`.
@@ -42,7 +42,7 @@ the points of that last stencil (re-evaluated there after scipy returns):
   :math:`\pm h` exactly, and the noise was taken from :math:`|F(z)| = 10^{-206}`);
 * the formula: the dot product of the order + 1 values with the weights, the
   division of each value by the row's unit and the scalings back,
-  :data:`~theory.tolerances.FD_FORMULA_ULPS` :math:`u\sum_k|w_k||\hat F_k|`, and the
+  :data:`~theory.testing.tolerances.FD_FORMULA_ULPS` :math:`u\sum_k|w_k||\hat F_k|`, and the
   rounding of scipy's floating-point weights, read back from scipy
   (:func:`scipy_stencil_weights`), :math:`\rho\sum_{k}|w_k||\hat F_k - \hat F_{-k}|/2`
   (the weights are antisymmetric, so only the odd part of F meets their error).
@@ -55,8 +55,8 @@ last scaling of a result below the normal range.
 computed gradient (or Hessian-vector product) contracted with |v| (or |u|), plus the
 contraction's own :math:`\gamma_d\sum_j|g_jv_j|`.
 
-The first step is :data:`~theory.tolerances.FD_INITIAL_STEP`, raised to
-:data:`~theory.tolerances.FD_STEP_PER_MAGNITUDE` :math:`\|z\|_\infty/\|v\|_\infty` where
+The first step is :data:`~theory.testing.tolerances.FD_INITIAL_STEP`, raised to
+:data:`~theory.testing.tolerances.FD_STEP_PER_MAGNITUDE` :math:`\|z\|_\infty/\|v\|_\infty` where
 the argument is so large that a step of 1e-2 would be drowned in its rounding.
 """
 
@@ -68,22 +68,12 @@ from functools import lru_cache
 import numpy as np
 from scipy.differentiate import derivative
 
-from ._validation import as_float_array, check_positive_float
-from .geometry import vector_norm
-from .tolerances import (
-    FD_ARGUMENT_FACTOR,
-    FD_DEFAULT_VALUE_ULPS,
-    FD_ERROR_FACTOR,
-    FD_FORMULA_ULPS,
-    FD_INITIAL_STEP,
-    FD_ORDER,
-    FD_RTOL,
-    FD_STEP_FACTOR,
-    FD_STEP_PER_MAGNITUDE,
-    SUBNORMAL_SPACING,
-    UNIT_ROUNDOFF,
-    central_difference_stencil,
-    higham_gamma,
+from theory._validation import as_float_array, check_positive_float
+from theory.geometry import vector_norm
+from theory.testing.tolerances import (
+    FD_ARGUMENT_FACTOR, FD_DEFAULT_VALUE_ULPS, FD_ERROR_FACTOR, FD_FORMULA_ULPS, FD_INITIAL_STEP, FD_ORDER,
+    FD_RTOL, FD_STEP_FACTOR, FD_STEP_PER_MAGNITUDE, SUBNORMAL_SPACING, UNIT_ROUNDOFF,
+    central_difference_stencil, higham_gamma,
 )
 
 __all__ = ["Agreement", "Difference", "agreement", "argument_rounding", "curve_derivative", "first_steps",
@@ -122,7 +112,7 @@ def stencil_weight_rtol() -> float:
 
     Measured on the scipy and LAPACK in use (the weights come from a floating-point
     Vandermonde solve), at least u: 5.7e-15 with scipy 1.17.1 and numpy 2.4.6 on x86-64
-    (``python -c "from theory.diffcheck import stencil_weight_rtol as r; print(r())"``).
+    (``python -c "from theory.testing.diffcheck import stencil_weight_rtol as r; print(r())"``).
     """
     w = scipy_stencil_weights()
     exact = _EXACT_WEIGHTS
@@ -354,7 +344,7 @@ def curve_derivative(g, n, *, scale=None, value_error=None, initial_step=FD_INIT
         ``value_error(t, i)``, same shapes as ``g``: a bound on the rounding error of
         the computed g, including the rounding of whatever points the curve computes
         from t (the parameter t itself is exact: scipy's nodes are binary fractions
-        of the step). Default :data:`~theory.tolerances.FD_DEFAULT_VALUE_ULPS` u|g|.
+        of the step). Default :data:`~theory.testing.tolerances.FD_DEFAULT_VALUE_ULPS` u|g|.
 
     Returns
     -------
@@ -383,7 +373,7 @@ def gradient_agreement(fun, grad, z, v, *, value_error=None, grad_error=None,
     value_error : callable, (..., d) -> (...), optional
         Bound on the absolute rounding error of the computed F at a (floating-point)
         point, e.g. :func:`theory.bounds.evaluation_error_bounds`; default
-        :data:`~theory.tolerances.FD_DEFAULT_VALUE_ULPS` u|F|.
+        :data:`~theory.testing.tolerances.FD_DEFAULT_VALUE_ULPS` u|F|.
     grad_error : callable, (..., d) -> (..., d), optional
         Componentwise bound on the rounding error of the computed ∂F; default
         FD_DEFAULT_VALUE_ULPS u|∂F|.

@@ -1,4 +1,4 @@
-"""Helpers shared by the box covers of :mod:`theory.certificates` (d = 2) and :mod:`theory.shell` (d = 3).
+"""Helpers shared by the box covers of :mod:`theory.certificates` (d = 2) and :mod:`theory.certificates.shell` (d = 3).
 
 The loss-derivative bounds over an interval of f, the global caps on the network's
 derivatives, box centres and half-widths with their rounding, and the one-pass
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bounds import _sigma2_range, evaluation_error_bounds, hessian_norm_bound, third_derivative_bound
-from .geometry import vector_norm
-from .losses import SOFTPLUS_THIRD_MAX, CrossEntropyLoss, QuadraticLoss
-from .network import activations
-from .tolerances import UNIT_ROUNDOFF
+from theory.bounds import (
+    _sigma2_range, evaluation_error_bounds, hessian_norm_bound, third_derivative_bound,
+)
+from theory.geometry import vector_norm
+from theory.losses import SOFTPLUS_THIRD_MAX, CrossEntropyLoss, QuadraticLoss
+from theory.network import activations
+from theory.testing.tolerances import UNIT_ROUNDOFF
 
 _U = UNIT_ROUNDOFF
 

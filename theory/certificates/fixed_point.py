@@ -3,7 +3,7 @@ r"""PGD with a very large step: the fixed-point map δ ↦ −ε ∂L(δ)/‖∂
 With a step η far above Theorem 3.1's η_max, one PGD step leaves the ball by
 far, and the projection keeps only the direction of the gradient:
 :math:`P_B(\delta - \eta\,\partial L(\delta)) \approx T(\delta) = -\varepsilon\,\partial L(\delta)/\|\partial L(\delta)\|`.
-When :func:`theory.bounds.uniqueness_certificate` holds, T is a contraction of
+When :func:`theory.certificates.uniqueness.uniqueness_certificate` holds, T is a contraction of
 the ball whose fixed point is the unique local minimum δ* of L on the sphere,
 so PGD reaches δ* geometrically fast without η < ε².
 :func:`fixed_point_distance_bound` states this with explicit constants.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_float, check_positive_int, check_problem
-from .bounds import uniqueness_certificate
+from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory.certificates.uniqueness import uniqueness_certificate
 
 __all__ = ["fixed_point_distance_bound"]
 

@@ -37,8 +37,8 @@ error of order :math:`\|a\|_1 2^{-52}` beyond the reference's (the natural scale
 of f is :math:`\sum_r |a_r|(\sigma_r + 1)`); the loss and its gradient depend on f
 through L(y, f), whose inputs are O(1). The gradient uses the exact branch
 formula, so it agrees with the reference to a few ulps per unit (checked in
-``checks/test_numerics_kernels.py`` with :data:`theory.tolerances.IDENTITY_RTOL`
-and, where the gradient underflows, :data:`theory.tolerances.SUBNORMAL_ATOL`).
+``checks/test_numerics_kernels.py`` with :data:`theory.testing.tolerances.IDENTITY_RTOL`
+and, where the gradient underflows, :data:`theory.testing.tolerances.SUBNORMAL_ATOL`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._validation import as_float_array, check_last_dim, check_positive_int, check_problem
+from theory._validation import as_float_array, check_last_dim, check_positive_int, check_problem
 
 __all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "PRODUCT_UNITS_MAX", "MAX_RUNS",
            "default_threads"]

@@ -1,10 +1,10 @@
 r"""The empirical uniqueness threshold of Theorem 5.1 across widths, against the paper's Θ((log m)^-2).
 
-``python -m theory.threshold [--dim D] [--widths 8,32,128,512] [--draws N] [--seed S] [--out FILE]``
+``python -m theory.experiments.threshold_sweep [--dim D] [--widths 8,32,128,512] [--draws N] [--seed S] [--out FILE]``
 
-``python -m theory.threshold --ratios [--method auto|contraction|annulus] [--widths 8,32,128] [--draws 50]``
+``python -m theory.experiments.threshold_sweep --ratios [--method auto|contraction|annulus] [--widths 8,32,128] [--draws 50]``
 
-``python -m theory.threshold --blind-spots [--widths 8,32,128] [--draws 50]``
+``python -m theory.experiments.threshold_sweep --blind-spots [--widths 8,32,128] [--draws 50]``
 
 For each width m and each of N draws (seeds S .. S + N − 1; input scale 1;
 the label drawn at radius :data:`theory.landscape.THRESHOLD_EPS_CAP`),
@@ -31,11 +31,11 @@ independent scan (certified counts 3 % apart from the contraction radius, bisect
 to 10⁻³) median 1.0008, max 1.0020, no draw with τ_ε above either threshold; the
 thresholds are known to 10⁻³ (relative), so the certificate reaches them to their
 resolution. The contraction certificate alone (``--method contraction``,
-:func:`theory.bounds.contraction_tau_eps`, the same draws) has median ratio 9.10 (95 %
+:func:`theory.certificates.uniqueness.contraction_tau_eps`, the same draws) has median ratio 9.10 (95 %
 CI 6.62 to 11.37), 10 % quantile 3.28, 90 % quantile 29.7, min 1.61.
 
 At d = 3 (``--ratios --dim 3 --widths 8,32 --draws 20 --scan-ratio 1.1``: the fold-free
-shell of :mod:`theory.shell`, thresholds from certified sphere counts in 39 of the 40
+shell of :mod:`theory.certificates.shell`, thresholds from certified sphere counts in 39 of the 40
 draws, the search in the other, n = 40, 7 min): median 1.44 (95 % CI 1.02 to 1.79), 10 %
 quantile 1.0007, 90 % quantile 2.97, max 5.80, no violation; the contraction alone: median
 12.97 (95 % CI 7.75 to 17.09).
@@ -55,11 +55,14 @@ import sys
 
 import numpy as np
 
-from .certificates import TAU_METHODS, certified_tau_eps
-from .landscape import (THRESHOLD_EPS_CAP, _doubling_threshold, circle_critical_points, minima_threshold,
-                        scan_threshold)
-from .problem import Problem, make_problem
-from ._validation import check_positive_float, check_positive_int, check_problem, check_seed
+from theory.certificates.annulus import TAU_METHODS
+from theory.certificates.tau import certified_tau_eps
+from theory.landscape.threshold import (
+    THRESHOLD_EPS_CAP, _doubling_threshold, minima_threshold, scan_threshold,
+)
+from theory.landscape.circle import circle_critical_points
+from theory.problem import Problem, make_problem
+from theory._validation import check_positive_float, check_positive_int, check_problem, check_seed
 
 __all__ = ["PAPER_EXPONENT", "SWEEP_WIDTHS", "SWEEP_DRAWS", "CHECK_WIDTHS", "CHECK_DRAWS", "RATIO_WIDTHS",
            "RATIO_DRAWS", "RATIO_SCAN", "MEDIAN_CI_LEVEL", "fit_log_exponent", "threshold_sweep", "tau_ratio_distribution",
@@ -325,7 +328,7 @@ def _print_ratios(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m theory.threshold", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m theory.experiments.threshold_sweep", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dim", type=int, default=2, help="input dimension d (2: certified circle scan)")
     parser.add_argument("--widths", default=None, help="comma-separated widths (default: "
                         f"{','.join(map(str, SWEEP_WIDTHS))}; with --ratios or --blind-spots "

@@ -1,11 +1,11 @@
 r"""The numbers the README's findings quote, recomputed over stated draws with 95 % confidence intervals.
 
-``python -m theory.findings [--out findings.json] [--only KEY,...] [--list]``
+``python -m theory.experiments.findings [--out findings.json] [--only KEY,...] [--list]``
 
 Each finding is a function of this module, registered in :data:`FINDINGS`; it
 draws its own problems from fixed seeds (so the output is a function of the
 code and the library versions), states n, and returns its numbers with exact
-95 % intervals (:mod:`theory.statistics`: Clopper–Pearson for proportions,
+95 % intervals (:mod:`theory.testing.statistics`: Clopper–Pearson for proportions,
 order statistics for medians, Student t for means) and the sentences
 (``quotes``) that the README prints verbatim. ``checks/test_findings.py``
 keeps the README and ``findings.json`` in step, and recomputes the cheap
@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from .statistics import mean_ci, median_ci, proportion_ci
+from theory.testing.statistics import mean_ci, median_ci, proportion_ci
 
 __all__ = ["Finding", "FINDINGS", "compute", "fmt", "pct", "main"]
 
@@ -85,17 +85,17 @@ FLOOR_DIMS = (1, 2, 3, 4)
 def gradient_floor_failures(draws=FLOOR_DRAWS, dims=FLOOR_DIMS):
     r"""Fraction of Lemma 4.1 regime draws whose gradient floor min ‖∂f‖ over the ball is below B_l, per small d.
 
-    Draws as :func:`theory.strategies.regime_problems` makes them for Lemma 4.1
+    Draws as :func:`theory.testing.strategies.regime_problems` makes them for Lemma 4.1
     (m uniform in [max(3, min_width(d)), 2·max(3, min_width(d))], ε log-uniform in
     [0.05, 0.99]·ε_max(m), seeds 0..n−1 of a numpy generator). A draw fails when
     the search (:func:`theory.landscape.min_gradient_norm`) finds a point below
     B_l; draws the certified floor (:func:`theory.bounds.certified_gradient_floor`)
     already puts above B_l are passes without a search. About 1 minute at n = 20000 per d.
     """
-    from .bounds import certified_gradient_floor
-    from .landscape import min_gradient_norm
-    from .problem import make_problem
-    from .regimes import GRADIENT_FLOOR, WIDTH_SPAN, min_width, regime
+    from theory.bounds import certified_gradient_floor
+    from theory.landscape.worst_case import min_gradient_norm
+    from theory.problem import make_problem
+    from theory.testing.regimes import GRADIENT_FLOOR, WIDTH_SPAN, min_width, regime
 
     rule = regime("lemma_4_1")
     rows = []
@@ -132,7 +132,7 @@ def lemma_4_2_largest_ratio(draws=LEMMA_4_2_DRAWS, seed=0):
     active). Both sides scale like ε when δ0, η scale with it, so the ratio
     depends on η/ε and the angle only and ε = 1 loses nothing. Under 1 s.
     """
-    from .geometry import project_ball, project_tangent, uniform_sphere, vector_norm
+    from theory.geometry import project_ball, project_tangent, uniform_sphere, vector_norm
 
     rng = np.random.default_rng(seed)
     best, kept = 0.0, 0
@@ -170,11 +170,11 @@ def theorem_3_1_rates(draws=RATE_DRAWS, fractions=RATE_FRACTIONS):
     itself sets D ∝ η^{1/2} near a non-degenerate minimum (D ≈ ‖Γ‖/μ), so
     the slope checks the rule, not the dynamics. About 1 minute.
     """
-    from .geometry import uniform_ball, vector_norm
-    from .landscape import newton_on_sphere
-    from .pgd import output_criterion, pgd_until
-    from .problem import make_problem
-    from .regimes import WIDTH_SPAN, min_width, regime
+    from theory.geometry import uniform_ball, vector_norm
+    from theory.landscape.critical import newton_on_sphere
+    from theory.pgd import output_criterion, pgd_until
+    from theory.problem import make_problem
+    from theory.testing.regimes import WIDTH_SPAN, min_width, regime
 
     rule = regime("theorem_3_1")
     slopes_t, slopes_d, prefer_b = [], [], 0
@@ -227,13 +227,13 @@ ESCAPE_RATIOS = (0.3, 1.0, 3.0)
 def escape_by_ratio(draws=ESCAPE_DRAWS, ratios=ESCAPE_RATIOS):
     r"""Paired escape times at ‖x‖ = 0.01 against 100 per ratio: how often the large scale is slower.
 
-    Seeds 0..n−1 of Figure 1's setting (d = 2, m = 32), :func:`theory.scale.escape_steps`.
+    Seeds 0..n−1 of Figure 1's setting (d = 2, m = 32), :func:`theory.experiments.scale.escape_steps`.
     Per ratio: pairs that differ (rate, CI), among them the share where the large
     scale is slower (q, CI), and the one-sided sign test's p-value. About 1 minute.
     """
     from scipy.stats import binomtest
 
-    from .scale import LARGE_SCALE, SMALL_SCALE, escape_steps, figure_problem
+    from theory.experiments.scale import LARGE_SCALE, SMALL_SCALE, escape_steps, figure_problem
 
     rows = []
     for r in ratios:
@@ -259,12 +259,14 @@ LANDSCAPE_DRAWS = 400
 def landscape_minima(draws=LANDSCAPE_DRAWS):
     r"""Mean number of local minima at r = 1 for ‖x‖ = 0.01 and 100: certified scan, and the multi-start search at 100.
 
-    Seeds 0..n−1 of Figure 1's setting; the scan (:func:`theory.scale.count_minima`)
+    Seeds 0..n−1 of Figure 1's setting; the scan (:func:`theory.experiments.scale.count_minima`)
     and :func:`theory.landscape.local_minima` with ``method="search"`` (16 uniform
     starts + ±∂L(0)). About 1 minute.
     """
-    from .landscape import local_minima
-    from .scale import LANDSCAPE_RATIO, LARGE_SCALE, SMALL_SCALE, count_minima, figure_problem
+    from theory.landscape.search import local_minima
+    from theory.experiments.scale import (
+        LANDSCAPE_RATIO, LARGE_SCALE, SMALL_SCALE, count_minima, figure_problem,
+    )
 
     small, large, search, exact = [], [], [], 0
     for s in range(draws):
@@ -299,7 +301,7 @@ def per_draw_monotonicity(pairs=MONOTONE_PAIRS, ratios=MONOTONE_RATIOS, seed=0):
     uniform in ``ratios``; counts by the certified scan, pairs where either scan
     is uncertified are left out (counted). About 2 minutes.
     """
-    from .scale import count_minima, figure_problem
+    from theory.experiments.scale import count_minima, figure_problem
 
     rng = np.random.default_rng(seed)
     bad = used = 0
@@ -324,14 +326,14 @@ def per_draw_monotonicity(pairs=MONOTONE_PAIRS, ratios=MONOTONE_RATIOS, seed=0):
 def threshold_by_width():
     r"""The empirical threshold (first radius with two minima) per width, and its trend against (log m)^-2.
 
-    :func:`theory.threshold.threshold_sweep` with its defaults (d = 2, m = 8, 32,
+    :func:`theory.experiments.threshold_sweep.threshold_sweep` with its defaults (d = 2, m = 8, 32,
     128, 512, 20 draws each, seeds 0-19, input scale 1, cap 20); medians with a
     distribution-free 95 % interval (draws with one minimum up to the cap count
     as infinite), and the fitted exponent p of median ∝ (log m)^-p. About 40 s.
     """
-    from .landscape import THRESHOLD_EPS_CAP, minima_threshold
-    from .problem import make_problem
-    from .threshold import PAPER_EXPONENT, SWEEP_DRAWS, SWEEP_WIDTHS, fit_log_exponent
+    from theory.landscape.threshold import THRESHOLD_EPS_CAP, minima_threshold
+    from theory.problem import make_problem
+    from theory.experiments.threshold_sweep import PAPER_EXPONENT, SWEEP_DRAWS, SWEEP_WIDTHS, fit_log_exponent
 
     rows = []
     for m in SWEEP_WIDTHS:
@@ -349,13 +351,13 @@ def threshold_by_width():
 def certificate_ratio():
     r"""Empirical threshold / certified τ_ε over 150 draws: the fold-free annulus certificate and the contraction alone.
 
-    :func:`theory.threshold.tau_ratio_distribution` (d = 2, m = 8, 32, 128, seeds
+    :func:`theory.experiments.threshold_sweep.tau_ratio_distribution` (d = 2, m = 8, 32, 128, seeds
     0-49, input scale 1) with ``method="auto"`` (the annulus for d = 2) and
     ``method="contraction"``: median with its distribution-free 95 % interval,
     10 % and 90 % quantiles, min and max, and the draws where τ_ε would exceed a
     threshold (violations). About 4 minutes.
     """
-    from .threshold import tau_ratio_distribution
+    from theory.experiments.threshold_sweep import tau_ratio_distribution
 
     out, quotes = {}, []
     for method in ("auto", "contraction"):
@@ -378,9 +380,9 @@ def tau_against_regime(draws=400):
     rule, input scale 1; numpy seeds 0..n−1); quantiles of τ_ε/ε_max(m) and
     the median's 95 % interval. About 20 s.
     """
-    from .bounds import contraction_tau_eps
-    from .problem import make_problem
-    from .regimes import WIDTH_SPAN, min_width, regime
+    from theory.certificates.uniqueness import contraction_tau_eps
+    from theory.problem import make_problem
+    from theory.testing.regimes import WIDTH_SPAN, min_width, regime
 
     rule = regime("theorem_3_1")
     ratios = []
@@ -401,10 +403,10 @@ def tau_against_regime(draws=400):
 def threshold_blind_spots():
     r"""Draws whose count of minima is not monotone in ε where the former doubling search overshoots.
 
-    :func:`theory.threshold.blind_spots` over the 150 draws of :func:`certificate_ratio`.
+    :func:`theory.experiments.threshold_sweep.blind_spots` over the 150 draws of :func:`certificate_ratio`.
     About 2 minutes.
     """
-    from .threshold import blind_spots
+    from theory.experiments.threshold_sweep import blind_spots
 
     spots = blind_spots()
     quotes = [f"{len(spots)} of 150 draws"]
@@ -457,7 +459,7 @@ def _environment():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m theory.findings", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m theory.experiments.findings", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="findings.json", help="output file (merged when --only is given)")
     parser.add_argument("--only", help="comma-separated keys to recompute")
     parser.add_argument("--list", action="store_true", help="list the findings and exit")
@@ -478,7 +480,7 @@ def main(argv=None):
     data["findings"].update(results)
     data["findings"] = {f.key: data["findings"][f.key] for f in FINDINGS if f.key in data["findings"]}
     data["environment"] = _environment()
-    data["command"] = "python -m theory.findings"
+    data["command"] = "python -m theory.experiments.findings"
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     for key, result in results.items():
         print(f"{key} ({result['seconds']} s):")

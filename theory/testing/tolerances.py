@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_int
-from .statistics import ks_samples
+from theory._validation import check_positive_int
+from theory.testing.statistics import ks_samples
 
 #: Unit roundoff of float64, u = 2^-53.
 UNIT_ROUNDOFF = np.finfo(np.float64).eps / 2.0
@@ -65,7 +65,7 @@ FD_RTOL = 1e-7
 FD_ERROR_FACTOR = 10.0
 
 #: Order of scipy's central differences and the factor by which it reduces the
-#: step between iterations; :mod:`theory.diffcheck` passes both explicitly, so
+#: step between iterations; :mod:`theory.testing.diffcheck` passes both explicitly, so
 #: the stencil below is the one scipy uses.
 FD_ORDER = 8
 FD_STEP_FACTOR = 2
@@ -79,7 +79,7 @@ def central_difference_stencil(order: int = FD_ORDER, factor: int = FD_STEP_FACT
     j = 0, ..., order/2 − 1 (the largest node is ±h; the centre has weight 0), the weights
     solving the Vandermonde system that makes the formula exact for polynomials of
     degree <= order. Solved here exactly in rational arithmetic; scipy solves it in
-    floating point (:func:`theory.diffcheck.scipy_stencil_weights` reads back the
+    floating point (:func:`theory.testing.diffcheck.scipy_stencil_weights` reads back the
     weights it actually uses).
 
     Returns
@@ -116,7 +116,7 @@ FD_WEIGHT_SUM = float(sum(abs(w) for w in central_difference_stencil()[1]))
 
 #: Smallest first step of the differences per unit of ``|z|_inf / |v|_inf``.
 #: The computed point z + t v carries a rounding of up to u |z_j| per coordinate
-#: (:mod:`theory.diffcheck`), which a difference quotient with step h amplifies to
+#: (:mod:`theory.testing.diffcheck`), which a difference quotient with step h amplifies to
 #: about :math:`W\,2u\,|\partial F|\,|z| / h` (W = 13.5, the sum of the stencil's
 #: weights). Keeping that below a tenth of the accuracy the check needs,
 #: :math:`W\,2u\,|z|/h \le (\mathrm{FD\_RTOL}/10)\,|v|`, after scipy has halved
@@ -128,7 +128,7 @@ FD_WEIGHT_SUM = float(sum(abs(w) for w in central_difference_stencil()[1]))
 #: differences would carry no information.
 FD_STEP_PER_MAGNITUDE = 16.0 * 20.0 * FD_WEIGHT_SUM * UNIT_ROUNDOFF / FD_RTOL
 
-#: Rounding of a computed value F(p) assumed by :mod:`theory.diffcheck` when the
+#: Rounding of a computed value F(p) assumed by :mod:`theory.testing.diffcheck` when the
 #: caller gives no derived bound: 8 u |F(p)|, the error of a handful of correctly
 #: rounded operations without cancellation. Callers with a certified bound
 #: (:func:`theory.bounds.evaluation_error_bounds`, :meth:`theory.losses.Loss.value_error`)
@@ -146,7 +146,7 @@ FD_ARGUMENT_FACTOR = 2.0
 
 #: Rounding of the difference formula itself, in units of :math:`u\sum_k|w_k||\hat F_k|`:
 #: scipy computes :math:`\frac1h\sum_k w_k (\hat F_k/c)` and multiplies by c (c the
-#: row's unit, :mod:`theory.diffcheck`): the dot product of FD_ORDER + 1 terms (γ_9,
+#: row's unit, :mod:`theory.testing.diffcheck`): the dot product of FD_ORDER + 1 terms (γ_9,
 #: any summation order), one rounding of each value divided by c, and the division
 #: by h and the product by c (two roundings of the result, whose size is at most
 #: :math:`\sum_k|w_k||\hat F_k|/h`): 9 + 1 + 2 = 12 for order 8, up to the
@@ -191,7 +191,7 @@ PROJECTION_RTOL = 1e-12
 #: Significance level of the Kolmogorov–Smirnov tests of the samplers: a correct
 #: sampler fails one example with probability KS_ALPHA; across the 20-seed sweep of
 #: the ``thorough`` profile (4000 examples per property) at most
-#: :func:`theory.statistics.per_run_false_fail` (1e-6, 4000) = 0.004 false alarms per
+#: :func:`theory.testing.statistics.per_run_false_fail` (1e-6, 4000) = 0.004 false alarms per
 #: property in all.
 KS_ALPHA = 1e-6
 
@@ -204,8 +204,8 @@ KS_DISTANCE = 0.1
 KS_POWER = 1.0 - 1e-6
 
 #: Sample size of the KS tests: the smallest n whose DKW lower bound on the power
-#: (:func:`theory.statistics.ks_power_lower_bound`) reaches KS_POWER at KS_ALPHA
-#: against KS_DISTANCE (:func:`theory.statistics.ks_samples`).
+#: (:func:`theory.testing.statistics.ks_power_lower_bound`) reaches KS_POWER at KS_ALPHA
+#: against KS_DISTANCE (:func:`theory.testing.statistics.ks_samples`).
 KS_SAMPLES = ks_samples(KS_ALPHA, KS_POWER, KS_DISTANCE)
 
 #: Absolute tolerance below the normal range: a result that underflows into the

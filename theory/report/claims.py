@@ -3,8 +3,8 @@ r"""The paper's claims as data: statement, executable form, regime, constants an
 This registry is what the claims report (``python -m theory``) prints for each
 claim next to the outcome of its checks; each entry names the check module in
 ``checks/`` that holds the claim's properties (one module per claim, named after
-the paper's numbering). The constants are read live from :mod:`theory.regimes`
-and :mod:`theory.scale`, so the report always shows the values the checks used.
+the paper's numbering). The constants are read live from :mod:`theory.testing.regimes`
+and :mod:`theory.experiments.scale`, so the report always shows the values the checks used.
 
 Vocabulary shared by the checks and the report
 ----------------------------------------------
@@ -105,7 +105,7 @@ class Claim:
     executable : str
         The property the checks test.
     regime : str
-        The hypotheses made explicit (see :mod:`theory.regimes`).
+        The hypotheses made explicit (see :mod:`theory.testing.regimes`).
     repairs : dict
         For each literal test (``test_literal_*``) the smallest added hypothesis
         (or corrected sign) under which the repaired statement holds.
@@ -124,15 +124,15 @@ class Claim:
         return f"test_{self.key}"
 
     def constants(self) -> dict:
-        """The claim's explicit constants, read live from :mod:`theory.regimes` / :mod:`theory.scale`."""
+        """The claim's explicit constants, read live from :mod:`theory.testing.regimes` / :mod:`theory.experiments.scale`."""
         return _constants(self.key)
 
 
 def _constants(key):
-    # Imported here: theory.regimes imports scipy, and the report plugin reads the
+    # Imported here: theory.testing.regimes imports scipy, and the report plugin reads the
     # registry in the pytest controller before any check runs.
-    from theory import regimes as R
-    from theory import scale as S
+    from theory.testing import regimes as R
+    from theory.experiments import scale as S
 
     width = {"width rule": f"m in [ceil({R.WIDTH_CONSTANT:g} d^(5/2)), {R.WIDTH_SPAN} ceil({R.WIDTH_CONSTANT:g} d^(5/2))]",
              "d": f"{R.REGIME_MIN_DIM}..{R.REGIME_MAX_DIM} (REGIME_MIN_DIM: P(floor fails) <= "

@@ -9,6 +9,7 @@
   margin (observed / allowed) for the claims report (:mod:`theory.report.claims`).
 * :data:`SOURCE_TREE`, :data:`needs_source_tree` and :func:`skip_without_source_tree`
   for the checks that read the repository around them.
+* :func:`holds` turns a ``check_*`` helper (None when it holds) into the predicate of a control.
 * :func:`with_examples` pins a list of inputs as ``@example`` s.
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
   naming the bad argument.
@@ -27,7 +28,7 @@ from hypothesis import Phase, event, example, find, note, settings, target
 
 from theory.report.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
 from theory.network import activations
-from theory.problem import Problem
+from theory.problem import ReferenceStep, Problem
 from theory.testing.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
 
 #: The source tree these checks belong to (the folder above ``checks/``, holding
@@ -78,6 +79,15 @@ def counterexample(strategy, holds, *, max_examples=CONTROL_MAX_EXAMPLES, shrink
                                                    database=None, phases=phases))
 
 
+def holds(check, **bug):
+    """The predicate "``check(*case, **bug)`` returns None" (no failure) of a drawn ``case`` tuple.
+
+    The controls pass it to :func:`counterexample`: ``counterexample(cases(), holds(check_x, tangent=wrong))``
+    searches for a case on which the check, with the injected bug, fails.
+    """
+    return lambda case: check(*case, **bug) is None
+
+
 def with_examples(cases, *, unpack=False):
     """Decorator: ``@example(case)`` for each case of ``cases``, in order (pinned inputs of a one-argument test).
 
@@ -122,6 +132,9 @@ class _AscentProblem(Problem):
     def value_and_grad(self, delta):
         value, grad = super().value_and_grad(delta)
         return value, -grad
+
+    def step_evaluator(self, rows, *, threads=1):
+        return ReferenceStep(self)  # PGD runs the override above
 
 
 def ascent_problem(problem):

@@ -48,7 +48,7 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from .support import ascent_problem, counterexample, evidence, margin
+from .support import ascent_problem, counterexample, evidence, holds, margin
 from theory.geometry import uniform_ball, vector_norm
 from theory.landscape.critical import CRITICAL_GTOL, newton_on_sphere, tangent_hessian
 from theory.pgd import equation_3_holds, output_criterion, pgd, pgd_until, remark3_schedule, step_product
@@ -118,12 +118,12 @@ def test_remark_3_bound_holds_at_the_threshold_beta_equal_to_four_mu(case):
 
 @pytest.mark.negative_control
 def test_control_beta_above_four_mu_breaks_the_bound():
-    counterexample(cases(beta=st.just(16.0)), lambda c: check_remark_3(*c) is None, shrink=False)
+    counterexample(cases(beta=st.just(16.0)), holds(check_remark_3), shrink=False)
 
 
 @pytest.mark.negative_control
 def test_control_ascent_after_the_output_time_does_not_converge():
-    counterexample(cases(), lambda c: check_remark_3(*c, ascent=True) is None, shrink=False)
+    counterexample(cases(), holds(check_remark_3, ascent=True), shrink=False)
 
 
 # --- Corollary 3.1's first statement: schedules drawn from the conditions ------------------

@@ -45,7 +45,7 @@ import pytest
 from hypothesis import event, example, given, note
 from hypothesis import strategies as st
 
-from .support import ascent_problem, counterexample, evidence, margin
+from .support import ascent_problem, counterexample, evidence, holds, margin
 from theory.bounds import certified_gradient_floor
 from theory.geometry import vector_norm
 from theory.landscape.worst_case import min_gradient_norm
@@ -115,7 +115,7 @@ def test_literal_gradient_floor_fails_in_low_dimension(problem, seed):
 @pytest.mark.negative_control
 def test_control_gradient_floor_breaks_for_large_eps():
     cases = st.tuples(regime_problems(CLAIM, eps_fraction=1e3), seeds())
-    counterexample(cases, lambda c: check_gradient_floor(*c) is None)
+    counterexample(cases, holds(check_gradient_floor))
 
 
 # --- (b) an interior step decreases the loss by c·eta ----------------------------
@@ -141,11 +141,11 @@ def ascent_step(problem, delta, eta):
 
 @pytest.mark.negative_control
 def test_control_interior_decrease_breaks_with_ascent_step():
-    counterexample(interior_cases(), lambda c: check_interior_decrease(*c, step=ascent_step) is None)
+    counterexample(interior_cases(), holds(check_interior_decrease, step=ascent_step))
 
 
 @pytest.mark.negative_control
 def test_control_interior_decrease_breaks_for_large_eta():
     # eta = 1e4 eta_max with eps = 1e3 eps_max: interior steps that overshoot.
     cases = interior_cases(problem=regime_problems(CLAIM, eps_fraction=1e3), eta_fraction=1e4)
-    counterexample(cases, lambda c: check_interior_decrease(*c) is None)
+    counterexample(cases, holds(check_interior_decrease))

@@ -54,7 +54,7 @@ import pytest
 from hypothesis import assume, event, example, given, note
 from hypothesis import strategies as st
 
-from .support import counterexample, evidence, margin
+from .support import counterexample, evidence, holds, margin
 from theory.geometry import project_ball, project_tangent, vector_norm
 from theory.constrained import tangent_gradient
 from theory.problem import make_problem
@@ -126,7 +126,7 @@ def test_literal_projection_bound_fails_for_inward_steps(case):
 @pytest.mark.negative_control
 def test_control_literal_bound_is_broken_by_search():
     # The literal statement's counterexample is found afresh, not only the pinned one.
-    counterexample(cases(), lambda c: check_projection_approximation(*c, require_active=False) is None)
+    counterexample(cases(), holds(check_projection_approximation, require_active=False))
 
 
 @pytest.mark.negative_control
@@ -135,7 +135,7 @@ def test_control_bound_breaks_without_the_tangent_projection():
         return delta0 + eta * v
 
     counterexample(cases(d=dims(2, 8)),
-                   lambda c: check_projection_approximation(*c, approximation=untangent) is None)
+                   holds(check_projection_approximation, approximation=untangent))
 
 
 # --- Eq. (5): Lemma 4.2 applied to PGD's own step -----------------------------------------
@@ -212,4 +212,4 @@ def test_control_equation_5_breaks_with_the_full_gradient_for_gamma():
     def full(problem, delta):  # injected bug: Γ replaced by ∂L (no tangent projection)
         return problem.loss_grad(delta)
 
-    counterexample(pgd_step_cases(d=dims(2, 8)), lambda c: check_equation_5(*c, tangent=full) is None)
+    counterexample(pgd_step_cases(d=dims(2, 8)), holds(check_equation_5, tangent=full))

@@ -47,7 +47,7 @@ from hypothesis import strategies as st
 
 from .support import counterexample, with_examples
 from theory.bounds import (
-    UNDERFLOW_FLOOR, _sigma2_range, _unit_intervals, evaluation_error_bounds, gradient_norm_range,
+    UNDERFLOW_FLOOR, _unit_intervals, evaluation_error_bounds, gradient_norm_range,
     hessian_norm_bound, local_hessian_bound, rounding_allowance, third_derivative_bound,
     value_variation_bound,
 )
@@ -57,6 +57,7 @@ from theory.testing.strategies import dims, log_uniform, networks, pinned_pertur
 from theory.testing.tolerances import (
     BOUND_SHARPNESS_RTOL, SUBNORMAL_SPACING, UNIT_ROUNDOFF, spectral_norm_rtol,
 )
+from theory.activations import sigma2_range
 
 RTOL = BOUND_SHARPNESS_RTOL
 
@@ -373,7 +374,7 @@ def is_the_range_of_sigma2(sigma2_range, lo, hi):
 @example((1e300, 2e300))
 @example((-1e300, 1e300))
 def test_sigma2_range_is_the_range_of_the_second_derivative_on_the_interval(case):
-    assert is_the_range_of_sigma2(_sigma2_range, *case)
+    assert is_the_range_of_sigma2(sigma2_range, *case)
 
 
 @pytest.mark.negative_control

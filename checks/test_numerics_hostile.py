@@ -39,7 +39,7 @@ from theory._kernel import LossGradKernel
 from theory.losses import QuadraticLoss
 from theory.network import TwoLayerNet
 from theory.pgd import pgd
-from theory.problem import Problem
+from theory.problem import ReferenceStep, Problem
 from theory.testing.strategies import HOSTILE, ball_points, hostile_problems, log_uniform, seeds
 from theory.testing.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL
 
@@ -188,6 +188,9 @@ class _NaiveSoftplus(Problem):
             dloss = self.loss._dvalue(self.y, f)
             return self.loss._value(self.y, f), dloss[:, None] * ((ez / (1.0 + ez) * self.net.a) @ self.net.W)
 
+    def step_evaluator(self, rows, *, threads=1):
+        return ReferenceStep(self)  # PGD runs the override above
+
 
 @pytest.mark.negative_control
 def test_control_a_naive_softplus_overflows_at_large_scales():
@@ -215,5 +218,5 @@ def test_control_a_computation_kept_in_float32_is_caught():
 def test_control_pgd_without_its_projection_leaves_the_ball(monkeypatch):
     import theory.pgd
 
-    monkeypatch.setattr(theory.pgd, "_project_rows", lambda v, eps: None)  # injected bug: no projection
+    monkeypatch.setattr(theory.pgd, "project_ball_inplace", lambda v, eps: None)  # injected bug: no projection
     counterexample(st.tuples(hostile_cases(), log_uniform(1e-8, 1e4)), lambda c: pgd_is_sound(*c[0], c[1]))

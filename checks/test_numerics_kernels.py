@@ -149,7 +149,7 @@ def test_threads_change_the_result_only_by_rounding(case, threads):
 class _LastRowLeftOut(LossGradKernel):
     """Injected bug: the split over threads stops one row short (that row stays NaN)."""
 
-    def _loss_and_grad_into(self, delta, grad):
+    def value_and_grad_into(self, delta, grad):
         rows = delta.shape[0]
         f = np.full(rows, np.nan)
         grad[...] = np.nan
@@ -157,7 +157,7 @@ class _LastRowLeftOut(LossGradKernel):
         for k in range(self.threads):
             if cuts[k + 1] > cuts[k]:
                 self._rows(self._buffers[k], delta, cuts[k], cuts[k + 1], f, grad)
-        loss, lf = self.loss._value_and_dvalue(self.y, f)
+        loss, lf = self.loss.value_and_dvalue_unchecked(self.y, f)
         return loss, grad * lf[:, None]
 
 
@@ -283,7 +283,7 @@ def test_control_the_product_form_for_unequal_output_weights_is_caught():
 def test_control_a_fused_step_without_the_projection_is_caught(monkeypatch):
     import theory.pgd
 
-    monkeypatch.setattr(theory.pgd, "_project_rows", lambda v, eps: None)  # injected bug: no projection
+    monkeypatch.setattr(theory.pgd, "project_ball_inplace", lambda v, eps: None)  # injected bug: no projection
 
     counterexample(st.tuples(cases(), st.floats(1e-3, 10.0)),
                    lambda c: step_agrees(*c[0], c[1] * c[0][0].eps))

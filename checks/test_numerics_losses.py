@@ -322,7 +322,7 @@ def fused_loss_agrees(case):
 
 @example(case=(get_loss("cross_entropy"), 1.0, np.array([-0.0, 0.0, 745.0, -745.0])))
 @given(wide_loss_points())
-def test_value_and_dvalue_equal_the_separate_calls_bit_for_bit(case):
+def testvalue_and_dvalue_equal_the_separate_calls_bit_for_bit(case):
     # PGD's kernel takes both from one call (one exp for cross-entropy); the
     # trajectories must not depend on that.
     assert fused_loss_agrees(case)
@@ -331,10 +331,10 @@ def test_value_and_dvalue_equal_the_separate_calls_bit_for_bit(case):
 class _AlgebraicCrossEntropy(CrossEntropyLoss):
     """Injected bug: value = y f - softplus(f), equal in exact arithmetic, not in rounding.
 
-    It overrides ``_value_and_dvalue``, the implementation PGD's kernel calls.
+    It overrides ``value_and_dvalue_unchecked``, the implementation PGD's kernel calls.
     """
 
-    def _value_and_dvalue(self, y, f):
+    def value_and_dvalue_unchecked(self, y, f):
         return y * f - (np.maximum(f, 0.0) + np.log1p(np.exp(-np.abs(f)))), self._dvalue(y, f)
 
 

@@ -44,7 +44,7 @@ from theory.geometry import (
 )
 from theory._kernel import LossGradKernel
 from theory.pgd import constant_schedule, fused_kernel, output_criterion, pgd, pgd_until, remark3_schedule
-from theory.problem import Problem, make_problem
+from theory.problem import ReferenceStep, Problem, make_problem
 from theory.testing.strategies import log_uniform, pinned_perturbation_cases, problems, seeds
 from theory.testing.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
 
@@ -189,13 +189,13 @@ def lands_on_a_sphere_of_subnormal_radius(project_rows=None):
     import theory.pgd as module
 
     problem = make_problem(2, 5, seed=0, eps=1e-321)
-    original = module._project_rows
+    original = module.project_ball_inplace
     if project_rows is not None:
-        module._project_rows = project_rows
+        module.project_ball_inplace = project_rows
     try:
         traj = pgd(problem, np.zeros((1, 2)), eta=1e3, steps=2)
     finally:
-        module._project_rows = original
+        module.project_ball_inplace = original
     slack = (np.sqrt(problem.d) + 1.0) * SUBNORMAL_SPACING
     return bool(np.all(np.abs(vector_norm(traj.deltas[1:]) - problem.eps) <= slack))
 
@@ -297,6 +297,9 @@ class TransparentProblem(Problem):
     def value_and_grad(self, delta):
         return super().value_and_grad(delta)
 
+    def step_evaluator(self, rows, *, threads=1):
+        return ReferenceStep(self)  # PGD runs the override above
+
 
 def test_pgd_accepts_starts_up_to_sphere_rtol_outside_the_ball_and_no_further():
     problem = PINNED
@@ -356,10 +359,9 @@ def test_fused_kernel_passes_the_thread_request_on():
 
 
 def test_pgd_runs_on_one_thread_unless_asked(monkeypatch):
-    import theory.pgd
-
     asked = []
-    monkeypatch.setattr(theory.pgd, "fused_kernel", lambda p, rows, threads: asked.append(threads))
+    real = Problem.step_evaluator
+    monkeypatch.setattr(Problem, "step_evaluator", lambda p, rows, threads=1: asked.append(threads) or real(p, rows))
     pgd(PINNED, PINNED_STARTS, eta=0.01, steps=1)
     pgd(PINNED, PINNED_STARTS, eta=0.01, steps=1, threads=3)
     assert asked == [1, 3]

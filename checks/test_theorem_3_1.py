@@ -50,7 +50,7 @@ import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from .support import ascent_problem, counterexample, evidence, margin
+from .support import ascent_problem, counterexample, evidence, holds, margin
 from theory.certificates.uniqueness import uniqueness_certificate
 from theory.certificates.fixed_point import fixed_point_distance_bound
 from theory.geometry import uniform_ball, vector_norm
@@ -195,9 +195,9 @@ def test_finding_steps_far_above_eta_max_reach_the_minimum_within_the_fixed_poin
 
 @pytest.mark.negative_control
 def test_control_large_ascent_steps_end_outside_the_fixed_point_bound():
-    counterexample(cases(), lambda c: check_large_steps_reach_the_minimum(*c, ascent=True) is None, shrink=False)
+    counterexample(cases(), holds(check_large_steps_reach_the_minimum, ascent=True), shrink=False)
 
 
 @pytest.mark.negative_control
 def test_control_exponent_check_catches_a_wrong_output_rule():
-    counterexample(cases(), lambda c: check_exponents(*c, power=1.0) is None, shrink=False)
+    counterexample(cases(), holds(check_exponents, power=1.0), shrink=False)

@@ -56,7 +56,7 @@ import pytest
 from hypothesis import event, example, given, note, settings, target
 from hypothesis import strategies as st
 
-from .support import counterexample, evidence, margin, with_examples
+from .support import counterexample, evidence, holds, margin, with_examples
 from theory.certificates.uniqueness import contraction_tau_eps
 from theory.certificates.annulus import _POINT_RTOL, _evaluate_boxes, annulus_derivatives
 from theory.certificates.tau import _annulus_tau, certified_tau_eps
@@ -183,7 +183,7 @@ def test_certified_circle_scan_finds_one_minimum_and_one_maximum_below_the_annul
 def test_control_box_bounds_scaled_by_a_tenth_certify_a_radius_with_two_minima():
     # Wrong bounds prove boxes holding a fold: tau_eps above the threshold, radii below it with two minima.
     cases = radii_cases(problems=draws(m=widths(1, 16), scale=st.just(1.0), loss=st.just("quadratic")))
-    counterexample(cases, lambda c: check_one_minimum_below_tau(*c, bound_factor=WRONG) is None, shrink=False)
+    counterexample(cases, holds(check_one_minimum_below_tau, bound_factor=WRONG), shrink=False)
 
 
 # --- never above the empirical threshold ---------------------------------------------------------
@@ -263,7 +263,7 @@ def test_box_bounds_bound_the_derivatives_of_g_over_the_box(case):
 
 @pytest.mark.negative_control
 def test_control_box_bounds_scaled_by_a_tenth_are_exceeded():
-    counterexample(box_cases(), lambda c: check_box_bounds(*c, bound_factor=WRONG) is None)
+    counterexample(box_cases(), holds(check_box_bounds, bound_factor=WRONG))
 
 
 def check_fused_evaluation(problem, eps, theta, hessian_order=False):
@@ -570,7 +570,7 @@ def test_shell_box_bounds_bound_the_derivatives_of_the_chart_gradient_over_the_b
 
 @pytest.mark.negative_control
 def test_control_shell_box_bounds_scaled_by_a_tenth_are_exceeded():
-    counterexample(shell_box_cases(), lambda c: check_shell_box_bounds(*c, bound_factor=WRONG) is None)
+    counterexample(shell_box_cases(), holds(check_shell_box_bounds, bound_factor=WRONG))
 
 
 def check_search_below_shell_tau(problem, tau, radii):
@@ -599,4 +599,4 @@ def test_control_test_c_taking_a_positive_eigenvalue_for_a_negative_one_passes_t
     # With the injected bug the cover proves boxes around the birth of the second minimum.
     wrong = shell_tau_eps(SHELL_DRAW, cap_of(SHELL_DRAW), _flip_c=True)
     assert counterexample(st.just((SHELL_DRAW, wrong, [SHELL_TWO_MINIMA])),
-                          lambda c: check_search_below_shell_tau(*c) is None, shrink=False)[1] == wrong
+                          holds(check_search_below_shell_tau), shrink=False)[1] == wrong

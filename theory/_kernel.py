@@ -50,8 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from theory._validation import as_float_array, check_last_dim, check_positive_int, check_problem
-
+from theory._validation import as_float_array, check_last_dim, check_positive_int
 __all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "PRODUCT_UNITS_MAX", "MAX_RUNS",
            "default_threads"]
 
@@ -137,7 +136,8 @@ class LossGradKernel:
     """
 
     def __init__(self, problem, batch, *, threads=1, block_units=None):
-        check_problem(problem)
+        if not all(hasattr(problem, part) for part in ("net", "x", "y", "loss")):
+            raise TypeError(f"problem must be a Problem, got {type(problem).__name__}")
         self.batch = check_positive_int("batch", batch)
         net = problem.net
         self.d, self.m = net.d, net.m
@@ -174,6 +174,13 @@ class LossGradKernel:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
 
     def __del__(self):
         try:
@@ -250,10 +257,10 @@ class LossGradKernel:
         if grad.shape != (rows, self.d) or grad.dtype != np.float64:
             raise ValueError(f"grad_out must be a float64 array of shape {(rows, self.d)}, "
                              f"got {grad.dtype} of shape {grad.shape}")
-        return self._loss_and_grad_into(np.ascontiguousarray(delta), grad)
+        return self.value_and_grad_into(np.ascontiguousarray(delta), grad)
 
-    def _loss_and_grad_into(self, delta, grad):
-        """:meth:`__call__` without the argument checks, for callers that own the arrays (PGD's loop).
+    def value_and_grad_into(self, delta, grad):
+        """:meth:`__call__` without the argument checks, for callers that own the arrays (PGD's loops).
 
         ``delta`` : float64, C-contiguous, shape (B, d) with B <= ``batch``;
         ``grad`` : float64, shape (B, d), not aliasing ``delta``. Returns ``(loss, grad)``.
@@ -266,6 +273,6 @@ class LossGradKernel:
             cuts = np.linspace(0, rows, self.threads + 1).astype(int)
             list(self._pool.map(lambda k: self._rows(self._buffers[k], delta, cuts[k], cuts[k + 1], f, grad),
                                 range(self.threads)))
-        loss, lf = self.loss._value_and_dvalue(self.y, f)
+        loss, lf = self.loss.value_and_dvalue_unchecked(self.y, f)
         grad *= lf[:, None]
         return loss, grad

@@ -21,8 +21,7 @@ __all__ = [
     "check_seed",
     "check_last_dim",
     "as_rng",
-    "check_problem",
-    "check_net",
+    "check_instance",
 ]
 
 
@@ -132,19 +131,8 @@ def as_rng(name: str, value) -> np.random.Generator:
     return np.random.default_rng(check_seed(name, value))
 
 
-def check_problem(value, name: str = "problem"):
-    """Return ``value`` after checking that it is a :class:`theory.problem.Problem`."""
-    from theory.problem import Problem  # lazy: theory.problem imports the modules that call this
-
-    if not isinstance(value, Problem):
-        raise TypeError(f"{name} must be a Problem, got {type(value).__name__}")
-    return value
-
-
-def check_net(value, name: str = "net"):
-    """Return ``value`` after checking that it is a :class:`theory.network.TwoLayerNet`."""
-    from theory.network import TwoLayerNet  # lazy: theory.network imports this module
-
-    if not isinstance(value, TwoLayerNet):
-        raise TypeError(f"{name} must be a TwoLayerNet, got {type(value).__name__}")
+def check_instance(name: str, value, cls):
+    """Return ``value`` after checking that it is an instance of ``cls`` (the caller names the class)."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}, got {type(value).__name__}")
     return value

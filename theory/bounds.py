@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory._floats import NORMAL_MIN, UNIT_ROUNDOFF
 from theory._moved import forward
-from theory._validation import as_points, check_net, check_positive_float
+from theory._validation import as_points, check_positive_float
 from theory.geometry import vector_norm
-from theory.losses import SOFTPLUS_THIRD_MAX
+from theory.activations import SOFTPLUS_THIRD_MAX
 from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, TwoLayerNet, activations, softplus
+from theory.activations import sigma2_range
+from theory.network import check_net
 
 __all__ = [
     "hessian_norm_bound",
@@ -37,7 +40,7 @@ __all__ = [
     "UNDERFLOW_FLOOR",
 ]
 
-_U = np.finfo(np.float64).eps / 2.0  # unit roundoff 2^-53
+_U = UNIT_ROUNDOFF
 
 
 def rounding_allowance(n_terms: int, abs_sum: float) -> float:
@@ -200,26 +203,8 @@ def certified_gradient_floor(net: TwoLayerNet, x, eps) -> float:
     return gradient_norm_range(net, x, eps)[0]
 
 
-#: Absolute error allowed for a computed σ' or σ'' below the normal range: the
-#: smallest normal float64 (2^-1022). A true value below it is computed as a
-#: subnormal or as 0, so "computed + UNDERFLOW_FLOOR" is a valid upper bound.
-UNDERFLOW_FLOOR = float(np.finfo(np.float64).tiny)
-
-
-def _sigma2_range(lo, hi):
-    """Elementwise sup and inf of σ'' = s(1 - s) over the intervals [lo, hi].
-
-    σ'' is even and decreasing in |t|: its sup is 1/4 when 0 lies in the
-    interval, else its value at the endpoint nearest 0; its inf is at the
-    endpoint farthest from 0. Values are widened by twice the relative rounding of
-    the computed σ'' (:data:`theory.network.SOFTPLUS2_RTOL`: |ŝ − s| <= r s gives
-    s <= ŝ/(1 − r) <= ŝ(1 + 2r)), and by :data:`UNDERFLOW_FLOOR` (absolute): beyond |t| ~ 708 the computed σ''
-    leaves the normal range and is 0 beyond ~745, while the true value is positive.
-    """
-    s_lo, s_hi = activations(lo)[2], activations(hi)[2]
-    sup = np.where((lo <= 0.0) & (hi >= 0.0), 0.25, np.maximum(s_lo, s_hi)) * (1.0 + 2.0 * SOFTPLUS2_RTOL)
-    inf = np.minimum(s_lo, s_hi) * (1.0 - 2.0 * SOFTPLUS2_RTOL)
-    return np.minimum(sup + UNDERFLOW_FLOOR, 0.25), np.maximum(inf - UNDERFLOW_FLOOR, 0.0)
+#: Absolute error allowed for a computed σ' or σ'' below the normal range (:data:`theory._floats.NORMAL_MIN`).
+UNDERFLOW_FLOOR = NORMAL_MIN
 
 
 def _psd_norm_upper(W, weights):
@@ -290,7 +275,7 @@ def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
     """
     x, eps = _net_point_radius(net, x, eps)
     t, lo, hi = _unit_intervals(net, x, eps)
-    sup, inf = _sigma2_range(lo, hi)
+    sup, inf = sigma2_range(lo, hi)
     s0 = activations(t)[2]
     e = np.maximum(sup - s0, s0 - inf) + 2.0 * SOFTPLUS2_RTOL * s0
     abs_a = np.abs(net.a)
@@ -320,7 +305,7 @@ def ball_derivative_bounds(net: TwoLayerNet, z, rho):
     covers the rounding of :math:`\|w_r\|` (Cauchy-Schwarz). On :math:`I_r`,
     σ' is at most its value at the upper end (σ' increases), inflated by twice its relative
     rounding :data:`theory.network.SIGMOID_RTOL` plus :data:`UNDERFLOW_FLOOR`, and σ'' at
-    most its sup from :func:`_sigma2_range` (its value at the point nearest 0, widened the
+    most its sup from :func:`sigma2_range` (its value at the point nearest 0, widened the
     same way); :math:`|\sigma^{(3)}| = \sigma''|1 - 2\sigma'|
     \le \sigma''`. With :math:`\partial^k f = \sum_r a_r \sigma^{(k)}(w_r^\top z) w_r^{\otimes k}`
     the triangle inequality gives
@@ -360,7 +345,7 @@ def ball_derivative_bounds(net: TwoLayerNet, z, rho):
     half = rho[:, None] * rn * (1.0 + 16.0 * _U) + rounding_allowance(net.d, np.abs(z) @ np.abs(net.W).T)
     lo, hi = t - half, t + half
     ds_sup = activations(hi)[1] * (1.0 + 2.0 * SIGMOID_RTOL) + UNDERFLOW_FLOOR
-    # The sup of _sigma2_range from one pass: σ'' is even and decreasing in |t|, so its sup
+    # The sup of sigma2_range from one pass: σ'' is even and decreasing in |t|, so its sup
     # is its value at the point of I_r nearest 0 (0 when I_r contains it, σ''(0) = 1/4).
     near = np.where((lo <= 0.0) & (hi >= 0.0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
     d2s_sup = np.minimum(activations(near)[2] * (1.0 + 2.0 * SOFTPLUS2_RTOL) + UNDERFLOW_FLOOR, 0.25)

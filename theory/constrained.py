@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validation import as_points, check_positive_float, check_problem
+from theory._validation import as_points, check_positive_float
 from theory.geometry import SPHERE_RTOL, cosine, on_sphere, vector_norm
+from theory.problem import check_problem
 
 __all__ = [
     "lagrange_multiplier",

@@ -13,12 +13,13 @@ import numpy as np
 from theory._validation import (
     as_float_array, as_rng, check_finite, check_last_dim, check_positive_float, check_positive_int,
 )
-from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory._floats import ELEMENTARY_ULPS, NORMAL_MIN, SCALING_CEILING, SCALING_FLOOR, UNIT_ROUNDOFF
 
 __all__ = [
     "SPHERE_RTOL",
     "vector_norm",
     "project_ball",
+    "project_ball_inplace",
     "project_tangent",
     "uniform_ball",
     "uniform_sphere",
@@ -44,8 +45,8 @@ SPHERE_RTOL = 1e-10
 #: squares that underflow (below 2^-1022, each off by at most 2^-1074 in absolute
 #: terms) change the sum by at most d · 2^-74 relative to it, far below its own
 #: rounding (d · 2^-53): both paths are accurate to a few ulp per term.
-NORM_FAST_MAX = 2.0 ** 1000
-NORM_FAST_MIN = 2.0 ** -1000
+NORM_FAST_MAX = SCALING_CEILING
+NORM_FAST_MIN = SCALING_FLOOR
 
 
 def vector_norm(x, axis=-1, keepdims=False):
@@ -95,7 +96,7 @@ def vector_norm(x, axis=-1, keepdims=False):
 
 #: The smallest normal double: a computed norm below it is subnormal and carries an
 #: absolute rounding (up to half of 2^-1074), not a relative one.
-_NORMAL_MIN = float(np.finfo(np.float64).tiny)
+_NORMAL_MIN = NORMAL_MIN
 
 
 def _direction(x, norm):
@@ -162,6 +163,23 @@ def project_ball(delta, eps):
     if np.any(inexact):
         projected = np.where(inexact, eps * _direction(delta, np.where(inexact, norms, 1.0)), projected)
     return projected
+
+
+def project_ball_inplace(v, eps):
+    """Project the rows of ``v`` (float64, shape (B, d)) onto the ball of radius ``eps``, in place.
+
+    Bit for bit what :func:`project_ball` returns (the same scale ε/‖v‖, and
+    :func:`project_ball` itself for every row outside when a scale or a norm is
+    subnormal), without its checks and copies: PGD's loops own their arrays.
+    """
+    norms = vector_norm(v)
+    outside = norms > eps
+    if outside.any():
+        scale = eps / norms[outside]
+        if min(scale.min(), norms[outside].min()) < _NORMAL_MIN:
+            v[outside] = project_ball(v[outside], eps)
+        else:
+            v[outside] *= scale[:, None]
 
 
 def project_tangent(delta, v):

@@ -33,7 +33,8 @@ import numpy as np
 
 from theory._validation import as_float_array, check_finite_float
 from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, activations, sigmoid, softplus
-from theory.testing.tolerances import SUBNORMAL_SPACING, UNIT_ROUNDOFF
+from theory._floats import SUBNORMAL_SPACING, UNIT_ROUNDOFF
+from theory.activations import SOFTPLUS_FOURTH_MAX, SOFTPLUS_THIRD_MAX
 
 __all__ = ["Loss", "QuadraticLoss", "CrossEntropyLoss", "LOSSES", "get_loss", "SOFTPLUS_THIRD_MAX",
            "SOFTPLUS_FOURTH_MAX"]
@@ -67,14 +68,14 @@ class Loss:
         Subclasses may share work between the two; the results must equal the
         separate calls exactly (``checks/test_numerics_losses.py``).
         """
-        return self._value_and_dvalue(*self._arguments(y, f))
+        return self.value_and_dvalue_unchecked(*self._arguments(y, f))
 
     def _arguments(self, y, f):
         """The label checked by :meth:`check_label` and ``f`` as a finite float64 array (else ValueError/TypeError)."""
         return self.check_label(y), as_float_array("f", f)
 
     # Implementations, on checked arguments: f is a finite float64 array (from
-    # _arguments, or PGD's kernel, which calls _value_and_dvalue on its own f).
+    # _arguments, or PGD's kernel, which calls value_and_dvalue_unchecked on its own f).
     # Subclasses implement the first three.
     def _value(self, y, f):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -85,7 +86,8 @@ class Loss:
     def _d2value(self, y, f):  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _value_and_dvalue(self, y, f):
+    def value_and_dvalue_unchecked(self, y, f):
+        """:meth:`value_and_dvalue` on a checked label and a finite float64 array ``f``, without the checks (PGD's kernel)."""
         return self._value(y, f), self._dvalue(y, f)
 
     def value_error(self, y, f):
@@ -213,7 +215,7 @@ class CrossEntropyLoss(Loss):
     def _dvalue(self, y, f):
         return y * sigmoid(-f) - (1.0 - y) * sigmoid(f)
 
-    def _value_and_dvalue(self, y, f):
+    def value_and_dvalue_unchecked(self, y, f):
         # value and dvalue share one e = exp(-|f|) (= exp(-|-f|)): the same
         # expressions as softplus(+-f) and sigmoid(+-f) in theory.network, so the
         # results are those of value() and dvalue() bit for bit.
@@ -298,18 +300,6 @@ CROSS_ENTROPY_PAPER_UPPER = 1.0
 CROSS_ENTROPY_PAPER_CURVATURE = 1.0
 #: The sharp curvature bound: max of s(1 − s) = σ'' is 1/4 (at f = 0).
 CROSS_ENTROPY_SHARP_CURVATURE = 0.25
-
-#: :math:`\max_t |\sigma^{(3)}(t)|` for softplus σ. With s the sigmoid,
-#: σ⁽³⁾ = s(1 - s)(1 - 2s); as a polynomial in p = s on [0, 1] its extrema are at
-#: p = (3 ∓ √3)/6, where its absolute value is 1/(6√3) ≈ 0.0962. It bounds the
-#: third derivative of the network (:func:`theory.bounds.third_derivative_bound`)
-#: and of the cross-entropy loss in f (the same function of f).
-SOFTPLUS_THIRD_MAX = 1.0 / (6.0 * np.sqrt(3.0))
-
-#: :math:`\max_t |\sigma^{(4)}(t)|` for softplus: with q = s(1 − s) ∈ (0, 1/4],
-#: σ⁽⁴⁾ = q(1 − 6q), whose absolute value peaks at q = 1/4 (t = 0, value −1/8; its
-#: other extremum is 1/24 at q = 1/12).
-SOFTPLUS_FOURTH_MAX = 0.125
 
 #: Registered losses by name.
 LOSSES = {cls.name: cls for cls in (QuadraticLoss, CrossEntropyLoss)}

@@ -17,30 +17,7 @@ with :math:`\sigma' = \operatorname{sigmoid}` and
 Every method is batched over the leading dimensions of its input ``z`` of shape
 ``(..., d)`` through matrix products; there is no Python loop over points.
 
-Numerical stability. With :math:`e = \exp(-|t|) \in (0, 1]` (one exponential per
-pre-activation, never an overflow):
-
-* :math:`\sigma(t) = \max(t, 0) + \operatorname{log1p}(e)`,
-* :math:`\sigma'(t) = 1/(1+e)` for :math:`t \ge 0` and :math:`e/(1+e)` otherwise,
-* :math:`\sigma''(t) = e/(1+e)^2` (symmetric in t), clamped at its maximum 1/4
-  against rounding.
-
-These are exact rewritings, valid for pre-activations of any size (an input
-scale of 10^3 gives pre-activations of order 10^3: ``exp(-1000)`` underflows
-to 0, which is the correct limit, and nothing overflows).
-
-Rounding of the computed activations (relative, for every t; where a result is
-subnormal, absolute instead, a few spacings): with ε = 2 ELEMENTARY_ULPS u (8u) for
-the exponential and log1p (:data:`theory.testing.tolerances.ELEMENTARY_ULPS`) and u for +, /, *,
-
-* σ: :math:`\hat e = e(1 + \alpha)`, :math:`|\alpha| \le ε`, moves log1p(e) by
-  :math:`e|\alpha|/(1+e) \le |\alpha|\operatorname{log1p}(e)` (as
-  :math:`\operatorname{log1p}(e) \ge e/(1+e)`); log1p adds ε, the sum of two
-  non-negative terms u: :data:`SOFTPLUS_RTOL` = 2ε + u;
-* σ' = N/(1 + ê), N = 1 or ê: N carries ε, 1 + ê carries :math:`εe/(1+e) + u \le ε + u`,
-  the quotient u: :data:`SIGMOID_RTOL` = 2ε + 2u;
-* σ'' = ê/(1 + ê)²: ε, the square 2(ε + u) + u, the quotient u:
-  :data:`SOFTPLUS2_RTOL` = 3ε + 4u.
+The activations and their rounding are in :mod:`theory.activations`.
 """
 
 from __future__ import annotations
@@ -50,58 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory._validation import as_float_array, as_points, check_positive_float, check_positive_int, check_seed
-from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory.activations import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, activations, sigmoid, softplus
+from theory._validation import check_instance
 
-__all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network", "SOFTPLUS_RTOL",
+__all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network", "check_net", "SOFTPLUS_RTOL",
            "SIGMOID_RTOL", "SOFTPLUS2_RTOL"]
-
-_ELEMENTARY = 2.0 * ELEMENTARY_ULPS * UNIT_ROUNDOFF  # ε: relative error of exp and log1p
-#: Relative rounding error of the computed softplus σ(t) (module docstring).
-SOFTPLUS_RTOL = 2.0 * _ELEMENTARY + UNIT_ROUNDOFF
-#: Relative rounding error of the computed sigmoid σ'(t) (module docstring).
-SIGMOID_RTOL = 2.0 * _ELEMENTARY + 2.0 * UNIT_ROUNDOFF
-#: Relative rounding error of the computed σ''(t) (module docstring).
-SOFTPLUS2_RTOL = 3.0 * _ELEMENTARY + 4.0 * UNIT_ROUNDOFF
-
-
-def activations(t):
-    r"""Softplus and its first two derivatives from a single exponential pass.
-
-    Parameters
-    ----------
-    t : ndarray, any shape
-        Pre-activations :math:`w_r^\top z`.
-
-    Returns
-    -------
-    sigma, dsigma, d2sigma : ndarray, same shape as ``t``
-        :math:`\sigma(t)`, :math:`\sigma'(t)` and :math:`\sigma''(t)`; finite for
-        every finite ``t`` (see the module docstring for the formulas).
-    """
-    t = np.asarray(t, dtype=np.float64)
-    e = np.exp(-np.abs(t))
-    one_plus_e = 1.0 + e
-    sigma = np.maximum(t, 0.0) + np.log1p(e)
-    dsigma = np.where(t >= 0.0, 1.0, e) / one_plus_e
-    # e/(1+e)^2 <= 1/4 exactly, with equality at t = 0; near t = 0 rounding can
-    # exceed 1/4 by an ulp, which would break the certified bound sigma'' <= 1/4
-    # that theory.bounds relies on, so clamp.
-    d2sigma = np.minimum(e / (one_plus_e * one_plus_e), 0.25)
-    return sigma, dsigma, d2sigma
-
-
-def softplus(t):
-    r"""Stable softplus :math:`\sigma(t) = \log(1 + e^t)`, elementwise."""
-    t = np.asarray(t, dtype=np.float64)
-    return np.maximum(t, 0.0) + np.log1p(np.exp(-np.abs(t)))
-
-
-def sigmoid(t):
-    r"""Stable logistic sigmoid :math:`\sigma'(t) = 1/(1 + e^{-t})`, elementwise."""
-    t = np.asarray(t, dtype=np.float64)
-    e = np.exp(-np.abs(t))
-    return np.where(t >= 0.0, 1.0, e) / (1.0 + e)
-
 
 @dataclass(frozen=True, eq=False)
 class TwoLayerNet:
@@ -257,6 +187,11 @@ class TwoLayerNet:
 
     def __repr__(self):
         return f"TwoLayerNet(d={self.d}, m={self.m})"
+
+
+def check_net(value, name: str = "net") -> TwoLayerNet:
+    """Return ``value`` after checking that it is a :class:`TwoLayerNet` (TypeError naming ``name`` otherwise)."""
+    return check_instance(name, value, TwoLayerNet)
 
 
 def draw_network(d, m, *, seed, kappa=None, gamma=None) -> TwoLayerNet:

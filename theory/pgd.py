@@ -18,14 +18,15 @@ from typing import Callable
 
 import numpy as np
 
+from theory._floats import NORMAL_MIN, UNIT_ROUNDOFF
 from theory._validation import (
-    as_float_array, as_points, check_positive_array, check_positive_float, check_positive_int, check_problem,
+    as_float_array, as_points, check_positive_array, check_positive_float, check_positive_int, 
 )
-from theory.geometry import SPHERE_RTOL, on_sphere, project_ball, project_tangent, vector_norm
+from theory.geometry import SPHERE_RTOL, on_sphere, project_ball_inplace, project_tangent, vector_norm
 from theory._kernel import LossGradKernel
-from theory.problem import Problem
+from theory.problem import check_problem
 
-_NORMAL_MIN = float(np.finfo(np.float64).tiny)  # the smallest normal float64
+_NORMAL_MIN = NORMAL_MIN
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
            "EQUATION_3_RTOL", "equation_3_holds", "step_product",
@@ -127,7 +128,7 @@ def schedule_steps(schedule, steps) -> np.ndarray:
 #: η_{s+1} each carry at most three roundings (βη_s, the halving is exact, the
 #: subtraction, the product; the schedule's own value is taken as given), so a
 #: comparison within 8u of equality is decided in favour of the condition.
-EQUATION_3_RTOL = 8 * np.finfo(np.float64).eps / 2
+EQUATION_3_RTOL = 8 * UNIT_ROUNDOFF
 
 
 def equation_3_holds(schedule, beta, steps) -> bool:
@@ -190,31 +191,13 @@ def _starts(problem, delta0):
 
 
 def fused_kernel(problem, rows, threads=1):
-    """The fused :class:`theory._kernel.LossGradKernel` for ``problem``, or None.
+    """The fused :class:`theory._kernel.LossGradKernel` that ``problem`` steps with, or None.
 
-    None when ``problem`` overrides :meth:`Problem.value_and_grad` (e.g. the
-    injected bugs of the negative controls): PGD must then run the override.
+    None when ``problem`` supplies another step evaluator (:meth:`Problem.step_evaluator`,
+    e.g. :class:`theory.problem.ReferenceStep`) or ``rows`` is 0.
     """
-    if type(problem).value_and_grad is not Problem.value_and_grad or rows == 0:
-        return None
-    return LossGradKernel(problem, rows, threads=threads)
-
-
-def _project_rows(v, eps):
-    """Project the rows of ``v`` (shape (B, d)) onto the ball, in place, as :func:`project_ball` does.
-
-    The fast path scales by ε/‖v‖; where that scale or the norm is subnormal (a radius
-    of subnormal size) it would carry an absolute rounding of up to 50 %, and the rows
-    go through :func:`theory.geometry.project_ball` instead.
-    """
-    norms = vector_norm(v)
-    outside = norms > eps
-    if outside.any():
-        scale = eps / norms[outside]
-        if min(scale.min(), norms[outside].min()) < _NORMAL_MIN:
-            v[outside] = project_ball(v[outside], eps)
-        else:
-            v[outside] *= scale[:, None]
+    step = problem.step_evaluator(rows, threads=threads)
+    return step if isinstance(step, LossGradKernel) else None
 
 
 def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajectory:
@@ -263,24 +246,16 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
     losses = np.empty((steps + 1,) + batch)
     deltas[0] = delta0
     rows = int(np.prod(batch, dtype=np.int64))
-    kernel = fused_kernel(problem, rows, threads) if steps else None
-    if kernel is None:
+    flat = deltas.reshape(steps + 1, rows, problem.d)
+    flat_losses = losses.reshape(steps + 1, rows)
+    grad = np.empty((rows, problem.d))
+    with problem.step_evaluator(rows if steps else 0, threads=threads) as step:
         for t in range(steps):
-            losses[t], grad = problem.value_and_grad(deltas[t])
-            deltas[t + 1] = project_ball(deltas[t] - etas[t] * grad, problem.eps)
-    else:
-        flat = deltas.reshape(steps + 1, rows, problem.d)
-        flat_losses = losses.reshape(steps + 1, rows)
-        grad = np.empty((rows, problem.d))
-        for t in range(steps):
-            flat_losses[t], _ = kernel._loss_and_grad_into(flat[t], grad)
+            flat_losses[t], _ = step.value_and_grad_into(flat[t], grad)
             np.multiply(grad, -etas[t], out=grad)
             np.add(flat[t], grad, out=flat[t + 1])
-            _project_rows(flat[t + 1], problem.eps)
-        flat_losses[steps], _ = kernel._loss_and_grad_into(flat[steps], grad)
-        kernel.close()
-    if kernel is None:
-        losses[steps] = problem.loss_value(deltas[steps])
+            project_ball_inplace(flat[t + 1], problem.eps)
+    losses[steps] = problem.loss_value(deltas[steps])
     return Trajectory(deltas, losses, etas)
 
 
@@ -336,26 +311,21 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
     times = np.full(batch, -1, dtype=int)
     hit_at = delta.copy()
     rows = int(np.prod(batch, dtype=np.int64))
-    kernel = fused_kernel(problem, rows) if max_steps else None
     flat_eta = np.ascontiguousarray(np.broadcast_to(eta, batch + (1,)).reshape(rows, 1))
     grad = np.empty((rows, problem.d))
-    for t in range(max_steps + 1):
-        active = times < 0
-        hit = active & np.asarray(criterion(delta), dtype=bool)
-        times[hit] = t
-        hit_at[hit] = delta[hit]
-        if t == max_steps or not np.any(times < 0):
-            break
-        if kernel is None:
-            delta = project_ball(delta - eta * problem.loss_grad(delta), problem.eps)
-        else:
-            flat = delta.reshape(rows, problem.d)
-            kernel._loss_and_grad_into(flat, grad)
+    flat = delta.reshape(rows, problem.d)  # a view: the steps move delta in place
+    with problem.step_evaluator(rows if max_steps else 0) as step:
+        for t in range(max_steps + 1):
+            active = times < 0
+            hit = active & np.asarray(criterion(delta), dtype=bool)
+            times[hit] = t
+            hit_at[hit] = delta[hit]
+            if t == max_steps or not np.any(times < 0):
+                break
+            step.value_and_grad_into(flat, grad)
             np.multiply(grad, flat_eta, out=grad)
             np.subtract(flat, grad, out=flat)
-            _project_rows(flat, problem.eps)
-    if kernel is not None:
-        kernel.close()
+            project_ball_inplace(flat, problem.eps)
     never = times < 0
     hit_at[never] = delta[never]
     return HittingResult(times, hit_at)

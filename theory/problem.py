@@ -33,16 +33,19 @@ from functools import cached_property
 
 import numpy as np
 
+from theory._kernel import LossGradKernel
 from theory._validation import (
-    as_points, check_finite_float, check_net, check_positive_float, check_positive_int, check_seed,
+    as_points, check_finite_float, check_positive_float, check_positive_int, check_seed,
 )
 from theory.bounds import evaluation_error_bounds, value_variation_bound
 from theory.geometry import _unit_directions
 from theory.losses import Loss, QuadraticLoss, get_loss
 from theory.network import activations, draw_network
-from theory.testing.tolerances import UNIT_ROUNDOFF, higham_gamma
+from theory._floats import UNIT_ROUNDOFF, higham_gamma
+from theory._validation import check_instance
+from theory.network import check_net
 
-__all__ = ["DEFAULT_LABEL_GAP", "LabelBounds", "Problem", "make_problem"]
+__all__ = ["DEFAULT_LABEL_GAP", "LabelBounds", "Problem", "make_problem", "check_problem", "ReferenceStep"]
 
 #: Default certified lower bound :math:`\mathcal L` on :math:`|y - f|` over the ball
 #: for the quadratic loss. At Xavier initialisation f(x) is O(1) (a sum of m terms
@@ -165,6 +168,21 @@ class Problem:
         f = sig @ a
         grad = (self.loss.dvalue(self.y, f)[..., None] * (dsig * a)) @ W
         return self.loss.value(self.y, f), grad
+
+    def step_evaluator(self, rows, *, threads=1):
+        """What PGD evaluates L and ∂L with, for batches of up to ``rows`` points: a context manager.
+
+        The object has ``value_and_grad_into(delta, grad)`` (``delta`` of shape (B, d),
+        float64 and C-contiguous, B <= ``rows``; the gradient is written into ``grad``;
+        returns ``(value, grad)``) and is closed by ``with``. A Problem steps with the
+        fused kernel (:class:`theory._kernel.LossGradKernel`: one pass, in place, to
+        rounding equal to :meth:`value_and_grad`). A subclass that changes
+        :meth:`value_and_grad` overrides this to return ``ReferenceStep(self)``, so
+        that PGD runs its change.
+        """
+        if rows == 0:
+            return ReferenceStep(self)
+        return LossGradKernel(self, rows, threads=threads)
 
     def loss_hessian(self, delta):
         r""":math:`\partial^2 L = L_f\,\partial^2 f + L_{ff}\,\partial f\,\partial f^\top` (section 5.2), shape (..., d, d)."""
@@ -292,6 +310,28 @@ class Problem:
             return recipe
         return (f"Problem(d={self.d}, m={self.net.m}, |x|={np.linalg.norm(self.x):.3g}, "
                 f"y={self.y:.6g}, eps={self.eps:.3g}, loss={self.loss.name!r})")
+
+
+class ReferenceStep:
+    """The step evaluator that calls :meth:`Problem.value_and_grad` (for subclasses that change it)."""
+
+    def __init__(self, problem):
+        self.problem = problem
+
+    def value_and_grad_into(self, delta, grad):
+        value, grad[...] = self.problem.value_and_grad(delta)
+        return value, grad
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def check_problem(value, name: str = "problem") -> Problem:
+    """Return ``value`` after checking that it is a :class:`Problem` (TypeError naming ``name`` otherwise)."""
+    return check_instance(name, value, Problem)
 
 
 def make_problem(d, m, *, seed, input_scale=1.0, eps=None, ratio=None, loss="quadratic",

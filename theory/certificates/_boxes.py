@@ -11,19 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from theory.bounds import (
-    _sigma2_range, evaluation_error_bounds, hessian_norm_bound, third_derivative_bound,
+    evaluation_error_bounds, hessian_norm_bound, third_derivative_bound,
 )
 from theory.geometry import vector_norm
 from theory.losses import SOFTPLUS_THIRD_MAX, CrossEntropyLoss, QuadraticLoss
 from theory.network import activations
-from theory.testing.tolerances import UNIT_ROUNDOFF
+from theory._floats import SCALING_FLOOR, UNIT_ROUNDOFF
+from theory.activations import sigma2_range
 
 _U = UNIT_ROUNDOFF
 
 #: Absolute floor of the error bounds on the computed derivatives at box centres, per
 #: unit of their natural scale (as the circle scan's :data:`theory.landscape.SUBNORMAL_FLOOR`):
 #: below the normal range floating point has absolute, not relative, precision.
-BOX_FLOOR = 2.0 ** -1000
+BOX_FLOOR = SCALING_FLOOR
 
 
 def _loss_derivative_bounds(loss, y, f_lo, f_hi):
@@ -33,7 +34,7 @@ def _loss_derivative_bounds(loss, y, f_lo, f_hi):
     :math:`L_{fff} = 0`. Cross-entropy: :math:`L_f = y - s(f)` decreases, so
     :math:`|L_f|` is largest at an endpoint (plus the computed value's
     :meth:`theory.losses.Loss.dvalue_error`); :math:`|L_{ff}| = \sigma''(f)`, sup from
-    :func:`theory.bounds._sigma2_range` (rounding included);
+    :func:`theory.activations.sigma2_range` (rounding included);
     :math:`|L_{fff}| = \sigma''(f)\,|1 - 2 s(f)| \le \min(\sigma''(f),` :data:`theory.losses.SOFTPLUS_THIRD_MAX` :math:`)`,
     so the sup of σ'' over the interval bounds it too. Any other loss:
     its own :meth:`~theory.losses.Loss.dvalue_abs_range` and
@@ -46,7 +47,7 @@ def _loss_derivative_bounds(loss, y, f_lo, f_hi):
     if isinstance(loss, CrossEntropyLoss):
         ends = np.stack([f_lo, f_hi])
         l1 = np.max(np.abs(loss.dvalue(y, ends)) + loss.dvalue_error(y, ends), axis=0)
-        l2 = _sigma2_range(f_lo, f_hi)[0]
+        l2 = sigma2_range(f_lo, f_hi)[0]
         return l1 * (1.0 + 4.0 * _U), l2, np.minimum(l2, SOFTPLUS_THIRD_MAX)
     out = np.empty((3, f_lo.size))
     for i, (lo, hi) in enumerate(zip(f_lo, f_hi)):

@@ -53,10 +53,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory.certificates._boxes import BOX_FLOOR, _caps, _centre_bundle, _half, _loss_derivative_bounds
-from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory._validation import check_positive_float, check_positive_int
 from theory.bounds import ball_derivative_bounds
 from theory.geometry import vector_norm
-from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory._floats import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory.problem import check_problem
 
 __all__ = [
     "AnnulusCover",

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory._validation import check_positive_float, check_positive_int
 from theory.certificates.uniqueness import uniqueness_certificate
+from theory.problem import check_problem
 
 __all__ = ["fixed_point_distance_bound"]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 
 
-from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory._validation import check_positive_float, check_positive_int
 from theory.certificates.uniqueness import TAU_EPS_CAP_SCALE, contraction_tau_eps
 from theory.geometry import vector_norm
 from theory.certificates.shell import SHELL_MAX_BOXES, shell_tau_eps
 from theory.certificates.annulus import ANNULUS_INITIAL_ARCS, ANNULUS_MAX_BOXES, ANNULUS_MIN_ARC, ANNULUS_RTOL, TAU_METHODS, _cover
+from theory.problem import check_problem
 
 __all__ = [
     "certified_tau_eps",

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from theory._validation import check_positive_float, check_problem
+from theory._validation import check_positive_float
 from theory.geometry import vector_norm
 from theory.bounds import gradient_norm_range, local_hessian_bound, value_variation_bound
+from theory.problem import check_problem
 
 __all__ = [
     "UniquenessCertificate",

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory._validation import check_problem
 from theory.certificates.uniqueness import uniqueness_certificate
 from theory.geometry import uniform_ball, vector_norm
 from theory.landscape.circle import circle_critical_points
@@ -39,6 +38,7 @@ from theory.landscape.search import local_maxima, local_minima
 from theory.pgd import pgd
 from theory.problem import make_problem
 from theory.testing.statistics import paired_sign_test_draws
+from theory.problem import check_problem
 
 __all__ = [
     "FIGURE_DIM",

@@ -62,7 +62,8 @@ from theory.landscape.threshold import (
 )
 from theory.landscape.circle import circle_critical_points
 from theory.problem import Problem, make_problem
-from theory._validation import check_positive_float, check_positive_int, check_problem, check_seed
+from theory._validation import check_positive_float, check_positive_int, check_seed
+from theory.problem import check_problem
 
 __all__ = ["PAPER_EXPONENT", "SWEEP_WIDTHS", "SWEEP_DRAWS", "CHECK_WIDTHS", "CHECK_DRAWS", "RATIO_WIDTHS",
            "RATIO_DRAWS", "RATIO_SCAN", "MEDIAN_CI_LEVEL", "fit_log_exponent", "threshold_sweep", "tau_ratio_distribution",

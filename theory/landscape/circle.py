@@ -28,7 +28,7 @@ from theory.landscape.critical import (
 )
 from theory.landscape.critical import check_sphere_problem as _check
 from theory.geometry import vector_norm
-from theory.testing.tolerances import ELEMENTARY_ULPS, UNIT_ROUNDOFF
+from theory._floats import ELEMENTARY_ULPS, SCALING_FLOOR, UNIT_ROUNDOFF
 
 __all__ = [
     "CircleScan",
@@ -59,7 +59,7 @@ CIRCLE_MAX_EVALUATIONS = 2**16
 #: precision, and saturated units (|w_rᵀz| > ~745) underflow to exactly 0; a
 #: sign of g smaller than this is never taken as certain. 2^-1000 ≈ 1e-301 is
 #: far above the subnormal spacing times any factor of the evaluation.
-SUBNORMAL_FLOOR = 2.0 ** -1000
+SUBNORMAL_FLOOR = SCALING_FLOOR
 
 
 @dataclass(frozen=True)

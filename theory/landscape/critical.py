@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory._validation import as_float_array, as_points, check_problem
+from theory._validation import as_float_array, as_points
 from theory.constrained import constrained_hessian, tangent_gradient
 from theory.geometry import vector_norm
+from theory.problem import check_problem
 
 __all__ = [
     "CriticalPoint",

@@ -59,12 +59,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory.certificates._boxes import _caps, _half
-from theory._validation import check_positive_float, check_positive_int, check_problem
+from theory._validation import check_positive_float, check_positive_int
 from theory.landscape.critical import CriticalPoint, newton_on_sphere, tangent_hessian
 from theory.constrained import tangent_gradient
 from theory.geometry import vector_norm
 from theory.certificates.shell import chart_box_values, chart_points
-from theory.testing.tolerances import UNIT_ROUNDOFF
+from theory._floats import UNIT_ROUNDOFF
+from theory.problem import check_problem
 
 __all__ = [
     "SphereScan",

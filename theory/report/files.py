@@ -10,6 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from theory.testing.profiles import EXAMPLE_DB_ENV, example_database_path
+
 
 __all__ = [
     "SCHEMA_ID",
@@ -29,23 +31,6 @@ SCHEMA_PATH = Path(__file__).with_name("claims.schema.json")
 
 #: A claim's possible statuses.
 STATUSES = ("holds", "holds only with an added hypothesis", "fails", "not run")
-
-#: Environment variable that moves Hypothesis's example database.
-EXAMPLE_DB_ENV = "THEORY_EXAMPLE_DB"
-
-
-def example_database_path(root=".") -> Path:
-    """Where Hypothesis's example database lives: ``$THEORY_EXAMPLE_DB``, else ``<root>/.hypothesis/examples``.
-
-    ``conftest.py`` gives every randomized profile a
-    :class:`hypothesis.database.DirectoryBasedExampleDatabase` at this path
-    (``root`` = the repository), so a counterexample found once is replayed first
-    on every later run. Keep the folder between CI runs to keep that memory
-    (README, "The example database").
-    """
-    value = os.environ.get(EXAMPLE_DB_ENV)
-    return Path(value) if value else Path(root) / ".hypothesis" / "examples"
-
 
 # ---------------------------------------------------------------------------- schema and files
 

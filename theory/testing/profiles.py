@@ -23,7 +23,7 @@ The example database. Every randomized profile (``dev``, ``report``,
 :class:`~hypothesis.database.DirectoryBasedExampleDatabase` at
 ``.hypothesis/examples`` in the source tree the checks belong to (its root holds
 ``pyproject.toml``), in the working directory for the checks installed with the
-package, or at ``$THEORY_EXAMPLE_DB`` (:func:`theory.report.example_database_path`),
+package, or at ``$THEORY_EXAMPLE_DB`` (:func:`example_database_path`),
 and replays the saved ones first on every later run. ``ci`` is derandomized and
 Hypothesis then uses no database at all (``derandomize=True`` implies
 ``database=None``): its regression guard is determinism, and counterexamples that
@@ -47,7 +47,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["BLAS_THREAD_VARIABLES", "MARKERS", "PROFILES", "PYTEST_INI", "example_database_root",
+__all__ = ["EXAMPLE_DB_ENV", "example_database_path", "BLAS_THREAD_VARIABLES", "MARKERS", "PROFILES", "PYTEST_INI", "example_database_root",
            "load_profile", "pin_blas_threads", "pytest_ini_text", "selected_profile"]
 
 #: One BLAS thread per process. The checks multiply small matrices (m x d, m <= ~400),
@@ -76,6 +76,23 @@ PYTEST_INI = {
 
 
 _PINNED_BEFORE_NUMPY = []
+
+
+#: Environment variable that moves Hypothesis's example database.
+EXAMPLE_DB_ENV = "THEORY_EXAMPLE_DB"
+
+
+def example_database_path(root=".") -> Path:
+    """Where Hypothesis's example database lives: ``$THEORY_EXAMPLE_DB``, else ``<root>/.hypothesis/examples``.
+
+    ``conftest.py`` gives every randomized profile a
+    :class:`hypothesis.database.DirectoryBasedExampleDatabase` at this path
+    (``root`` = the repository), so a counterexample found once is replayed first
+    on every later run. Keep the folder between CI runs to keep that memory
+    (README, "The example database").
+    """
+    value = os.environ.get(EXAMPLE_DB_ENV)
+    return Path(value) if value else Path(root) / ".hypothesis" / "examples"
 
 
 def pin_blas_threads(environ=os.environ) -> bool:
@@ -122,7 +139,6 @@ def load_profile(checks_dir, environ=os.environ) -> str:
     from hypothesis import HealthCheck, settings
     from hypothesis.database import DirectoryBasedExampleDatabase
 
-    from theory.report.files import example_database_path
 
     database = DirectoryBasedExampleDatabase(str(example_database_path(example_database_root(checks_dir))))
     common = dict(parent=settings.get_profile("default"), deadline=None,

@@ -34,13 +34,42 @@ See each constant's comment for the derivation.
 
 from __future__ import annotations
 
-import numpy as np
 
+from theory._floats import ELEMENTARY_ULPS, SUBNORMAL_SPACING, UNIT_ROUNDOFF, higham_gamma
 from theory._validation import check_positive_int
 from theory.testing.statistics import ks_samples
 
-#: Unit roundoff of float64, u = 2^-53.
-UNIT_ROUNDOFF = np.finfo(np.float64).eps / 2.0
+#: The floating-point facts (theory._floats) are re-exported with the checks' tolerances built on them.
+__all__ = [
+    "ELEMENTARY_ULPS",
+    "SUBNORMAL_SPACING",
+    "UNIT_ROUNDOFF",
+    "higham_gamma",
+    "FD_INITIAL_STEP",
+    "FD_RTOL",
+    "FD_ERROR_FACTOR",
+    "FD_ORDER",
+    "FD_STEP_FACTOR",
+    "central_difference_stencil",
+    "FD_WEIGHT_SUM",
+    "FD_STEP_PER_MAGNITUDE",
+    "FD_DEFAULT_VALUE_ULPS",
+    "FD_ARGUMENT_FACTOR",
+    "FD_FORMULA_ULPS",
+    "IDENTITY_RTOL",
+    "FEW_OPS_RTOL",
+    "PROJECTION_RTOL",
+    "KS_ALPHA",
+    "KS_DISTANCE",
+    "KS_POWER",
+    "KS_SAMPLES",
+    "SUBNORMAL_ATOL",
+    "BOUND_SHARPNESS_RTOL",
+    "summation_rtol",
+    "spectral_norm_rtol",
+    "one_unit_bound_rtols",
+    "global_cap_rtol",
+]
 
 #: Initial step of the central differences of :func:`scipy.differentiate.derivative`.
 #: The functions checked vary on the scale of one unit of pre-activation
@@ -153,20 +182,6 @@ FD_ARGUMENT_FACTOR = 2.0
 #: second-order terms of γ_9 (below 10^-14 of it).
 FD_FORMULA_ULPS = FD_ORDER + 4.0
 
-#: Error of numpy's float64 elementary functions (exp, log1p, cos, sin), in ulps:
-#: the scalar libm (glibc) is within 1 ulp, numpy's AVX-512 (SVML) loops are
-#: documented within 4 ulps for every function they provide. An ulp of x is at most
-#: 2u|x|, so one call has relative error at most 2 * ELEMENTARY_ULPS * u = 8u.
-#: ``checks/test_numerics_losses.py`` measures the losses built on them against a
-#: 60-digit evaluation.
-ELEMENTARY_ULPS = 4.0
-
-#: The spacing of the floats below the normal range, 2^-1074: a rounding whose
-#: result is subnormal has an absolute (not relative) error of at most half of it,
-#: whatever the relative bounds say. Bounds that must hold where results underflow
-#: add one spacing per rounding that can underflow.
-SUBNORMAL_SPACING = float(np.finfo(np.float64).smallest_subnormal)
-
 #: Two algebraically identical computations of one quantity (e.g. Γ from its
 #: definition and as a tangent projection, a batched and a per-point evaluation)
 #: differ only by rounding: a few operations of relative error u on terms of the
@@ -213,7 +228,7 @@ KS_SAMPLES = ks_samples(KS_ALPHA, KS_POWER, KS_DISTANCE)
 #: 2^-1074, and each of the handful of operations that produce it (an exponential,
 #: a division, the products by a, W and L_f) may round by one spacing, whatever
 #: the relative tolerance says. 64 spacings (about 3e-322) cover them.
-SUBNORMAL_ATOL = 64 * float(np.finfo(np.float64).smallest_subnormal)
+SUBNORMAL_ATOL = 64 * SUBNORMAL_SPACING
 
 #: How far a certified bound of :mod:`theory.bounds` may exceed the exact value it
 #: bounds, relative to that value, in the closed-form cases where the bound is exact
@@ -228,16 +243,6 @@ SUBNORMAL_ATOL = 64 * float(np.finfo(np.float64).smallest_subnormal)
 #: rounding factor 8 u written 9 u) are below any float64 observation and are listed
 #: as such in MUTATION.md.
 BOUND_SHARPNESS_RTOL = 1e-9
-
-
-def higham_gamma(n: int) -> float:
-    r"""Higham's :math:`\gamma_n = n u/(1 - n u)`: a computed n-term sum (or dot product) is within :math:`\gamma_n\sum_i|t_i|` of the exact one.
-
-    *Accuracy and Stability of Numerical Algorithms*, eq. (3.4), for any summation order.
-    n must be a positive integer.
-    """
-    nu = check_positive_int("n", n) * UNIT_ROUNDOFF
-    return nu / (1.0 - nu)
 
 
 def summation_rtol(n: int) -> float:

@@ -28,7 +28,7 @@ Negative controls: the box bounds scaled by 0.1 (a private ``bound_factor``) giv
 certified τ_ε above a radius where the circle scan finds two minima (both of the first
 two checks catch it), the scaled bounds are exceeded by sampled derivatives, ∂²L t
 formed as the Hessian times t (another summation order) is not the fused value, and
-the former doubling search
+the doubling search
 (kept as ``theory.landscape._doubling_threshold``) steps over the first window of the
 pinned draw.
 
@@ -89,7 +89,7 @@ SCAN_RATIO = 1.1
 #: Wrong-bound factor of the controls (the box derivative bounds scaled by it).
 WRONG = 0.1
 
-#: The blind spot of the former doubling search (``python -m theory.experiments.threshold_sweep --blind-spots``).
+#: The blind spot of the doubling search (``python -m theory.experiments.threshold_sweep --blind-spots``).
 BLIND_SPOT = make_problem(2, 128, seed=3, eps=THRESHOLD_EPS_CAP)
 
 

@@ -3,7 +3,7 @@
 Every public entry point validates its arguments before computing anything, so
 that bad input raises a :class:`ValueError` or :class:`TypeError` whose message
 names the argument and shows the offending value; no function returns NaN
-silently (DEVELOPERS.md, "Standards").
+silently.
 """
 
 from __future__ import annotations

@@ -398,6 +398,6 @@ def gradient_norm_range(net: TwoLayerNet, x, eps):
     return max(g - err - move, 0.0), min(g + err + move, cap)
 
 
-# The per-draw certificates that used to live here take a Problem and sit above this
-# module (theory.certificates); the old names stay importable from here.
+# The per-draw certificates that take a Problem sit above this module
+# (theory.certificates); their old names stay importable from here.
 __getattr__ = forward(__name__)

@@ -24,8 +24,7 @@ is what Lemma 4.3's :math:`\mathcal L B_l` accounts for. :func:`tangent_gradient
 implements the definition; ``project_tangent(delta, problem.net.grad(x+delta))``
 gives the tangent component of ∂f.
 
-**Descent cosine and the sets** :math:`\Delta_\eta^\pm` (DEVELOPERS.md,
-"Conventions"). The paper writes the sets with :math:`\angle[\partial f(\delta), \delta]`
+**Descent cosine and the sets** :math:`\Delta_\eta^\pm` (the library's convention). The paper writes the sets with :math:`\angle[\partial f(\delta), \delta]`
 and an implicit sign. We define them through the descent direction:
 :math:`\cos_-(\delta) = \angle[-\partial L(\delta), \delta]`, which is ≈ +1 near
 local minima of L on the sphere (the descent direction points out of the ball,

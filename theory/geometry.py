@@ -72,7 +72,7 @@ def vector_norm(x, axis=-1, keepdims=False):
     ndarray, shape (...) (or (..., 1) with ``keepdims``)
     """
     if not (isinstance(x, np.ndarray) and x.dtype == np.float64):
-        x = as_float_array("x", x)       # rejects non-numeric input (None used to give NaN)
+        x = as_float_array("x", x)       # rejects non-numeric input (None would give NaN)
     if x.ndim == 0:
         raise ValueError("x must have at least 1 dimension, got a scalar")
     if axis in (-1, x.ndim - 1):

@@ -2,7 +2,7 @@ r"""Losses in the paper's minimisation form, with their derivatives in f.
 
 The adversary maximises an original loss :math:`\ell(y, f)`; following section 3
 we minimise :math:`L = -\ell` instead, so adversarial maxima of :math:`\ell` are
-minima of :math:`L` (DEVELOPERS.md, "Conventions").
+minima of :math:`L`, throughout the library.
 
 * **Quadratic** (section 3): :math:`\ell = (y - f)^2`, :math:`L = -(y-f)^2`,
   :math:`\partial L/\partial f = 2(y - f)`, :math:`\partial^2 L/\partial f^2 = -2`.

@@ -401,7 +401,7 @@ def tau_against_regime(draws=400):
 
 
 def threshold_blind_spots():
-    r"""Draws whose count of minima is not monotone in ε where the former doubling search overshoots.
+    r"""Draws whose count of minima is not monotone in ε where the doubling search overshoots.
 
     :func:`theory.experiments.threshold_sweep.blind_spots` over the 150 draws of :func:`certificate_ratio`.
     About 2 minutes.

@@ -42,7 +42,7 @@ quantile 1.0007, 90 % quantile 2.97, max 5.80, no violation; the contraction alo
 
 ``--blind-spots`` (:func:`blind_spots`, the same 150 draws): one draw, m = 128, seed
 3, whose count of minima goes 1 → 2 → 1 → 2 (certified circle scans at 400 radii: 2
-from ε ≈ 3.825, 1 from ≈ 4.191, 2 from ≈ 6.792): the former doubling search (from the
+from ε ≈ 3.825, 1 from ≈ 4.191, 2 from ≈ 6.792): the doubling search (from the
 contraction radius 0.315: ..., 2.52, 5.04 with one minimum, 10.1 with two) reported
 6.79, 1.78 times the first window (3.82).
 """
@@ -279,10 +279,10 @@ def count_changes(problem, eps_lo, eps_hi, *, steps=400):
 
 
 def blind_spots(*, widths=RATIO_WIDTHS, draws=RATIO_DRAWS, seed=0, input_scale=1.0, steps=400):
-    """Draws whose count of minima is not monotone in ε where the former doubling search reports a wrong threshold.
+    """Draws whose count of minima is not monotone in ε where the doubling search reports a wrong threshold.
 
     For each draw of :func:`tau_ratio_distribution` (d = 2): the threshold of
-    :func:`theory.landscape.minima_threshold` and that of the former doubling search
+    :func:`theory.landscape.minima_threshold` and that of the doubling search
     (doubling from the contraction radius, then bisection); where the latter is more
     than 1 % above the former, the counts along ε from τ_ε to 1 % above it
     (:func:`count_changes`, ``steps`` certified circle scans).
@@ -343,7 +343,7 @@ def main(argv=None):
     parser.add_argument("--scan-ratio", type=float, default=RATIO_SCAN,
                         help=f"ratio of the independent threshold scan (--ratios; default {RATIO_SCAN})")
     parser.add_argument("--blind-spots", action="store_true",
-                        help="draws where the former doubling search steps over the first window (blind_spots)")
+                        help="draws where the doubling search steps over the first window (blind_spots)")
     parser.add_argument("--out", help="also write the result as JSON to this file")
     args = parser.parse_args(argv)
     special = args.ratios or args.blind_spots

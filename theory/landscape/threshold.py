@@ -212,9 +212,9 @@ def scan_threshold(problem, *, eps_lo=None, eps_cap=THRESHOLD_EPS_CAP, ratio=THR
 
 def _doubling_threshold(problem, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL, n_starts=DEFAULT_STARTS,
                         seed=0, tau=None):
-    """The former search of :func:`minima_threshold` (controls only): doubling from τ_ε, then bisection.
+    """The doubling search, an alternative to :func:`minima_threshold` (controls only): doubling from τ_ε, then bisection.
 
-    τ_ε defaults to the former certified radius, the contraction's
+    τ_ε defaults to the contraction's
     (:func:`theory.certificates.uniqueness.contraction_tau_eps`). It steps over a window with two minima
     that closes before the next doubling.
     """

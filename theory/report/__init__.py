@@ -1,8 +1,8 @@
 """The claims report: the registry of claims, the pytest plugin, the build, Markdown, files and the command line."""
 
 from theory.report.files import (
-    SCHEMA_ID, SCHEMA_PATH, STATUSES, EXAMPLE_DB_ENV, example_database_path, validate_report,
-    write_atomically,
+    SCHEMA_ID, SCHEMA_PATH, STATUSES, Status, EXAMPLE_DB_ENV, example_database_path,
+    validate_report, write_atomically,
 )
 from theory.report.build import (
     build_report,
@@ -15,6 +15,7 @@ __all__ = [
     "SCHEMA_ID",
     "SCHEMA_PATH",
     "STATUSES",
+    "Status",
     "EXAMPLE_DB_ENV",
     "example_database_path",
     "validate_report",

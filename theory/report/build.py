@@ -35,7 +35,7 @@ import re
 from collections import Counter
 
 from theory.report.claims import CLAIMS, EVIDENCE_LEVELS
-from theory.report.files import SCHEMA_ID, STATUSES
+from theory.report.files import SCHEMA_ID, STATUSES, Status
 
 __all__ = [
     "build_report",
@@ -139,13 +139,13 @@ def _claim_entry(claim, records):
             weaknesses.append(f"{claim.label}: negative control `{record['name']}` found NO counterexample "
                               f"({record['outcome']}: {message[:200]}), so the property it guards could not fail")
     if not ran:
-        status = "not run"
+        status = Status.NOT_RUN.value
     elif failures:
-        status = "fails"
+        status = Status.FAILS.value
     elif added:
-        status = "holds only with an added hypothesis"
+        status = Status.ADDED_HYPOTHESIS.value
     else:
-        status = "holds"
+        status = Status.HOLDS.value
     return {
         "key": claim.key, "label": claim.label, "title": claim.title, "module": claim.module,
         "statement": claim.statement, "executable": claim.executable, "regime": claim.regime,

@@ -39,6 +39,7 @@ a claim module is a property of the claim.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 __all__ = [
     "EVIDENCE_LEVELS",
@@ -106,6 +107,8 @@ class Claim:
         The property the checks test.
     regime : str
         The hypotheses made explicit (see :mod:`theory.testing.regimes`).
+    constants_rule : callable
+        Returns the claim's explicit constants, read live from the code that defines them.
     repairs : dict
         For each literal test (``test_literal_*``) the smallest added hypothesis
         (or corrected sign) under which the repaired statement holds.
@@ -118,6 +121,7 @@ class Claim:
     executable: str
     regime: str
     repairs: dict = field(default_factory=dict)
+    constants_rule: Callable[[], dict] = field(default=dict, repr=False)
 
     @property
     def module(self) -> str:
@@ -125,59 +129,96 @@ class Claim:
 
     def constants(self) -> dict:
         """The claim's explicit constants, read live from :mod:`theory.testing.regimes` / :mod:`theory.experiments.scale`."""
-        return _constants(self.key)
+        return self.constants_rule()
 
 
-def _constants(key):
-    # Imported here: theory.testing.regimes imports scipy, and the report plugin reads the
-    # registry in the pytest controller before any check runs.
+def _width():
     from theory.testing import regimes as R
+
+    return {"width rule": f"m in [ceil({R.WIDTH_CONSTANT:g} d^(5/2)), {R.WIDTH_SPAN} ceil({R.WIDTH_CONSTANT:g} d^(5/2))]",
+            "d": f"{R.REGIME_MIN_DIM}..{R.REGIME_MAX_DIM} (REGIME_MIN_DIM: P(floor fails) <= "
+                 f"{R.MAX_FAILURE_PROBABILITY:g} per draw)",
+            "input scale |x|": R.INPUT_SCALE}
+
+
+def _eps_rule(claim):
+    from theory.testing import regimes as R
+
+    rule = R.regime(claim)
+    text = {"eps_max(m)": f"{rule.eps_constant:.4g} (log m)^-{rule.eps_exponent:g}"}
+    if rule.eta_exponent is not None:
+        text["eta_max(m, eps)"] = f"min({rule.eta_constant:.4g} (log m)^-{rule.eta_exponent:g}, eps^2)"
+    return text
+
+
+# Each claim's constants, read live from theory.testing.regimes (and the §5.1 experiment's
+# constants): imported inside, as theory.testing.regimes imports scipy and the report
+# plugin reads the registry in the pytest controller before any check runs.
+def _constants_lemma_4_1():
+    from theory.testing import regimes as R
+
+    return {**_width(), **_eps_rule("lemma_4_1"), "B_l": R.GRADIENT_FLOOR,
+            "c": "(L_f B_l)^2 / 2 (descent lemma)"}
+
+
+def _constants_lemma_4_2():
+    return {"eps": "1e-3 .. 1e3", "eta / eps": "1e-6 .. 1e2", "d": "1 .. 8", "bound": "4 eta^2 / eps"}
+
+
+def _constants_lemma_4_3():
+    from theory.testing import regimes as R
+
+    return {**_width(), **_eps_rule("lemma_4_3"), "B_l": R.GRADIENT_FLOOR, "L_f": "2 |y - f| lower bound (quadratic)"}
+
+
+def _constants_lemma_4_4():
+    from theory.testing import regimes as R
+
+    return {**_width(), **_eps_rule("lemma_4_4"), "phi": R.NEAR_CRITICAL_COSINE,
+            "gamma": f"{R.DEFINITENESS_MARGIN:g} * L_f / 2"}
+
+
+def _constants_lemma_4_5():
+    from theory.testing import regimes as R
+
+    return {**_width(), **_eps_rule("theorem_3_1"), "LB_l": "L_f * B_l", "B_l": R.GRADIENT_FLOOR,
+            "condition (6)": "searched per draw"}
+
+
+def _constants_theorem_3_1():
+    from theory.testing import regimes as R
+
+    return {**_width(), **_eps_rule("theorem_3_1"), "K (iterations)": R.ITERATION_CONSTANT,
+            "K' (distance)": f"{R.DISTANCE_SAFETY:g} |L_f(delta*)| / mu",
+            "slope tolerance": R.EXPONENT_TOLERANCE}
+
+
+def _constants_corollary_3_1():
+    from theory.testing import regimes as R
+
+    return {**_width(), **_eps_rule("theorem_3_1"), "beta": "mu (drawn in [mu/2, 2 mu])",
+            "z": "floor(2 / (beta eta)) + 1", "bound": f"D_s (z+s) <= {R.REMARK3_CONSTANT:g} D_0 z",
+            "horizon": f"s <= {R.REMARK3_HORIZON} z"}
+
+
+def _constants_theorem_5_1():
+    from theory.testing import regimes as R
+
+    return {**_width(), **_eps_rule("theorem_3_1"), "tau_eps": f"{R.TAU_EPS_FACTOR:g} eps_max(m) of Theorem 3.1",
+            "certified tau_eps": "per draw, theory.bounds.certified_tau_eps"}
+
+
+def _constants_section_5_1():
     from theory.experiments import scale as S
 
-    width = {"width rule": f"m in [ceil({R.WIDTH_CONSTANT:g} d^(5/2)), {R.WIDTH_SPAN} ceil({R.WIDTH_CONSTANT:g} d^(5/2))]",
-             "d": f"{R.REGIME_MIN_DIM}..{R.REGIME_MAX_DIM} (REGIME_MIN_DIM: P(floor fails) <= "
-                  f"{R.MAX_FAILURE_PROBABILITY:g} per draw)",
-             "input scale |x|": R.INPUT_SCALE}
+    return {"d": S.FIGURE_DIM, "m": S.FIGURE_WIDTH, "input scales": f"{S.SMALL_SCALE:g} vs {S.LARGE_SCALE:g}",
+            "ratio (minima)": S.LANDSCAPE_RATIO, "ratio (escape)": S.ESCAPE_RATIO,
+            "paired draws": S.PAIRED_DRAWS, "alpha": S.STATISTICAL_ALPHA}
 
-    def eps_rule(claim):
-        rule = R.regime(claim)
-        text = {"eps_max(m)": f"{rule.eps_constant:.4g} (log m)^-{rule.eps_exponent:g}"}
-        if rule.eta_exponent is not None:
-            text["eta_max(m, eps)"] = f"min({rule.eta_constant:.4g} (log m)^-{rule.eta_exponent:g}, eps^2)"
-        return text
 
-    if key == "lemma_4_1":
-        return {**width, **eps_rule("lemma_4_1"), "B_l": R.GRADIENT_FLOOR,
-                "c": "(L_f B_l)^2 / 2 (descent lemma)"}
-    if key == "lemma_4_2":
-        return {"eps": "1e-3 .. 1e3", "eta / eps": "1e-6 .. 1e2", "d": "1 .. 8", "bound": "4 eta^2 / eps"}
-    if key == "lemma_4_3":
-        return {**width, **eps_rule("lemma_4_3"), "B_l": R.GRADIENT_FLOOR, "L_f": "2 |y - f| lower bound (quadratic)"}
-    if key == "lemma_4_4":
-        return {**width, **eps_rule("lemma_4_4"), "phi": R.NEAR_CRITICAL_COSINE,
-                "gamma": f"{R.DEFINITENESS_MARGIN:g} * L_f / 2"}
-    if key == "lemma_4_5":
-        return {**width, **eps_rule("theorem_3_1"), "LB_l": "L_f * B_l", "B_l": R.GRADIENT_FLOOR,
-                "condition (6)": "searched per draw"}
-    if key == "theorem_3_1":
-        return {**width, **eps_rule("theorem_3_1"), "K (iterations)": R.ITERATION_CONSTANT,
-                "K' (distance)": f"{R.DISTANCE_SAFETY:g} |L_f(delta*)| / mu",
-                "slope tolerance": R.EXPONENT_TOLERANCE}
-    if key == "corollary_3_1":
-        return {**width, **eps_rule("theorem_3_1"), "beta": "mu (drawn in [mu/2, 2 mu])",
-                "z": "floor(2 / (beta eta)) + 1", "bound": f"D_s (z+s) <= {R.REMARK3_CONSTANT:g} D_0 z",
-                "horizon": f"s <= {R.REMARK3_HORIZON} z"}
-    if key == "theorem_5_1":
-        return {**width, **eps_rule("theorem_3_1"), "tau_eps": f"{R.TAU_EPS_FACTOR:g} eps_max(m) of Theorem 3.1",
-                "certified tau_eps": "per draw, theory.bounds.certified_tau_eps"}
-    if key == "section_5_1":
-        return {"d": S.FIGURE_DIM, "m": S.FIGURE_WIDTH, "input scales": f"{S.SMALL_SCALE:g} vs {S.LARGE_SCALE:g}",
-                "ratio (minima)": S.LANDSCAPE_RATIO, "ratio (escape)": S.ESCAPE_RATIO,
-                "paired draws": S.PAIRED_DRAWS, "alpha": S.STATISTICAL_ALPHA}
-    if key == "section_5_2":
-        return {**width, "losses": "quadratic, cross-entropy", "bounds": "certified 0 < L <= |dL/df| <= U, |d2L/df2| <= B",
-                "input scale |x|": "<= 10 (lower bound L > 0)"}
-    raise KeyError(key)
+def _constants_section_5_2():
+    return {**_width(), "losses": "quadratic, cross-entropy", "bounds": "certified 0 < L <= |dL/df| <= U, |d2L/df2| <= B",
+            "input scale |x|": "<= 10 (lower bound L > 0)"}
 
 
 CLAIMS = (
@@ -192,6 +233,7 @@ CLAIMS = (
                     "found by Newton on the sphere; over a range of η the log-log slope of the distance is ½ "
                     "(± tolerance) and that of the time ≥ −2."),
         regime="m ≥ ⌈d^{5/2}⌉, ε < ε_max(m) = c (log m)^{-2}, η < η_max = min(c' (log m)^{-2}, ε²), d ≥ 7.",
+        constants_rule=_constants_theorem_3_1,
     ),
     Claim(
         "corollary_3_1", "Corollary 3.1", "Shrinking learning rate (+ Remark 3)",
@@ -201,6 +243,7 @@ CLAIMS = (
         executable=("After t̃, Remark 3's schedule η_s = 2/(β(s + z)) gives D_s (z + s) ≤ 2 D_0 z for every s up "
                     "to 20 z, and D_s → 0."),
         regime="Theorem 3.1's regime; β = μ (the least tangent eigenvalue of Ξ(δ*)), z = ⌊2/(βη)⌋ + 1.",
+        constants_rule=_constants_corollary_3_1,
     ),
     Claim(
         "lemma_4_1", "Lemma 4.1", "Dynamics in the ball",
@@ -214,6 +257,7 @@ CLAIMS = (
         regime="m ≥ ⌈d^{5/2}⌉, ε < c (log m)^{-1/2}, η < min(c' (log m)^{-1}, ε²), B_l = 0.02, d ≥ 7.",
         repairs={"test_literal_gradient_floor_fails_in_low_dimension":
                  "d ≥ 7 (\"with high probability\" lives in d, not in m: the floor fails with a probability that falls with d, at any width)"},
+        constants_rule=_constants_lemma_4_1,
     ),
     Claim(
         "lemma_4_2", "Lemma 4.2", "Approximation of PGD",
@@ -231,6 +275,7 @@ CLAIMS = (
                  "the projection is active, ‖δ_t − η∂L(δ_t)‖ ≥ ε",
                  "test_literal_equation_5_fails_for_gradients_longer_than_one_even_when_active":
                  "the bound for the step's length: 4η²‖∂L(δ_t)‖²/ε (or ‖∂L(δ_t)‖ ≤ 1)"},
+        constants_rule=_constants_lemma_4_2,
     ),
     Claim(
         "lemma_4_3", "Lemma 4.3", "Away from critical points on the sphere",
@@ -243,6 +288,7 @@ CLAIMS = (
                  "the hypothesis is two-sided, |∠[∂f, δ]| ≤ β (near the antipodal critical point the one-sided cosine is ≈ −1 ≤ β while Γ ≈ 0)",
                  "test_literal_gradient_floor_on_the_sphere_fails_in_low_dimension":
                  "d ≥ 7 (the gradient floor fails with a probability that falls with d, at any width)"},
+        constants_rule=_constants_lemma_4_3,
     ),
     Claim(
         "lemma_4_4", "Lemma 4.4", "Near critical points on the sphere (no saddles)",
@@ -254,6 +300,7 @@ CLAIMS = (
         regime="m ≥ ⌈d^{5/2}⌉, ε < c (log m)^{-1}, φ = 1/2, γ = 𝓛_f/2, d ≥ 7.",
         repairs={"test_literal_sign_fails_in_the_minimisation_form":
                  "the sign of the minimisation form, −sgn(λ*) (the paper's sgn((y − f) δᵀ∂f) is that of the maximisation form)"},
+        constants_rule=_constants_lemma_4_4,
     ),
     Claim(
         "lemma_4_5", "Lemma 4.5", "Trajectory and local optimums",
@@ -263,6 +310,7 @@ CLAIMS = (
                     "holds, no PGD iterate (16 uniform starts) is in Δη⁻ and Δη⁺ is absorbing. Δη± are defined "
                     "through the descent cosine ∠[−∂L(δ), δ] (≈ +1 near local minima of L)."),
         regime="Theorem 3.1's regime; 𝓛B_l = 𝓛_f B_l; draws where (6) fails are discarded (recorded).",
+        constants_rule=_constants_lemma_4_5,
     ),
     Claim(
         "theorem_5_1", "Theorem 5.1", "One local minimum on the sphere",
@@ -275,6 +323,7 @@ CLAIMS = (
         regime="Theorem 3.1's regime; τ_ε = ε_max(m) of Theorem 3.1; certified τ_ε per draw.",
         repairs={"test_literal_unique_minimum_fails_for_d_equal_one":
                  "d ≥ 2 (at d = 1 both points of the 0-sphere are local minima)"},
+        constants_rule=_constants_theorem_5_1,
     ),
     Claim(
         "section_5_1", "§5.1", "Smaller input scales: more regular landscape, faster escape (Figures 1–3)",
@@ -287,6 +336,7 @@ CLAIMS = (
         repairs={"test_literal_per_draw_count_of_minima_is_monotone_in_the_input_scale":
                  "statistically over draws, or per draw against the smallest scale ‖x‖ = 0.01 "
                  "(the per-draw count of minima is not monotone in the input scale)"},
+        constants_rule=_constants_section_5_1,
     ),
     Claim(
         "section_5_2", "§5.2", "General losses (cross-entropy)",
@@ -296,6 +346,7 @@ CLAIMS = (
                     "4.4, 4.5, Theorem 3.1, Corollary 3.1 and Theorem 5.1 rerun under cross-entropy with the same "
                     "regimes (γ and c follow 𝓛_f)."),
         regime="The claims' regimes with loss = cross-entropy; input scale ≤ 10 for 𝓛 > 0.",
+        constants_rule=_constants_section_5_2,
     ),
 )
 

@@ -4,6 +4,7 @@ r"""The report's files: the schema of ``claims.json`` and its validation, the at
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ __all__ = [
     "SCHEMA_ID",
     "SCHEMA_PATH",
     "STATUSES",
+    "Status",
     "EXAMPLE_DB_ENV",
     "example_database_path",
     "validate_report",
@@ -29,8 +31,17 @@ SCHEMA_ID = "first-order-adversaries/claims-report/1"
 #: The JSON schema of ``claims.json`` (shipped with the package).
 SCHEMA_PATH = Path(__file__).with_name("claims.schema.json")
 
-#: A claim's possible statuses.
-STATUSES = ("holds", "holds only with an added hypothesis", "fails", "not run")
+class Status(str, enum.Enum):
+    """A claim's status in the report (the values are the strings of ``claims.json``)."""
+
+    HOLDS = "holds"
+    ADDED_HYPOTHESIS = "holds only with an added hypothesis"
+    FAILS = "fails"
+    NOT_RUN = "not run"
+
+
+#: A claim's possible statuses, as written in ``claims.json``.
+STATUSES = tuple(status.value for status in Status)
 
 # ---------------------------------------------------------------------------- schema and files
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 
 from theory.report.claims import EVIDENCE_LEVELS
-from theory.report.files import EXAMPLE_DB_ENV
+from theory.report.files import EXAMPLE_DB_ENV, Status
 
 __all__ = [
     "render_markdown",
@@ -35,7 +35,7 @@ def _evidence_text(evidence):
 
 
 def _status_text(claim):
-    if claim["status"] == "holds only with an added hypothesis":
+    if claim["status"] == Status.ADDED_HYPOTHESIS.value:
         return "holds only with: " + "; ".join(a["hypothesis"] for a in claim["added_hypotheses"])
     return claim["status"]
 

@@ -49,6 +49,7 @@ import numpy as np
 from theory._validation import as_points, check_positive_float
 from theory.geometry import SPHERE_RTOL, cosine, on_sphere, vector_norm
 from theory.problem import check_problem
+from theory.geometry import tangent_component
 
 __all__ = [
     "lagrange_multiplier",
@@ -108,7 +109,7 @@ def tangent_gradient(problem, delta):
     grad = problem.loss_grad(delta)
     normal = delta / norm[..., None]
     # = grad - 2 lambda* delta, in the form that cannot overflow.
-    return grad - np.einsum("...i,...i->...", grad, normal)[..., None] * normal
+    return tangent_component(grad, normal)
 
 
 def constrained_hessian(problem, delta):

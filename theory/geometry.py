@@ -21,6 +21,7 @@ __all__ = [
     "project_ball",
     "project_ball_inplace",
     "project_tangent",
+    "tangent_component",
     "uniform_ball",
     "uniform_sphere",
     "cosine",
@@ -182,6 +183,17 @@ def project_ball_inplace(v, eps):
             v[outside] *= scale[:, None]
 
 
+def tangent_component(v, normal):
+    r""":math:`v - (v^\top n)\,n`: the component of ``v`` orthogonal to the unit vector ``normal``, without checks.
+
+    The one formula of the tangent projection (:func:`project_tangent`, Γ of
+    :func:`theory.constrained.tangent_gradient`, the sphere searches); it cannot
+    overflow where :math:`v - \frac{v^\top\delta}{\|\delta\|^2}\delta` could. Shapes (..., d),
+    broadcastable; ``normal`` must have norm 1.
+    """
+    return v - np.einsum("...i,...i->...", v, normal)[..., None] * normal
+
+
 def project_tangent(delta, v):
     r"""Projection of ``v`` onto the tangent space :math:`\mathcal T(\delta)` of the sphere through ``delta``.
 
@@ -202,7 +214,7 @@ def project_tangent(delta, v):
     delta = _points("delta", delta)
     v = check_last_dim("v", _points("v", v), delta.shape[-1])
     normal = unit(delta, "delta", why="the tangent space of the sphere at 0 is undefined")
-    return v - np.einsum("...i,...i->...", v, normal)[..., None] * normal
+    return tangent_component(v, normal)
 
 
 def _unit_directions(rng, n, d):

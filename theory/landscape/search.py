@@ -40,6 +40,7 @@ from theory.landscape.critical import check_sphere_problem as _check
 from theory.geometry import _unit_directions, vector_norm
 from theory.landscape.sphere_scan import sphere_critical_points
 from theory.landscape.circle import circle_critical_points
+from theory.geometry import tangent_component
 
 __all__ = [
     "critical_points",
@@ -71,7 +72,7 @@ def _sphere_runs(problem, starts, sign):
         delta = eps * u / nu
         value, grad = problem.value_and_grad(delta)
         normal = u / nu
-        tangent = grad - (grad @ normal) * normal
+        tangent = tangent_component(grad, normal)
         return sign * float(value), sign * (eps / nu) * tangent
 
     out = []

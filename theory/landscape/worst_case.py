@@ -16,6 +16,7 @@ from scipy.optimize import minimize
 from theory._validation import as_rng, check_positive_float
 from theory.landscape.critical import check_sphere_problem as _check
 from theory.geometry import cosine, uniform_ball, uniform_sphere, vector_norm
+from theory.geometry import tangent_component
 
 __all__ = [
     "SEARCH_SAMPLES",
@@ -141,8 +142,8 @@ def min_gradient_cosine(problem, *, n_samples=SEARCH_SAMPLES, n_starts=SEARCH_ST
         # and the sphere parametrisation delta = eps u / |u|.
         da = net.hvp(x + a, (h / nh - c * g / ng) / ng)
         db = net.hvp(x + b, (g / ng - c * h / nh) / nh)
-        du = (eps / nu) * (da - (da @ u) * u / (nu * nu))
-        dv = (eps / nv) * (db - (db @ v) * v / (nv * nv))
+        du = (eps / nu) * tangent_component(da, u / nu)
+        dv = (eps / nv) * tangent_component(db, v / nv)
         return c, np.concatenate([du, dv])
 
     for pair in pairs:

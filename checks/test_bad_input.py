@@ -1,10 +1,11 @@
 """Bad input to every public entry point raises a clear ValueError or TypeError naming the argument.
 
-One row per (entry point, bad argument); the table is also the README's
-"Bad input" section. The negative control runs the same assertion on an
-unvalidated function and shows that it fails (the function returns NaN).
+One row per (entry point, bad argument); the table is also the page
+``docs/bad_input.md`` ("Bad input"), linked from the README. The negative
+control runs the same assertion on an unvalidated function and shows that it
+fails (the function returns NaN).
 
-The README's table and these rows are kept in step by a test: every row names
+The page's table and these rows are kept in step by a test: every row names
 a function called here, and every function called here is named in a row (its
 control adds an untested row and drops a listed function; both are caught).
 """
@@ -357,14 +358,14 @@ def test_control_unvalidated_function_is_caught():
         assert_rejects(unvalidated_norm, -np.ones(3), name="delta")
 
 
-# --- the README's table and these rows agree -------------------------------------------------
+# --- the table of docs/bad_input.md and these rows agree ---------------------------------------
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+BAD_INPUT_PAGE = Path(__file__).resolve().parent.parent / "docs" / "bad_input.md"
 
 
 def table_rows(text):
-    """The first cells of the README's "Bad input" table (the entry points of each row)."""
-    section = text.split("## Bad input", 1)[1].split("\n## ", 1)[0]
+    """The first cells of the "Bad input" table of docs/bad_input.md (the entry points of each row)."""
+    section = text.split("# Bad input", 1)[1].split("\n## ", 1)[0]
     return [line.split("|")[1].strip() for line in section.splitlines()
             if line.startswith("| `")]
 
@@ -394,7 +395,7 @@ def unlisted_calls(rows, cases=CASES):
 
 @needs_source_tree
 def test_every_row_of_the_readme_table_is_tested_and_every_tested_function_is_listed():
-    rows = table_rows(README.read_text())
+    rows = table_rows(BAD_INPUT_PAGE.read_text())
     assert len(rows) >= 20
     assert untested_rows(rows) == []
     assert unlisted_calls(rows) == []
@@ -402,6 +403,6 @@ def test_every_row_of_the_readme_table_is_tested_and_every_tested_function_is_li
 
 @needs_source_tree
 def test_control_an_untested_row_and_an_unlisted_function_are_caught():
-    rows = table_rows(README.read_text())
+    rows = table_rows(BAD_INPUT_PAGE.read_text())
     assert untested_rows(rows + ["`frobnicate`"]) == ["`frobnicate`"]
     assert unlisted_calls([r for r in rows if "draw_network" not in r]) == ["draw_network"]

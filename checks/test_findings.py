@@ -1,11 +1,13 @@
-"""findings.json, the README and the code in step: every quoted number comes from ``python -m theory.experiments.findings``.
+"""findings.json, the documentation and the code in step: every quoted number comes from ``python -m theory.experiments.findings``.
 
-The README quotes each finding's sentences (``quotes``) verbatim; this module
-fails when a quote is missing from the README (the README drifted from
-``findings.json``), when ``findings.json`` lacks a registered finding, and when
-a cheap finding recomputed now differs from its stored value (``findings.json``
-drifted from the code). Controls: a README with one number changed, and a
-stored value changed, are both caught.
+The documentation (README.md and the pages ``docs/*.md`` it links; the findings
+live in ``docs/claims.md`` and ``docs/landscape.md``) quotes each finding's
+sentences (``quotes``) verbatim; this module fails when a quote is missing from
+the documentation (the documentation drifted from ``findings.json``), when
+``findings.json`` lacks a registered finding, and when a cheap finding
+recomputed now differs from its stored value (``findings.json`` drifted from
+the code). Controls: the documentation with one number changed, and a stored
+value changed, are both caught.
 """
 
 import json
@@ -18,7 +20,15 @@ from theory.experiments.findings import FINDINGS, compute
 skip_without_source_tree()
 
 README = SOURCE_TREE / "README.md" if SOURCE_TREE else None
+DOCS = SOURCE_TREE / "docs" if SOURCE_TREE else None
 STORED = SOURCE_TREE / "findings.json" if SOURCE_TREE else None
+
+
+def documentation_text():
+    """README.md followed by every page of docs/ (sorted by name): the text the quotes must appear in."""
+    pages = sorted(DOCS.glob("*.md"))
+    assert pages, f"no documentation pages in {DOCS}"
+    return "\n\n".join(path.read_text(encoding="utf-8") for path in [README, *pages])
 
 
 def stored():
@@ -26,7 +36,7 @@ def stored():
 
 
 def missing_quotes(readme_text, findings):
-    """(key, quote) pairs of ``findings`` whose quote is not in ``readme_text``."""
+    """(key, quote) pairs of ``findings`` whose quote is not in ``readme_text`` (see :func:`documentation_text`)."""
     return [(key, q) for key, result in findings.items() for q in result["quotes"] if q not in readme_text]
 
 
@@ -40,7 +50,7 @@ def test_every_registered_finding_is_in_findings_json():
 
 
 def test_the_readme_quotes_every_finding_verbatim():
-    assert missing_quotes(README.read_text(), stored()) == []
+    assert missing_quotes(documentation_text(), stored()) == []
 
 
 def test_the_cheap_findings_recomputed_equal_the_stored_ones():
@@ -54,7 +64,7 @@ def test_control_a_changed_number_in_the_readme_is_caught():
     findings = stored()
     key = next(iter(findings))
     quote = findings[key]["quotes"][0]
-    changed = README.read_text().replace(quote, quote[:-1] + "#")  # its last character changed
+    changed = documentation_text().replace(quote, quote[:-1] + "#")  # its last character changed
     assert missing_quotes(changed, findings)
 
 

@@ -1,4 +1,4 @@
-r"""The numbers the README's findings quote, recomputed over stated draws with 95 % confidence intervals.
+r"""The numbers the documentation (README.md and docs/) quotes, recomputed over stated draws with 95 % confidence intervals.
 
 ``python -m theory.experiments.findings [--out findings.json] [--only KEY,...] [--list]``
 
@@ -7,8 +7,8 @@ draws its own problems from fixed seeds (so the output is a function of the
 code and the library versions), states n, and returns its numbers with exact
 95 % intervals (:mod:`theory.testing.statistics`: Clopper–Pearson for proportions,
 order statistics for medians, Student t for means) and the sentences
-(``quotes``) that the README prints verbatim. ``checks/test_findings.py``
-keeps the README and ``findings.json`` in step, and recomputes the cheap
+(``quotes``) that the documentation prints verbatim. ``checks/test_findings.py``
+keeps the documentation and ``findings.json`` in step, and recomputes the cheap
 findings to keep ``findings.json`` in step with the code.
 
 The whole command takes several minutes on 2 cores (each finding's cost is in

@@ -89,7 +89,7 @@ def example_database_path(root=".") -> Path:
     :class:`hypothesis.database.DirectoryBasedExampleDatabase` at this path
     (``root`` = the repository), so a counterexample found once is replayed first
     on every later run. Keep the folder between CI runs to keep that memory
-    (README, "The example database").
+    (docs/profiles.md, "The example database").
     """
     value = os.environ.get(EXAMPLE_DB_ENV)
     return Path(value) if value else Path(root) / ".hypothesis" / "examples"

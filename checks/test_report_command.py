@@ -636,3 +636,10 @@ def test_the_installed_package_writes_a_report_from_an_empty_folder(tmp_path):
         # The example database is the working directory's, never site-packages'.
         assert Path(report["example_database"]).resolve() == (empty / ".hypothesis" / "examples").resolve()
     assert not (site / ".hypothesis").exists() and not (site / "theory" / ".hypothesis").exists()
+
+
+@needs_source_tree
+def test_the_default_checks_of_a_source_tree_are_its_checks_folder():
+    from theory.report.cli import default_checks
+
+    assert default_checks() == ROOT / "checks"

@@ -81,7 +81,7 @@ def _parse(argv):
 
 def default_checks() -> Path:
     """The checks that belong to this ``theory``: the copy installed with it (``theory/checks``), else ``checks/`` of its source tree."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the theory package (this module is theory/report/cli.py)
     installed, source = here / "checks", here.parent / "checks"
     return installed if (installed / "conftest.py").is_file() else source
 

@@ -198,7 +198,12 @@ def check_certified_landscape(problem, seed):
     assert kinds == ["maximum", "minimum"], f"certified unique, but the landscape has {kinds}"
 
 
+#: A draw whose cover once depended on its cap (certified with cap 20, not with cap 6.32).
+_CAP_BASE = make_problem(2, 33, seed=77910, input_scale=1.0, ratio=THRESHOLD_EPS_CAP)
+
+
 @given(case=certified_cases())
+@example(case=(Problem(_CAP_BASE.net, _CAP_BASE.x, _CAP_BASE.y, 6.324555320336759, _CAP_BASE.loss), 0))
 def test_certified_draw_has_exactly_one_minimum_and_one_maximum(case):
     check_certified_landscape(*case)
 

@@ -51,6 +51,8 @@ test C taking a positive eigenvalue of J for a negative one lets the shell pass 
 birth, and the search finds two minima below the wrong τ_ε.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from hypothesis import event, example, given, note, settings, target
@@ -600,3 +602,61 @@ def test_control_test_c_taking_a_positive_eigenvalue_for_a_negative_one_passes_t
     wrong = shell_tau_eps(SHELL_DRAW, cap_of(SHELL_DRAW), _flip_c=True)
     assert counterexample(st.just((SHELL_DRAW, wrong, [SHELL_TWO_MINIMA])),
                           holds(check_search_below_shell_tau), shrink=False)[1] == wrong
+
+
+# --- the certified radius is monotone in its cap ----------------------------------------------
+
+#: Budget of the covers of the monotonicity check (that of the Theorem 5.1 checks' records).
+MONOTONE_BOXES = 2**14
+
+
+def check_tau_monotone_in_cap(problem, fraction, method="auto"):
+    """A smaller cap gives at least the smaller of that cap and the larger cap's τ_ε (exactly that for the
+    contraction, unless the larger cap gave up: its give-up radius is a fraction of the cap)."""
+    cap = cap_of(problem)
+    small = fraction * cap
+    tau_big = certified_tau_eps(problem, eps_cap=cap, method=method, max_boxes=MONOTONE_BOXES)
+    tau_small = certified_tau_eps(problem, eps_cap=small, method=method, max_boxes=MONOTONE_BOXES)
+    note(f"cap {cap!r}: tau_eps = {tau_big!r}; cap {small!r}: tau_eps = {tau_small!r}")
+    event("smaller cap certified" if tau_small >= small else "smaller cap not certified")
+    expected = min(small, tau_big)
+    if method == "contraction" and tau_big > 0.0:
+        assert tau_small == expected, f"tau_eps(cap={small!r}) = {tau_small!r}, not min(cap, {tau_big!r})"
+    else:
+        assert tau_small >= expected, f"tau_eps(cap={small!r}) = {tau_small!r} < min(cap, {tau_big!r})"
+
+
+@contextmanager
+def slabs_ending_at_the_cap():
+    """The bug guarded against: covers and brackets on grids that end at the cap (so depend on it)."""
+    from theory.certificates import annulus
+
+    def cap_grid(eps_lo, eps_hi, arcs):
+        ea, eb, ta, tb = original(eps_lo, eps_hi, arcs)
+        return ea, np.minimum(eb, eps_hi), ta, tb
+
+    original = annulus._initial_boxes
+    annulus._initial_boxes = cap_grid
+    try:
+        yield
+    finally:
+        annulus._initial_boxes = original
+
+
+#: The draw on which the cover's dependence on its cap was found (cap 20 certified, cap 6.32 not).
+CAP_DRAW = family(33, 77910)
+
+
+@FEW
+@given(draws(), st.floats(0.05, 1.0), st.sampled_from(["auto", "contraction"]))
+@example(CAP_DRAW, 0.31622776601683794, "auto")
+def test_certified_tau_eps_is_monotone_in_its_cap(problem, fraction, method):
+    check_tau_monotone_in_cap(problem, fraction, method)
+
+
+@pytest.mark.negative_control
+def test_control_a_cover_whose_last_slab_ends_at_the_cap_is_not_monotone():
+    with slabs_ending_at_the_cap():
+        counterexample(st.tuples(draws(m=widths(16, 64), scale=st.just(1.0), loss=st.just("quadratic")),
+                                 st.floats(0.2, 0.5)),
+                       lambda c: check_tau_monotone_in_cap(*c) is None, shrink=False)

@@ -431,11 +431,16 @@ class ShellCover:
 
 
 def _initial_shell_boxes(eps_lo, eps_hi, splits):
-    """Boxes covering [eps_lo, eps_hi] x the six faces: slabs of ratio 2 in ε, ``splits``² squares per face."""
+    """Boxes covering [eps_lo, eps_hi] x the six faces: slabs of ratio 2 in ε, ``splits``² squares per face.
+
+    As in :mod:`theory.certificates.annulus`, the slabs are [eps_lo · 2^k, eps_lo · 2^(k+1)]
+    up to the first edge at or above eps_hi, so that the boxes do not depend on eps_hi.
+    """
     edges = [eps_lo]
-    while edges[-1] * 2.0 < eps_hi:
+    while edges[-1] < eps_hi:
         edges.append(edges[-1] * 2.0)
-    edges.append(eps_hi)
+    if len(edges) == 1:  # eps_lo == eps_hi: one slab of zero width
+        edges.append(eps_hi)
     side = np.linspace(-1.0, 1.0, splits + 1)
     f, e, ia, ib = np.meshgrid(np.arange(6), np.arange(len(edges) - 1), np.arange(splits), np.arange(splits),
                                indexing="ij")

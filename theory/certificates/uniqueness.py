@@ -10,6 +10,7 @@ largest such radius.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -177,6 +178,8 @@ def contraction_tau_eps(problem, *, eps_cap=None) -> float:
     -------
     float
         0.0 when no radius down to :data:`TAU_GIVE_UP_RATIO` · ``eps_cap`` is certified.
+        The bracket lives on the powers of two, not on the cap, so a smaller cap gives
+        the smaller of that cap and the larger cap's answer (when that is not 0.0).
     """
     net, x, _, _ = _problem_parts(problem)
     if eps_cap is None:
@@ -185,8 +188,9 @@ def contraction_tau_eps(problem, *, eps_cap=None) -> float:
         cap = check_positive_float("eps_cap", eps_cap)
     if uniqueness_certificate(problem, cap).certified:
         return cap
-    # Bracket from below: halve until certified (or give up at a negligible radius).
-    lo = cap
+    # Bracket from below on the powers of two (a grid that does not depend on the cap,
+    # so that a smaller cap gives min(cap, the same answer)): halve until certified.
+    lo = math.ldexp(1.0, math.frexp(cap)[1] - 1)  # the largest power of two <= cap
     while not uniqueness_certificate(problem, lo).certified:
         lo /= 2.0
         if lo < TAU_GIVE_UP_RATIO * cap:
@@ -194,7 +198,7 @@ def contraction_tau_eps(problem, *, eps_cap=None) -> float:
     hi = 2.0 * lo
     while hi - lo > TAU_BISECTION_RTOL * lo:
         mid = 0.5 * (lo + hi)
-        if uniqueness_certificate(problem, mid).certified:
+        if mid < cap and uniqueness_certificate(problem, mid).certified:
             lo = mid
         else:
             hi = mid

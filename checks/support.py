@@ -197,7 +197,7 @@ def allowed_errors(problem, deltas):
     sup|L_ff| · that f-scale · |∂f_i| for the gradient), plus
     :data:`theory.testing.tolerances.SUBNORMAL_ATOL` where the gradient underflows, times
     the factors that multiply a subnormal rounding after it happens
-    (derivation: checks/test_numerics_kernels.py).
+    (derivation: checks/numerics/test_numerics_kernels.py).
     """
     z = (problem.x + deltas) @ problem.net.W.T
     sig, dsig, _ = activations(z)

@@ -78,7 +78,7 @@ lockfile = _sibling("lockfile")
 seed_sweep = _sibling("seed_sweep")
 
 
-# --- the pure parts (checked by checks/test_reliability_scripts.py) ---------------------------------
+# --- the pure parts (checked by checks/suite/test_reliability_scripts.py) ---------------------------------
 
 def version_table(locked, installed, skip=(PROJECT,)):
     """Rows ``(package, locked, newest, changed)`` over every package locked or installed.

@@ -67,7 +67,7 @@ def parse_lock(text):
     """``{canonical name: Pin}`` of every requirement in the text of a lock (option lines are skipped).
 
     A requirement without a version (``numpy``) gets operator and version ``""``: the check of
-    the lock (``checks/test_reliability_scripts.py``) reports it as not pinned.
+    the lock (``checks/suite/test_reliability_scripts.py``) reports it as not pinned.
     """
     pins = {}
     for line in logical_lines(text):

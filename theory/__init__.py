@@ -1,7 +1,7 @@
 """Executable checks of Deng, He, Huang & Su, "Towards Understanding the Dynamics of
 the First-Order Adversaries" (ICML 2020).
 
-Layers, from the bottom (imports point down only; ``checks/test_suite_layers.py`` tests it):
+Layers, from the bottom (imports point down only; ``checks/suite/test_suite_layers.py`` tests it):
 
 * :mod:`theory._floats`, :mod:`theory._validation`: floating-point facts, argument checks;
 * the mathematics at the root: :mod:`theory.activations`, :mod:`theory.geometry`,

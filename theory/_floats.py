@@ -24,7 +24,7 @@ UNIT_ROUNDOFF = float(np.finfo(np.float64).eps / 2.0)
 #: the scalar libm (glibc) is within 1 ulp, numpy's AVX-512 (SVML) loops are
 #: documented within 4 ulps for every function they provide. An ulp of x is at most
 #: 2u|x|, so one call has relative error at most 2 * ELEMENTARY_ULPS * u = 8u.
-#: ``checks/test_numerics_losses.py`` measures the losses built on them against a
+#: ``checks/numerics/test_numerics_losses.py`` measures the losses built on them against a
 #: 60-digit evaluation.
 ELEMENTARY_ULPS = 4.0
 

@@ -37,7 +37,7 @@ error of order :math:`\|a\|_1 2^{-52}` beyond the reference's (the natural scale
 of f is :math:`\sum_r |a_r|(\sigma_r + 1)`); the loss and its gradient depend on f
 through L(y, f), whose inputs are O(1). The gradient uses the exact branch
 formula, so it agrees with the reference to a few ulps per unit (checked in
-``checks/test_numerics_kernels.py`` with :data:`theory.testing.tolerances.IDENTITY_RTOL`
+``checks/numerics/test_numerics_kernels.py`` with :data:`theory.testing.tolerances.IDENTITY_RTOL`
 and, where the gradient underflows, :data:`theory.testing.tolerances.SUBNORMAL_ATOL`).
 """
 

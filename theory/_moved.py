@@ -1,6 +1,6 @@
 """Where moved modules and names went: the old import paths keep working.
 
-The library itself never imports through these aliases (``checks/test_suite_layers.py`` verifies
+The library itself never imports through these aliases (``checks/suite/test_suite_layers.py`` verifies
 it); they exist for users' code written against the earlier flat layout.
 
 * :data:`MOVED_MODULES` maps an old module path to its new one. :func:`install`

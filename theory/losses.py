@@ -66,7 +66,7 @@ class Loss:
         r"""``(value(y, f), dvalue(y, f))`` together, bit for bit (PGD's hot path).
 
         Subclasses may share work between the two; the results must equal the
-        separate calls exactly (``checks/test_numerics_losses.py``).
+        separate calls exactly (``checks/numerics/test_numerics_losses.py``).
         """
         return self.value_and_dvalue_unchecked(*self._arguments(y, f))
 

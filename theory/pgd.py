@@ -232,7 +232,7 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
     exponential, no temporaries), then an in-place projection. A problem that
     overrides ``value_and_grad`` runs through its override instead. Both agree
     with the step ``P_B(δ − η ∂L(δ))`` of :meth:`Problem.value_and_grad` to
-    rounding (``checks/test_numerics_kernels.py``).
+    rounding (``checks/numerics/test_numerics_kernels.py``).
     """
     check_problem(problem)
     steps = check_positive_int("steps", steps, minimum=0)

@@ -7,7 +7,7 @@ draws its own problems from fixed seeds (so the output is a function of the
 code and the library versions), states n, and returns its numbers with exact
 95 % intervals (:mod:`theory.testing.statistics`: Clopper–Pearson for proportions,
 order statistics for medians, Student t for means) and the sentences
-(``quotes``) that the documentation prints verbatim. ``checks/test_findings.py``
+(``quotes``) that the documentation prints verbatim. ``checks/suite/test_findings.py``
 keeps the documentation and ``findings.json`` in step, and recomputes the cheap
 findings to keep ``findings.json`` in step with the code.
 

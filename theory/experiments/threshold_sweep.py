@@ -64,6 +64,7 @@ from theory.landscape.circle import circle_critical_points
 from theory.problem import Problem, make_problem
 from theory._validation import check_positive_float, check_positive_int, check_seed
 from theory.problem import check_problem
+from theory.testing.regimes import THRESHOLD_TREND_DRAWS, THRESHOLD_TREND_WIDTHS
 
 __all__ = ["PAPER_EXPONENT", "SWEEP_WIDTHS", "SWEEP_DRAWS", "CHECK_WIDTHS", "CHECK_DRAWS", "RATIO_WIDTHS",
            "RATIO_DRAWS", "RATIO_SCAN", "MEDIAN_CI_LEVEL", "fit_log_exponent", "threshold_sweep", "tau_ratio_distribution",
@@ -75,11 +76,9 @@ PAPER_EXPONENT = 2.0
 SWEEP_WIDTHS = (8, 32, 128, 512)
 #: Default draws per width.
 SWEEP_DRAWS = 20
-#: The small sweep of the suite's trend check (d = 2): three widths two factors of 8
-#: apart and 5 draws, about 8 s; at these sizes the fitted exponent was 0.1 to 0.3,
-#: far from the paper's 2.
-CHECK_WIDTHS = (8, 64, 512)
-CHECK_DRAWS = 5
+#: The suite's trend sweep (:data:`theory.testing.regimes.THRESHOLD_TREND_WIDTHS`, ``..._DRAWS``),
+#: under the names it had here.
+CHECK_WIDTHS, CHECK_DRAWS = THRESHOLD_TREND_WIDTHS, THRESHOLD_TREND_DRAWS
 #: Widths and draws per width of :func:`tau_ratio_distribution` (d = 2).
 RATIO_WIDTHS = (8, 32, 128)
 RATIO_DRAWS = 50

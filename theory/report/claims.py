@@ -209,7 +209,7 @@ def _constants_theorem_5_1():
 
 
 def _constants_section_5_1():
-    from theory.experiments import scale as S
+    from theory.testing import section_5_1 as S
 
     return {"d": S.FIGURE_DIM, "m": S.FIGURE_WIDTH, "input scales": f"{S.SMALL_SCALE:g} vs {S.LARGE_SCALE:g}",
             "ratio (minima)": S.LANDSCAPE_RATIO, "ratio (escape)": S.ESCAPE_RATIO,

@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     from theory.testing.profiles import pin_blas_threads, pytest_ini_text
 
     root = Path.cwd()
-    tree = checks.resolve().parent  # pytest's rootdir: node ids read checks/test_*.py::name
+    tree = checks.resolve().parent  # pytest's rootdir: node ids read checks/<kind>/test_*.py::name
     command = "python -m theory " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"claims report: Hypothesis profile {args.profile}, {args.workers} workers, checks in {checks}",
           flush=True)

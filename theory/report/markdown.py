@@ -120,7 +120,7 @@ def _claim_markdown(claim):
            f"- **Executable form.** {claim['executable']}",
            f"- **Regime.** {claim['regime']}",
            "- **Constants.** " + "; ".join(f"{k} = {_fmt(v)}" for k, v in claim["constants"].items()),
-           f"- **Examples.** {claim['examples']} (check module `checks/{claim['module']}.py`)",
+           f"- **Examples.** {claim['examples']} (check module `checks/claims/{claim['module']}.py`)",
            f"- **Evidence.** {_evidence_text(claim['evidence'])} of {claim['evidence']['examples']} examples "
            f"(highest level reached: {claim['evidence']['level']}; fraction certified "
            f"{claim['evidence']['fraction_certified']:.0%})"]

@@ -23,7 +23,7 @@ as m → ∞ it tends to a Gaussian vector with covariance
 s² = E[σ'(t)²] ≈ 1/4 at input scale 1 (t ~ N(0, 1/d)). The lower tail of this
 law does **not** shrink as m grows: at fixed d, no constant B_l = Θ(1) bounds
 ‖∂f‖ from below with probability → 1 (Lemma 4.1, 4.3). Hypothesis finds the
-counterexamples at d = 1 (see ``checks/test_lemma_4_1.py``). The probability
+counterexamples at d = 1 (see ``checks/claims/test_lemma_4_1.py``). The probability
 of failure is :math:`P(\chi^2_d < 16\,d\,B_l^2)` (gradient at x below 2 B_l, half
 of it kept over the ball), which is :math:`\exp(-\Theta(d))`-small only as d grows.
 So the regime has a minimum dimension, derived, not tuned:
@@ -71,6 +71,7 @@ from scipy.stats import chi2
 from theory._validation import check_positive_float, check_positive_int
 
 __all__ = [
+    "THRESHOLD_TREND_WIDTHS", "THRESHOLD_TREND_DRAWS",
     "WIDTH_CONSTANT",
     "WIDTH_SPAN",
     "INPUT_SCALE",
@@ -204,6 +205,13 @@ EXPONENT_TOLERANCE = 0.1
 #: local minima appear at ε ≈ 1 for d = 2 and ε ≈ 3 for d = 6, 40 to 120 times
 #: EPS_REFERENCE; a factor 1 keeps a margin of more than 40.
 TAU_EPS_FACTOR = 1.0
+
+#: The small sweep of Theorem 5.1's trend check (d = 2,
+#: :func:`theory.experiments.threshold_sweep.threshold_sweep`): three widths a factor 8
+#: apart, so log m goes from 2.08 to 6.24, a factor 3 over which the paper's
+#: (log m)^-2 falls by a factor 9; 5 draws per width.
+THRESHOLD_TREND_WIDTHS = (8, 64, 512)
+THRESHOLD_TREND_DRAWS = 5
 
 
 def min_width(d):

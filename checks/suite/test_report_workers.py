@@ -1,0 +1,32 @@
+"""The claims report under several pytest-xdist workers says what one process says."""
+
+import json
+
+import pytest
+
+
+from .report_support import run_command
+
+# --- the report under several xdist workers ----------------------------------------------------
+
+def report_summary(project, *args):
+    """What a report says, without its timings: per claim the status, and per test its outcome and kind."""
+    run_command(project, *args)
+    report = json.loads((project / "report" / "claims.json").read_text())
+    return ({c["key"]: c["status"] for c in report["claims"]},
+            sorted((c["key"], t["test"], t["kind"], t["outcome"], t["examples"] > 0)
+                   for c in report["claims"] for t in c["tests"]),
+            sorted((w if isinstance(w, str) else json.dumps(w, sort_keys=True)) for w in report["weaknesses"]))
+
+
+def test_report_with_two_workers_says_what_one_process_says(project):
+    # Two xdist workers send their tallies to the controller at once: every test is
+    # reported once, with the same outcome, status and weaknesses as without workers.
+    assert report_summary(project, "--workers", "2") == report_summary(project)
+
+
+@pytest.mark.negative_control
+def test_control_a_report_that_lost_a_test_is_caught(project):
+    # A run whose workers lost one test's result (simulated: the test deselected)
+    # differs from the full report, so the comparison above would catch it.
+    assert report_summary(project, "--workers", "2", "-k", "not bound_holds") != report_summary(project)

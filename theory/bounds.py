@@ -25,7 +25,7 @@ from theory.geometry import vector_norm
 from theory.activations import SOFTPLUS_THIRD_MAX
 from theory.network import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, TwoLayerNet, activations, softplus
 from theory.activations import sigma2_range
-from theory.network import check_net
+from theory.network import check_input, check_net
 
 __all__ = [
     "hessian_norm_bound",
@@ -54,11 +54,7 @@ def rounding_allowance(n_terms: int, abs_sum: float) -> float:
 
 def _net_point_radius(net, x, eps):
     """Validate (net, x of shape (d,), eps > 0) for the bounds around one input."""
-    check_net(net)
-    x = as_points("x", x, net.d)
-    if x.ndim != 1:
-        raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
-    return x, check_positive_float("eps", eps)
+    return check_input(net, x), check_positive_float("eps", eps)
 
 
 def _spectral_norm_upper(W: np.ndarray) -> float:

@@ -217,7 +217,7 @@ def project_tangent(delta, v):
     return tangent_component(v, normal)
 
 
-def _unit_directions(rng, n, d):
+def unit_directions(rng, n, d):
     """n uniform directions on S^{d-1}: normalised Gaussians (redrawing the measure-zero zero vector)."""
     g = rng.standard_normal((n, d))
     norms = vector_norm(g)
@@ -248,7 +248,7 @@ def uniform_sphere(rng, n, d, eps):
     n = check_positive_int("n", n)
     d = check_positive_int("d", d)
     eps = check_positive_float("eps", eps)
-    return eps * _unit_directions(rng, n, d)
+    return eps * unit_directions(rng, n, d)
 
 
 def uniform_ball(rng, n, d, eps):
@@ -280,7 +280,7 @@ def uniform_ball(rng, n, d, eps):
     while todo.size:
         k = todo.size
         radius = eps * rng.random(k) ** (1.0 / d)
-        out[todo] = radius[:, None] * _unit_directions(rng, k, d)
+        out[todo] = radius[:, None] * unit_directions(rng, k, d)
         todo = todo[vector_norm(out[todo]) >= eps]
     return out
 

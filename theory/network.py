@@ -30,7 +30,7 @@ from theory._validation import as_float_array, as_points, check_positive_float, 
 from theory.activations import SIGMOID_RTOL, SOFTPLUS2_RTOL, SOFTPLUS_RTOL, activations, sigmoid, softplus
 from theory._validation import check_instance
 
-__all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network", "check_net", "SOFTPLUS_RTOL",
+__all__ = ["softplus", "sigmoid", "activations", "TwoLayerNet", "draw_network", "check_net", "check_input", "SOFTPLUS_RTOL",
            "SIGMOID_RTOL", "SOFTPLUS2_RTOL"]
 
 @dataclass(frozen=True, eq=False)
@@ -192,6 +192,19 @@ class TwoLayerNet:
 def check_net(value, name: str = "net") -> TwoLayerNet:
     """Return ``value`` after checking that it is a :class:`TwoLayerNet` (TypeError naming ``name`` otherwise)."""
     return check_instance(name, value, TwoLayerNet)
+
+
+def check_input(net, x, name: str = "x") -> np.ndarray:
+    """Check ``net`` (a :class:`TwoLayerNet`) and return ``x`` as one finite float input of shape (d,).
+
+    The (network, input) validation shared by :class:`theory.problem.Problem` and the
+    bounds around one input (:mod:`theory.bounds`); a ValueError names ``name``.
+    """
+    check_net(net)
+    x = as_points(name, x, net.d)
+    if x.ndim != 1:
+        raise ValueError(f"{name} must have shape ({net.d},), got shape {x.shape}")
+    return x
 
 
 def draw_network(d, m, *, seed, kappa=None, gamma=None) -> TwoLayerNet:

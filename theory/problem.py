@@ -38,12 +38,12 @@ from theory._validation import (
     as_points, check_finite_float, check_positive_float, check_positive_int, check_seed,
 )
 from theory.bounds import evaluation_error_bounds, value_variation_bound
-from theory.geometry import _unit_directions
+from theory.geometry import unit_directions
 from theory.losses import Loss, QuadraticLoss, get_loss
 from theory.network import activations, draw_network
 from theory._floats import UNIT_ROUNDOFF, higham_gamma
 from theory._validation import check_instance
-from theory.network import check_net
+from theory.network import check_input
 
 __all__ = ["DEFAULT_LABEL_GAP", "LabelBounds", "Problem", "make_problem", "check_problem", "ReferenceStep"]
 
@@ -113,11 +113,7 @@ class Problem:
     """
 
     def __init__(self, net, x, y, eps, loss="quadratic"):
-        check_net(net)
-        x = as_points("x", x, net.d)
-        if x.ndim != 1:
-            raise ValueError(f"x must have shape ({net.d},), got shape {x.shape}")
-        x = x.copy()
+        x = check_input(net, x).copy()
         x.flags.writeable = False
         self.net = net
         self.x = x
@@ -378,7 +374,7 @@ def make_problem(d, m, *, seed, input_scale=1.0, eps=None, ratio=None, loss="qua
     label_gap = check_positive_float("label_gap", label_gap)
     loss = get_loss(loss)
     net = draw_network(d, m, seed=seed, kappa=kappa, gamma=gamma)
-    x = input_scale * _unit_directions(np.random.default_rng([seed, 1]), 1, d)[0]
+    x = input_scale * unit_directions(np.random.default_rng([seed, 1]), 1, d)[0]
     if y is None:
         rng_y = np.random.default_rng([seed, 2])
         if isinstance(loss, QuadraticLoss):

@@ -62,7 +62,7 @@ from ..support import counterexample, evidence, holds, margin, with_examples
 from theory.certificates.uniqueness import contraction_tau_eps
 from theory.certificates.annulus import _POINT_RTOL, _evaluate_boxes, annulus_derivatives
 from theory.certificates.tau import _annulus_tau, certified_tau_eps
-from theory.certificates._boxes import _caps, _centre_bundle
+from theory.certificates._boxes import derivative_caps, centre_bundle
 from theory.landscape.threshold import (
     THRESHOLD_EPS_CAP, THRESHOLD_RTOL, _doubling_threshold, minima_threshold, scan_threshold,
 )
@@ -243,7 +243,7 @@ def check_box_bounds(problem, box, eps, theta, bound_factor=1.0):
     |Δ∂_ε g| <= S_εθ|Δθ| + S_εε|Δε| and |∂_θ g(p)| <= M1, all with the certified rounding errors."""
     evidence("sampled")
     ea, eb, ta, tb = (np.array([v]) for v in box)
-    out = _evaluate_boxes(problem, ea, eb, ta, tb, _caps(problem))
+    out = _evaluate_boxes(problem, ea, eb, ta, tb, derivative_caps(problem))
     S_tt, S_et, S_ee, M1 = (bound_factor * out[k][0] for k in ("S_tt", "S_et", "S_ee", "M1"))
     (_, gt_c, ge_c), (_, et_c, ee_c) = out["values"], out["errors"]
     values, errors = annulus_derivatives(problem, eps, theta)
@@ -277,7 +277,7 @@ def check_fused_evaluation(problem, eps, theta, hessian_order=False):
     evidence("sampled")
     delta = eps[:, None] * np.stack([np.cos(theta), np.sin(theta)], axis=-1)
     tangent = eps[:, None] * np.stack([-np.sin(theta), np.cos(theta)], axis=-1)
-    got = _centre_bundle(problem, delta, tangent)
+    got = centre_bundle(problem, delta, tangent)
     if hessian_order:
         got["hv"] = np.einsum("...ij,...j->...i", problem.loss_hessian(delta), tangent)
     assert np.array_equal(got["grad"], problem.loss_grad(delta))

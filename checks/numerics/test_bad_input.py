@@ -30,7 +30,7 @@ from theory.geometry import (
     cosine, great_circle, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere,
     vector_norm,
 )
-from theory.network import TwoLayerNet, draw_network
+from theory.network import TwoLayerNet, check_input, draw_network
 from theory.bounds import (
     ball_derivative_bounds, certified_gradient_floor, evaluation_error_bounds, gradient_norm_range,
     local_hessian_bound, third_derivative_bound, value_variation_bound,
@@ -101,6 +101,9 @@ CASES = [
     (TwoLayerNet, (np.full((5, 3), np.inf), np.ones(5)), {}, "W"),
     (TwoLayerNet, (np.ones((0, 3)), np.ones(0)), {}, "W"),
     (TwoLayerNet, (np.ones((5, 3)), ["a"] * 5), {}, "a"),
+    (check_input, ("net", np.ones(3)), {}, "net"),
+    (check_input, (NET, np.ones((2, 3))), {}, "x"),
+    (check_input, (NET, np.ones(4)), {}, "x"),
     (NET.value, (np.ones((2, 4)),), {}, "z"),
     (NET.grad, (NAN,), {}, "z"),
     (NET.hessian, ("abc",), {}, "z"),

@@ -49,16 +49,16 @@ seed_sweep = _script("seed_sweep")
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" errors="1" failures="1" skipped="2" tests="6">
-<testcase classname="checks.test_lemma_4_1" name="test_gradient_is_bounded_below_in_the_ball" time="1.0"/>
-<testcase classname="checks.test_lemma_4_1" name="test_control_ascent_is_caught" time="1.0">
+<testcase classname="checks.claims.test_lemma_4_1" name="test_gradient_is_bounded_below_in_the_ball" time="1.0"/>
+<testcase classname="checks.claims.test_lemma_4_1" name="test_control_ascent_is_caught" time="1.0">
   <failure message="Unsatisfiable: could not find a counterexample">trace</failure></testcase>
-<testcase classname="checks.test_theorem_3_1" name="test_literal_statement[seed=32]" time="1.0">
+<testcase classname="checks.claims.test_theorem_3_1" name="test_literal_statement[seed=32]" time="1.0">
   <skipped type="pytest.xfail" message="recorded counterexample"/></testcase>
-<testcase classname="checks.test_section_5_1" name="test_figure_1_draws" time="0.1">
+<testcase classname="checks.claims.test_section_5_1" name="test_figure_1_draws" time="0.1">
   <skipped type="pytest.skip" message="matplotlib missing"/></testcase>
-<testcase classname="checks.test_numerics_pgd" name="test_pgd_equals_the_reference_loop" time="1.0">
+<testcase classname="checks.numerics.test_numerics_pgd" name="test_pgd_equals_the_reference_loop" time="1.0">
   <failure message="AssertionError: assert False">trace</failure></testcase>
-<testcase classname="checks.test_numerics_kernels" name="test_kernel_agrees" time="1.0">
+<testcase classname="checks.numerics.test_numerics_kernels" name="test_kernel_agrees" time="1.0">
   <error message="worker crashed">trace</error></testcase>
 </testsuite></testsuites>
 """

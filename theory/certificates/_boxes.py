@@ -27,7 +27,7 @@ _U = UNIT_ROUNDOFF
 BOX_FLOOR = SCALING_FLOOR
 
 
-def _loss_derivative_bounds(loss, y, f_lo, f_hi):
+def loss_derivative_bounds(loss, y, f_lo, f_hi):
     r"""Upper bounds :math:`\ell_1, \ell_2, \ell_3` on :math:`|\partial^k L/\partial f^k|` for f in [f_lo, f_hi], each (n,).
 
     Quadratic: :math:`|L_f| = 2|y - f|` is largest at an endpoint, :math:`|L_{ff}| = 2`,
@@ -56,20 +56,20 @@ def _loss_derivative_bounds(loss, y, f_lo, f_hi):
     return out[0], out[1], out[2]
 
 
-def _caps(problem):
+def derivative_caps(problem):
     """Global (radius-free) caps on ‖∂f‖, ‖∂²f‖, ‖∂³f‖ for the per-box bounds."""
     net = problem.net
     g_cap = float(np.linalg.norm(net.W, 2)) * float(vector_norm(net.a)) * (1.0 + 8.0 * (net.m + net.d + 2) * _U)
     return g_cap, hessian_norm_bound(net), third_derivative_bound(net)
 
 
-def _half(lo, hi):
+def half_width(lo, hi):
     """Centre and an upper bound on the half-width of [lo, hi] (their computed values round)."""
     c = 0.5 * (lo + hi)
     return c, np.maximum(hi - c, c - lo) * (1.0 + 4.0 * _U) + 2.0 * _U * np.abs(c)
 
 
-def _centre_bundle(problem, delta, tangent, *more):
+def centre_bundle(problem, delta, tangent, *more):
     """f, ∂L and ∂²L t at the points δ (one forward pass), with their certified error bounds.
 
     ``more``: further vectors v (each like ``tangent``), whose products ∂²L v are returned

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.certificates._boxes import BOX_FLOOR, _caps, _centre_bundle, _half, _loss_derivative_bounds
+from theory.certificates._boxes import BOX_FLOOR, derivative_caps, centre_bundle, half_width, loss_derivative_bounds
 from theory._validation import check_positive_float, check_positive_int
 from theory.bounds import ball_derivative_bounds
 from theory.geometry import vector_norm
@@ -174,7 +174,7 @@ def box_derivative_bounds(problem, eps_lo, eps_hi, theta_lo, theta_hi):
     and :math:`\|W\|_2\|a\|_2`), f stays within :math:`\rho G` plus its rounding
     (:func:`theory.bounds.evaluation_error_bounds`) of its computed value at the centre,
     and :math:`\ell_k \ge |\partial^k L/\partial f^k|` over that range
-    (:func:`theory.certificates._boxes._loss_derivative_bounds`); then by the chain rule of section 5.2 and its
+    (:func:`theory.certificates._boxes.loss_derivative_bounds`); then by the chain rule of section 5.2 and its
     third-order analogue :math:`T_1 = \ell_1 G`, :math:`T_2 = \ell_2 G^2 + \ell_1 H`,
     :math:`T_3 = \ell_3 G^3 + 3\ell_2 G H + \ell_1 H_3` (as in the circle scan).
     Every bound is increasing in ε, hence evaluated at :math:`\varepsilon_b`.
@@ -195,7 +195,7 @@ def box_derivative_bounds(problem, eps_lo, eps_hi, theta_lo, theta_hi):
     eb, tb = _as_pair(eps_hi, theta_hi)
     if ea.shape != eb.shape or np.any(eb < ea) or np.any(tb < ta):
         raise ValueError("boxes must have eps_lo <= eps_hi and theta_lo <= theta_hi, of one shape (n,)")
-    out = _evaluate_boxes(problem, ea, eb, ta, tb, _caps(problem))
+    out = _evaluate_boxes(problem, ea, eb, ta, tb, derivative_caps(problem))
     return out["S_tt"], out["S_et"], out["S_ee"], out["M1"]
 
 
@@ -207,19 +207,19 @@ def _evaluate_boxes(problem, ea, eb, ta, tb, caps):
     (:func:`_centre_derivatives`), and the half-widths ``he``, ``ht``.
     """
     net, x = problem.net, problem.x
-    ec, he = _half(ea, eb)
-    tc, ht = _half(ta, tb)
+    ec, he = half_width(ea, eb)
+    tc, ht = half_width(ta, tb)
     cos, sin = np.cos(tc), np.sin(tc)
     delta = ec[:, None] * np.stack([cos, sin], axis=-1)
     tangent = ec[:, None] * np.stack([-sin, cos], axis=-1)
-    centre = _centre_bundle(problem, delta, tangent)
+    centre = centre_bundle(problem, delta, tangent)
     slack = (2.0 * ELEMENTARY_ULPS + 3.0) * _U * (float(vector_norm(x)) + ec) * 2.0
     rho = (he + ec * ht) * (1.0 + 4.0 * _U) + slack
     G, H, H3 = ball_derivative_bounds(net, centre["z"], rho)
     G, H, H3 = np.minimum(G, caps[0]), np.minimum(H, caps[1]), np.minimum(H3, caps[2])
     f = centre["f"]
     spread = (centre["f_err"] + rho * G) * (1.0 + 4.0 * _U) + 4.0 * _U * np.abs(f)
-    l1, l2, l3 = _loss_derivative_bounds(problem.loss, problem.y, f - spread, f + spread)
+    l1, l2, l3 = loss_derivative_bounds(problem.loss, problem.y, f - spread, f + spread)
     inflate = 1.0 + 16.0 * _U  # the few roundings of these sums of positive terms
     with np.errstate(over="ignore", invalid="ignore"):
         T1 = l1 * G
@@ -237,7 +237,7 @@ def _evaluate_boxes(problem, ea, eb, ta, tb, caps):
 def _centre_derivatives(eps, delta, tangent, centre, m1, m2):
     r"""Computed g, ∂_θ g, ∂_ε g at the points δ = ε u(θ) with tangents t = ε u'(θ), and bounds on their errors.
 
-    With ``grad`` = ∂L(δ) and ``hv`` = ∂²L(δ) t (from :func:`_centre_bundle`):
+    With ``grad`` = ∂L(δ) and ``hv`` = ∂²L(δ) t (from :func:`centre_bundle`):
     :math:`g = \mathrm{grad}^\top t`, :math:`\partial_\theta g = \mathrm{hv}^\top t - \mathrm{grad}^\top\delta`,
     :math:`\partial_\varepsilon g = (g + \mathrm{hv}^\top\delta)/\varepsilon`.
 
@@ -299,7 +299,7 @@ def annulus_derivatives(problem, eps, theta):
     """
     _check_d2(problem)
     eps, theta = _as_pair(eps, theta)
-    out = _evaluate_boxes(problem, eps, eps, theta, theta, _caps(problem))
+    out = _evaluate_boxes(problem, eps, eps, theta, theta, derivative_caps(problem))
     return np.stack(out["values"]), np.stack(out["errors"])
 
 
@@ -409,7 +409,7 @@ def _initial_boxes(eps_lo, eps_hi, arcs):
 
 def _cover(problem, eps_lo, eps_hi, *, max_boxes, rtol, min_arc, arcs, bound_factor=1.0):
     """The cover behind :func:`fold_free_annulus` and :func:`annulus_tau_eps`; ``bound_factor`` < 1 makes the bounds wrong (controls only)."""
-    caps = _caps(problem)
+    caps = derivative_caps(problem)
     ea, eb, ta, tb = _initial_boxes(eps_lo, eps_hi, arcs)
     reached, evaluations, proved_boxes, stopped = eps_hi, 0, 0, "complete"
     while ea.size:

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.certificates._boxes import BOX_FLOOR, _caps, _centre_bundle, _half, _loss_derivative_bounds
+from theory.certificates._boxes import BOX_FLOOR, derivative_caps, centre_bundle, half_width, loss_derivative_bounds
 from theory._validation import check_positive_float, check_positive_int
 from theory.bounds import ball_derivative_bounds
 from theory.certificates.uniqueness import contraction_tau_eps
@@ -185,27 +185,27 @@ def _nearest_zero(lo, hi):
 def chart_box_values(problem, face, ea, eb, a0, a1, b0, b1, caps):
     """Centre values, their errors and the box bounds over boxes of one face each, without validation.
 
-    ``caps`` are the global caps of :func:`theory.certificates._boxes._caps`. Returns a dict: ``values`` and
+    ``caps`` are the global caps of :func:`theory.certificates._boxes.derivative_caps`. Returns a dict: ``values`` and
     ``errors`` (:func:`_centre_values`), ``Q_aaa``, ``Q_eaa``, ``Q_eea`` (:func:`shell_box_bounds`),
     the centres ``ac``, ``bc`` and the half-widths ``re``, ``ra``, ``rb`` (upper bounds), each (n,).
     """
     net, x = problem.net, problem.x
-    ec, re = _half(ea, eb)
-    ac, ra = _half(a0, a1)
-    bc, rb = _half(b0, b1)
+    ec, re = half_width(ea, eb)
+    ac, ra = half_width(a0, a1)
+    bc, rb = half_width(b0, b1)
     nmin = np.sqrt(1.0 + _nearest_zero(a0, a1) ** 2 + _nearest_zero(b0, b1) ** 2) * (1.0 - 4.0 * _U)
     C1, C2, C3 = 1.0 / nmin, CHART_C2 / nmin ** 2, CHART_C3 / nmin ** 3
     ch = chart_points(face, ac, bc)
     delta = ec[:, None] * ch["p"]
     Va, Vb = ec[:, None] * ch["pa"], ec[:, None] * ch["pb"]
-    centre = _centre_bundle(problem, delta, Va, Vb)
+    centre = centre_bundle(problem, delta, Va, Vb)
     slack = (2.0 * ELEMENTARY_ULPS + 3.0) * _U * (float(vector_norm(x)) + ec) * 4.0
     rho = (re + ec * C1 * (ra + rb)) * (1.0 + 4.0 * _U) + slack
     G, H, H3 = ball_derivative_bounds(net, centre["z"], rho)
     G, H, H3 = np.minimum(G, caps[0]), np.minimum(H, caps[1]), np.minimum(H3, caps[2])
     f = centre["f"]
     spread = (centre["f_err"] + rho * G) * (1.0 + 4.0 * _U) + 4.0 * _U * np.abs(f)
-    l1, l2, l3 = _loss_derivative_bounds(problem.loss, problem.y, f - spread, f + spread)
+    l1, l2, l3 = loss_derivative_bounds(problem.loss, problem.y, f - spread, f + spread)
     inflate = 1.0 + 32.0 * _U
     with np.errstate(over="ignore", invalid="ignore"):
         T1 = l1 * G
@@ -318,7 +318,7 @@ def shell_box_bounds(problem, face, eps_lo, eps_hi, a_lo, a_hi, b_lo, b_hi):
     ea, eb, a0, a1, b0, b1 = arrays
     if not np.all(ea > 0.0) or np.any(eb < ea) or np.any(a1 < a0) or np.any(b1 < b0):
         raise ValueError("boxes must have 0 < eps_lo <= eps_hi, a_lo <= a_hi and b_lo <= b_hi")
-    out = chart_box_values(problem, face.astype(int), ea, eb, a0, a1, b0, b1, _caps(problem))
+    out = chart_box_values(problem, face.astype(int), ea, eb, a0, a1, b0, b1, derivative_caps(problem))
     return out["Q_aaa"], out["Q_eaa"], out["Q_eea"]
 
 
@@ -344,7 +344,7 @@ def shell_derivatives(problem, face, eps, a, b):
         raise ValueError("face, eps, a and b must have one shape (n,)")
     if not np.all(np.isfinite(eps)) or not np.all(eps > 0.0):
         raise ValueError("eps must be finite and > 0")
-    out = chart_box_values(problem, face.astype(int), eps, eps, a, a, b, b, _caps(problem))
+    out = chart_box_values(problem, face.astype(int), eps, eps, a, a, b, b, derivative_caps(problem))
     return np.stack(out["values"]), np.stack(out["errors"])
 
 
@@ -452,7 +452,7 @@ def _initial_shell_boxes(eps_lo, eps_hi, splits):
 def _shell_cover(problem, eps_lo, eps_hi, *, max_boxes, rtol, min_side, splits, bound_factor=1.0, flip_c=False):
     """The cover behind :func:`fold_free_shell`; ``bound_factor`` < 1 makes the bounds wrong, ``flip_c`` test C
     (a box with a certainly positive eigenvalue of J also taken as minimum-free): controls only."""
-    caps = _caps(problem)
+    caps = derivative_caps(problem)
     face, ea, eb, a0, a1, b0, b1 = _initial_shell_boxes(eps_lo, eps_hi, splits)
     reached, evaluations, proved_boxes, stopped = eps_hi, 0, 0, "complete"
     while ea.size:

@@ -26,7 +26,7 @@ from theory.constrained import tangent_gradient
 from theory.landscape.critical import (
     classify,
 )
-from theory.landscape.critical import check_sphere_problem as _check
+from theory.landscape.critical import check_sphere_problem
 from theory.geometry import vector_norm
 from theory._floats import ELEMENTARY_ULPS, SCALING_FLOOR, UNIT_ROUNDOFF
 
@@ -298,7 +298,7 @@ def circle_critical_points(problem, *, initial_points=CIRCLE_INITIAL_POINTS,
     -------
     CircleScan
     """
-    _check(problem)
+    check_sphere_problem(problem)
     if problem.d != 2:
         raise ValueError(f"d must be 2 for the circle scan, got d={problem.d}")
     initial_points = check_positive_int("initial_points", initial_points, minimum=4)

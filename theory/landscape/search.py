@@ -36,8 +36,8 @@ from scipy.optimize import minimize
 
 from theory._validation import as_rng, check_positive_int
 from theory.landscape.critical import CRITICAL_GTOL, classify, newton_on_sphere
-from theory.landscape.critical import check_sphere_problem as _check
-from theory.geometry import _unit_directions, vector_norm
+from theory.landscape.critical import check_sphere_problem
+from theory.geometry import unit_directions, vector_norm
 from theory.landscape.sphere_scan import sphere_critical_points
 from theory.landscape.circle import circle_critical_points
 from theory.geometry import tangent_component
@@ -118,7 +118,7 @@ def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum
         critical point (see :func:`circle_critical_points` for when this is
         certified).
     """
-    _check(problem)
+    check_sphere_problem(problem)
     if method not in ("auto", "circle", "sphere", "search"):
         raise ValueError(f"method must be 'auto', 'circle', 'sphere' or 'search', got {method!r}")
     n_starts = check_positive_int("n_starts", n_starts)
@@ -131,7 +131,7 @@ def critical_points(problem, *, n_starts=DEFAULT_STARTS, seed=0, kinds=("minimum
             return scan.points
     d = problem.d
     g0 = problem.loss_grad(np.zeros(d))
-    starts = list(_unit_directions(rng, n_starts, d))
+    starts = list(unit_directions(rng, n_starts, d))
     if vector_norm(g0) > 0:
         starts += [-g0 / vector_norm(g0), g0 / vector_norm(g0)]
     found, hits = [], []

@@ -58,7 +58,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.certificates._boxes import _caps, _half
+from theory.certificates._boxes import derivative_caps, half_width
 from theory._validation import check_positive_float, check_positive_int
 from theory.landscape.critical import CriticalPoint, newton_on_sphere, tangent_hessian
 from theory.constrained import tangent_gradient
@@ -204,7 +204,7 @@ def _initial_boxes(splits):
 def _scan(problem, *, max_boxes, min_side, splits, bound_factor=1.0):
     """The subdivision of :func:`sphere_critical_points`; ``bound_factor`` < 1 makes Q wrong (controls only)."""
     eps = problem.eps
-    caps = _caps(problem)
+    caps = derivative_caps(problem)
 
     def evaluate(face, a0, a1, b0, b1):
         e = np.full(face.shape, eps)
@@ -226,8 +226,8 @@ def _scan(problem, *, max_boxes, min_side, splits, bound_factor=1.0):
         face, a0, a1, b0, b1 = (v[~free] for v in (face, a0, a1, b0, b1))
         if not face.size:
             break
-        ac, ra = _half(a0, a1)
-        bc, rb = _half(b0, b1)
+        ac, ra = half_width(a0, a1)
+        bc, rb = half_width(b0, b1)
         lam = KRAWCZYK_INFLATION
         big = evaluate(face, ac - lam * ra, ac + lam * ra, bc - lam * rb, bc + lam * rb)
         evaluations += face.size

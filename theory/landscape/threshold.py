@@ -16,7 +16,7 @@ from theory.certificates.uniqueness import contraction_tau_eps
 from theory.certificates.annulus import ANNULUS_MAX_BOXES, fold_free_annulus
 from theory.certificates.tau import certified_tau_eps
 from theory._validation import check_positive_float, check_positive_int
-from theory.landscape.critical import check_sphere_problem as _check
+from theory.landscape.critical import check_sphere_problem
 from theory.problem import Problem
 from theory.landscape.sphere_scan import sphere_critical_points
 from theory.landscape.search import DEFAULT_STARTS, local_minima
@@ -194,7 +194,7 @@ def scan_threshold(problem, *, eps_lo=None, eps_cap=THRESHOLD_EPS_CAP, ratio=THR
         ``method`` "scan"; every slab of the scan below ``below`` is listed in ``unresolved``;
         ``certified_tau`` is the contraction radius.
     """
-    _check(problem)
+    check_sphere_problem(problem)
     eps_cap = check_positive_float("eps_cap", eps_cap)
     ratio = check_positive_float("ratio", ratio)
     if ratio <= 1.0:
@@ -284,7 +284,7 @@ def minima_threshold(problem, *, eps_cap=THRESHOLD_EPS_CAP, rtol=THRESHOLD_RTOL,
     -------
     ThresholdResult
     """
-    _check(problem)
+    check_sphere_problem(problem)
     eps_cap = check_positive_float("eps_cap", eps_cap)
     rtol = check_positive_float("rtol", rtol)
     if max_boxes is not None:

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from theory._validation import as_rng, check_positive_float
-from theory.landscape.critical import check_sphere_problem as _check
+from theory.landscape.critical import check_sphere_problem
 from theory.geometry import cosine, uniform_ball, uniform_sphere, vector_norm
 from theory.geometry import tangent_component
 
@@ -74,7 +74,7 @@ def min_gradient_norm(problem, *, on_sphere=False, n_samples=SEARCH_SAMPLES,
     SearchResult
         ``value`` the smallest norm found, ``delta`` of shape (d,) where.
     """
-    _check(problem, need_d2=False)
+    check_sphere_problem(problem, need_d2=False)
     rng = as_rng("seed", seed)
     net, x, eps = problem.net, problem.x, problem.eps
     pts = _search_starts(rng, problem, n_samples, on_sphere)
@@ -114,7 +114,7 @@ def min_gradient_cosine(problem, *, n_samples=SEARCH_SAMPLES, n_starts=SEARCH_ST
     SearchResult
         ``value`` the smallest cosine found, ``delta`` of shape (2, d), the pair.
     """
-    _check(problem, need_d2=False)
+    check_sphere_problem(problem, need_d2=False)
     rng = as_rng("seed", seed)
     net, x, eps, d = problem.net, problem.x, problem.eps, problem.d
     pts = _search_starts(rng, problem, n_samples, True)

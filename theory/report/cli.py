@@ -140,7 +140,7 @@ def _figure(tmp, draws, skip):
 def main(argv=None) -> int:
     args = _parse(argv)
     checks = Path(args.checks) if args.checks is not None else default_checks()
-    if not (checks.is_dir() and any(checks.glob("test_*.py"))):
+    if not (checks.is_dir() and any(checks.rglob("test_*.py"))):
         print(f"error: no checks folder at {checks.resolve()} (pass --checks DIR)", file=sys.stderr)
         return 2
     from theory import report as R

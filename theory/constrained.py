@@ -152,7 +152,7 @@ def descent_cosine(problem, delta):
     return cosine(-grad, delta)
 
 
-def delta_eta_region(problem, delta, *, eta, lb, rtol=SPHERE_RTOL):
+def delta_eta_region(problem, delta, *, eta, gradient_lower_bound=None, lb=None, rtol=SPHERE_RTOL):
     r"""Membership in :math:`\Delta_\eta^+` (+1), :math:`\Delta_\eta^-` (−1) or neither (0).
 
     Section 4, before Lemma 4.5, written with the descent cosine (module docstring).
@@ -165,19 +165,27 @@ def delta_eta_region(problem, delta, *, eta, lb, rtol=SPHERE_RTOL):
         Non-zero perturbations.
     eta : float
         Step size, > 0.
-    lb : float
-        The constant standing for :math:`\mathcal L B_l`, > 0.
+    gradient_lower_bound : float
+        The constant standing for :math:`\mathcal L B_l` (what
+        :func:`theory.testing.regimes.gradient_lower_bound` computes), > 0.
+    lb : float, optional
+        The same, by its short name (pass one of the two).
     rtol : float
         Relative tolerance for "on the sphere" (default :data:`theory.geometry.SPHERE_RTOL`).
 
     Returns
     -------
     ndarray of int8, shape (...)
-        +1, −1 or 0. When :math:`\sqrt\eta/\mathrm{lb} \ge 1` the two sets overlap;
+        +1, −1 or 0. When :math:`\sqrt\eta/\mathcal L B_l \ge 1` the two sets overlap;
         a point in both is reported as +1.
     """
     eta = check_positive_float("eta", eta)
-    lb = check_positive_float("lb", lb)
+    if (gradient_lower_bound is None) == (lb is None):
+        raise TypeError("pass exactly one of gradient_lower_bound and lb (the same constant)")
+    if gradient_lower_bound is None:
+        lb = check_positive_float("lb", lb)
+    else:
+        lb = check_positive_float("gradient_lower_bound", gradient_lower_bound)
     delta, _ = _args(problem, delta)
     cos = descent_cosine(problem, delta)
     width = np.sqrt(eta) / lb

@@ -68,8 +68,9 @@ from theory.landscape.threshold import (
 )
 from theory.landscape.circle import circle_critical_points
 from theory.landscape.search import critical_points, local_minima
+from theory.certificates.charts import CHART_RTOL
 from theory.certificates.shell import (
-    _CHART_RTOL, chart_points, shell_box_bounds, shell_derivatives, shell_tau_eps,
+    chart_points, shell_box_bounds, shell_derivatives, shell_tau_eps,
 )
 from theory.testing.diffcheck import agreement, argument_rounding, curve_derivative
 from theory.geometry import vector_norm
@@ -457,7 +458,7 @@ def check_shell_derivatives(problem, face, eps, a, b, drop_curvature=False):
     """φ_a, φ_b, J and ∂_ε φ (shell_derivatives) against central differences of L and of φ_a, φ_b.
 
     Rounding of the curves as in :func:`check_annulus_derivatives`, the chart point
-    off by :data:`theory.certificates.shell._CHART_RTOL` ε componentwise. ``drop_curvature``: the
+    off by :data:`theory.certificates.charts.CHART_RTOL` ε componentwise. ``drop_curvature``: the
     injected bug of the control, J_aa without the chart's curvature term ε ∂Lᵀ∂²_aa p.
     """
     evidence("sampled")
@@ -491,7 +492,7 @@ def check_shell_derivatives(problem, face, eps, a, b, drop_curvature=False):
             f, e, x, y = moved(t, i, which)
             d = chart_delta(f, e, x, y)
             return problem.evaluation_error_bounds(d)[0] + argument_rounding(
-                problem.loss_grad(d), _CHART_RTOL * np.abs(e)[..., None] * np.ones(3))
+                problem.loss_grad(d), CHART_RTOL * np.abs(e)[..., None] * np.ones(3))
         return along, error
 
     def phi_curve(k, which):

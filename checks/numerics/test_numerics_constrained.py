@@ -200,16 +200,16 @@ def test_descent_cosine_maps_to_the_papers_angle(case):
 def test_delta_eta_region_follows_the_descent_cosine(case, eta, lb):
     problem, delta, _ = case
     assume_descent_cosine_defined(problem, delta)
-    region = delta_eta_region(problem, delta, eta=eta, lb=lb)
+    region = delta_eta_region(problem, delta, eta=eta, gradient_lower_bound=lb)
     assert region.dtype == np.int8
     assert follows_the_descent_cosine(region, descent_cosine(problem, delta), eta, lb)
     inside = delta * 0.5  # off the sphere: in neither set
-    assert np.all(delta_eta_region(problem, inside, eta=eta, lb=lb) == 0)
+    assert np.all(delta_eta_region(problem, inside, eta=eta, gradient_lower_bound=lb) == 0)
     # 1e-6 off the sphere: outside the default tolerance (SPHERE_RTOL = 1e-10), inside rtol = 1e-4.
     near = delta * (1.0 + 1e-6)
     assume_descent_cosine_defined(problem, near)
-    assert np.all(delta_eta_region(problem, near, eta=eta, lb=lb) == 0)
-    assert follows_the_descent_cosine(delta_eta_region(problem, near, eta=eta, lb=lb, rtol=1e-4),
+    assert np.all(delta_eta_region(problem, near, eta=eta, gradient_lower_bound=lb) == 0)
+    assert follows_the_descent_cosine(delta_eta_region(problem, near, eta=eta, gradient_lower_bound=lb, rtol=1e-4),
                                       descent_cosine(problem, near), eta, lb)
 
 

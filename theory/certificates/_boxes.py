@@ -56,6 +56,23 @@ def loss_derivative_bounds(loss, y, f_lo, f_hi):
     return out[0], out[1], out[2]
 
 
+def slab_edges(eps_lo, eps_hi):
+    """The radii eps_lo · 2^k, k = 0, 1, ..., up to the first at or above eps_hi: the covers' slabs in ε.
+
+    The edges depend on eps_lo only (a cover drops every box that starts at or above
+    eps_hi), so the boxes of a cover, and every box its bisection makes, are the same
+    whatever eps_hi: a cover to a smaller eps_hi evaluates a subset of the boxes of a
+    cover to a larger one, and a certified radius is monotone in eps_hi.
+    For eps_lo == eps_hi: [eps_lo, eps_hi], one slab of zero width.
+    """
+    edges = [eps_lo]
+    while edges[-1] < eps_hi:
+        edges.append(edges[-1] * 2.0)
+    if len(edges) == 1:
+        edges.append(eps_hi)
+    return edges
+
+
 def derivative_caps(problem):
     """Global (radius-free) caps on ‖∂f‖, ‖∂²f‖, ‖∂³f‖ for the per-box bounds."""
     net = problem.net

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.certificates._boxes import BOX_FLOOR, derivative_caps, centre_bundle, half_width, loss_derivative_bounds
+from theory.certificates._boxes import BOX_FLOOR, slab_edges, derivative_caps, centre_bundle, half_width, loss_derivative_bounds
 from theory._validation import check_positive_float, check_positive_int
 from theory.bounds import ball_derivative_bounds
 from theory.geometry import vector_norm
@@ -382,20 +382,13 @@ class AnnulusCover:
 def _initial_boxes(eps_lo, eps_hi, arcs):
     """Boxes covering [eps_lo, eps_hi] x [0, 2π]: slabs of ratio 2 in ε, ``arcs`` equal arcs.
 
-    The slabs are [eps_lo · 2^k, eps_lo · 2^(k+1)], the last one ending at or above
-    eps_hi (the cover drops every box that starts at or above eps_hi): the boxes, and
-    so every box bisection makes, depend on eps_lo only, and a cover to a smaller
-    eps_hi evaluates a subset of the boxes of a cover to a larger one. A certified
-    radius is therefore monotone in eps_hi.
+    The slabs are those of :func:`theory.certificates._boxes.slab_edges` (they do not
+    depend on eps_hi, so a certified radius is monotone in eps_hi).
 
     Bisection splits a box at a computed midpoint shared by both halves, so the boxes
     always cover this rectangle exactly.
     """
-    edges = [eps_lo]
-    while edges[-1] < eps_hi:
-        edges.append(edges[-1] * 2.0)
-    if len(edges) == 1:  # eps_lo == eps_hi: one slab of zero width
-        edges.append(eps_hi)
+    edges = slab_edges(eps_lo, eps_hi)
     thetas = np.linspace(0.0, 2.0 * np.pi, arcs + 1)
     # The float 2π is below the true 2π (by ~2.4e-16): the last arc ends a few ulps above it,
     # so that the arcs cover the whole circle (g is 2π-periodic, every bound holds for any θ).

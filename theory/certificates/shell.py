@@ -57,7 +57,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.certificates._boxes import BOX_FLOOR, derivative_caps, centre_bundle, half_width, loss_derivative_bounds
+from theory.certificates.charts import CHART_C2, CHART_C3, CHART_RTOL, chart_points, nearest_zero
+from theory.certificates._boxes import BOX_FLOOR, slab_edges, derivative_caps, centre_bundle, half_width, loss_derivative_bounds
 from theory._validation import check_positive_float, check_positive_int
 from theory.bounds import ball_derivative_bounds
 from theory.certificates.uniqueness import contraction_tau_eps
@@ -85,18 +86,6 @@ __all__ = [
 
 _U = UNIT_ROUNDOFF
 
-#: Bounds on the second and third derivatives of N(q) = q/‖q‖ for ‖q‖ = 1 (they scale as
-#: ‖q‖^-n). Along q + t v (|q| = |v| = 1, s = q·v), (1 + 2ts + t²)^(-1/2) is the generating
-#: function of the Legendre polynomials at −s, so
-#: :math:`N^{(n)}(0) = n!\,(q P_n(-s) + v P_{n-1}(-s))`, of squared norm
-#: :math:`(n!)^2 F_n(s)` with :math:`F_1 = 1 - s^2`, :math:`F_2 = (1 + 2s^2 - 3s^4)/4`
-#: (max 1/3 at s² = 1/3) and :math:`F_3 = (1 - 3s^2 + 7s^4 - 5s^6)/4` (max 1/4 at s = 0; its
-#: other critical points s² = 1/3 and 3/5 give 4/27 and 4/25): the sups are 1, 2/√3 and 3.
-#: By Banach's theorem on symmetric multilinear forms they bound every mixed derivative
-#: too. Rounded up here.
-CHART_C2 = 1.1548
-CHART_C3 = 3.0001
-
 #: Budget of the shell cover (boxes evaluated).
 SHELL_MAX_BOXES = 2**18
 
@@ -114,72 +103,11 @@ SHELL_MIN_SIDE = 2.0 ** -14
 SHELL_BATCH = 2048
 SHELL_WINDOW = 0.125
 
-#: Relative rounding of the computed chart vectors p, ∂p, ∂²p (componentwise, against
-#: their bounds 1, C1, C2): a square root, a division and at most ~20 other operations
-#: per entry, each within u; 64u covers them with the product by ε.
-_CHART_RTOL = 64.0 * _U
-
-#: (k, s, i, j) of the six faces.
-_FACES = np.array([(k, s, *[a for a in range(3) if a != k]) for k in range(3) for s in (1, -1)])
-
-
 def _check_d3(problem):
     check_problem(problem)
     if problem.d != 3:
         raise ValueError(f"d must be 3 for the shell certificate, got d={problem.d}")
     return problem
-
-
-def chart_points(face, a, b):
-    r"""The cube-sphere chart: p, its first and second derivatives, and ‖q‖.
-
-    Parameters
-    ----------
-    face : array_like of int, shape (n,)
-        0 to 5: axis k = face // 2, sign s = +1 for even faces, −1 for odd.
-    a, b : array_like, shape (n,)
-        Chart coordinates.
-
-    Returns
-    -------
-    dict
-        ``p``, ``pa``, ``pb``, ``paa``, ``pab``, ``pbb`` (each (n, 3)) and ``norm`` (‖q‖, (n,)):
-        :math:`\partial_v N(q) = (v - p\,(p\cdot v))/\|q\|` and
-        :math:`\partial^2_{vw} N(q) = -[(p\cdot w)(v - p(p\cdot v)) + (p\cdot v)(w - p(p\cdot w))
-        + p\,(v\cdot w - (p\cdot v)(p\cdot w))]/\|q\|^2` for v, w ∈ {e_i, e_j}.
-    """
-    face = np.asarray(face, dtype=int)
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if face.ndim != 1 or a.shape != face.shape or b.shape != face.shape:
-        raise ValueError(f"face, a and b must have one shape (n,), got {face.shape}, {a.shape}, {b.shape}")
-    if np.any((face < 0) | (face > 5)):
-        raise ValueError("face must be in 0..5")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("a and b must be finite")
-    k, s, i, j = _FACES[face].T
-    n = face.size
-    rows = np.arange(n)
-    q = np.zeros((n, 3))
-    q[rows, k] = s
-    q[rows, i] = a
-    q[rows, j] = b
-    norm = vector_norm(q)
-    p = q / norm[:, None]
-    ei, ej = np.zeros((n, 3)), np.zeros((n, 3))
-    ei[rows, i] = 1.0
-    ej[rows, j] = 1.0
-    pi, pj = p[rows, i][:, None], p[rows, j][:, None]
-    ti, tj = ei - p * pi, ej - p * pj  # tangent parts of e_i and e_j
-    inv = 1.0 / norm[:, None]
-    paa = -(2.0 * pi * ti + p * (1.0 - pi * pi)) * inv * inv
-    pbb = -(2.0 * pj * tj + p * (1.0 - pj * pj)) * inv * inv
-    pab = -(pj * ti + pi * tj - p * (pi * pj)) * inv * inv
-    return dict(p=p, pa=ti * inv, pb=tj * inv, paa=paa, pab=pab, pbb=pbb, norm=norm)
-
-
-def _nearest_zero(lo, hi):
-    """Elementwise min |t| over [lo, hi]."""
-    return np.where((lo <= 0.0) & (hi >= 0.0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
 
 
 def chart_box_values(problem, face, ea, eb, a0, a1, b0, b1, caps):
@@ -193,7 +121,7 @@ def chart_box_values(problem, face, ea, eb, a0, a1, b0, b1, caps):
     ec, re = half_width(ea, eb)
     ac, ra = half_width(a0, a1)
     bc, rb = half_width(b0, b1)
-    nmin = np.sqrt(1.0 + _nearest_zero(a0, a1) ** 2 + _nearest_zero(b0, b1) ** 2) * (1.0 - 4.0 * _U)
+    nmin = np.sqrt(1.0 + nearest_zero(a0, a1) ** 2 + nearest_zero(b0, b1) ** 2) * (1.0 - 4.0 * _U)
     C1, C2, C3 = 1.0 / nmin, CHART_C2 / nmin ** 2, CHART_C3 / nmin ** 3
     ch = chart_points(face, ac, bc)
     delta = ec[:, None] * ch["p"]
@@ -232,8 +160,8 @@ def _centre_values(eps, ch, delta, Va, Vb, centre, C1, C2, K):
     (Problem's bounds), contracted with vectors of norm at most :math:`\varepsilon C_1`,
     :math:`\varepsilon C_2`, 1; dot products of 3 terms add :math:`\gamma_3 \le 4u` of the
     product of the norms, a sum u of the result; the computed δ, ∂p, ∂²p are off by at most
-    :data:`_CHART_RTOL` times ε, C1, C2 (per vector), which moves each quantity by at most
-    :data:`_CHART_RTOL` · K, with
+    :data:`theory.certificates.charts.CHART_RTOL` times ε, C1, C2 (per vector), which moves each quantity by at most
+    :data:`theory.certificates.charts.CHART_RTOL` · K, with
     :math:`K = (\varepsilon^3 T_3 + 3\varepsilon^2 T_2 + \varepsilon T_1)(C_1^2 + C_2) + (T_1 + 3\varepsilon T_2
     + \varepsilon^2 T_3) C_1` (perturbing δ, the chart vectors and ∂L, ∂²L's arguments in the three
     formulas; C1 <= C1² + C2 for ‖q‖ <= √3); :data:`theory.certificates._boxes.BOX_FLOOR` times the natural
@@ -253,17 +181,17 @@ def _centre_values(eps, ch, delta, Va, Vb, centre, C1, C2, K):
     J_bb = dot(Vb, hb) + eps * dot(g, ch["pbb"])
     psi_a = dot(g, ch["pa"]) + dot(ch["p"], ha)
     psi_b = dot(g, ch["pb"]) + dot(ch["p"], hb)
-    point = _CHART_RTOL * K
-    s1, s2 = eps * C1 * (1.0 + _CHART_RTOL), eps * C2 * (1.0 + _CHART_RTOL)
+    point = CHART_RTOL * K
+    s1, s2 = eps * C1 * (1.0 + CHART_RTOL), eps * C2 * (1.0 + CHART_RTOL)
     err_phi = s1 * e_g + point + eps * BOX_FLOOR
     floor2 = (eps + eps * eps) * BOX_FLOOR
     err_aa = s1 * e_ha + s2 * e_g + 2.0 * _U * np.abs(J_aa) + point + floor2
     err_ab = s1 * e_hb + s2 * e_g + 2.0 * _U * np.abs(J_ab) + point + floor2
     err_bb = s1 * e_hb + s2 * e_g + 2.0 * _U * np.abs(J_bb) + point + floor2
-    c1 = C1 * (1.0 + _CHART_RTOL)
+    c1 = C1 * (1.0 + CHART_RTOL)
     floor1 = (1.0 + eps) * BOX_FLOOR
-    err_pa = c1 * e_g + (1.0 + _CHART_RTOL) * e_ha + 2.0 * _U * np.abs(psi_a) + point + floor1
-    err_pb = c1 * e_g + (1.0 + _CHART_RTOL) * e_hb + 2.0 * _U * np.abs(psi_b) + point + floor1
+    err_pa = c1 * e_g + (1.0 + CHART_RTOL) * e_ha + 2.0 * _U * np.abs(psi_a) + point + floor1
+    err_pb = c1 * e_g + (1.0 + CHART_RTOL) * e_hb + 2.0 * _U * np.abs(psi_b) + point + floor1
     inflate = 1.0 + 16.0 * _U
     values = (phi_a, phi_b, J_aa, J_ab, J_bb, psi_a, psi_b)
     errors = tuple(inflate * e for e in (err_phi, err_phi, err_aa, err_ab, err_bb, err_pa, err_pb))
@@ -433,14 +361,9 @@ class ShellCover:
 def _initial_shell_boxes(eps_lo, eps_hi, splits):
     """Boxes covering [eps_lo, eps_hi] x the six faces: slabs of ratio 2 in ε, ``splits``² squares per face.
 
-    As in :mod:`theory.certificates.annulus`, the slabs are [eps_lo · 2^k, eps_lo · 2^(k+1)]
-    up to the first edge at or above eps_hi, so that the boxes do not depend on eps_hi.
+    The slabs are those of :func:`theory.certificates._boxes.slab_edges` (independent of eps_hi).
     """
-    edges = [eps_lo]
-    while edges[-1] < eps_hi:
-        edges.append(edges[-1] * 2.0)
-    if len(edges) == 1:  # eps_lo == eps_hi: one slab of zero width
-        edges.append(eps_hi)
+    edges = slab_edges(eps_lo, eps_hi)
     side = np.linspace(-1.0, 1.0, splits + 1)
     f, e, ia, ib = np.meshgrid(np.arange(6), np.arange(len(edges) - 1), np.arange(splits), np.arange(splits),
                                indexing="ij")

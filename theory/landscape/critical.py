@@ -145,9 +145,9 @@ def newton_on_sphere(problem, delta, *, max_iter=50):
     delta = eps * delta / vector_norm(delta)
     best, best_ratio = delta, np.inf
     for _ in range(max_iter):
-        gamma = tangent_gradient(problem, delta)
+        tangent_grad = tangent_gradient(problem, delta)
         scale = vector_norm(problem.loss_grad(delta))
-        ratio = float(vector_norm(gamma) / scale) if scale > 0 else 0.0
+        ratio = float(vector_norm(tangent_grad) / scale) if scale > 0 else 0.0
         if ratio < best_ratio:
             best, best_ratio = delta, ratio
         if ratio <= NEWTON_STOP_RTOL:
@@ -155,7 +155,7 @@ def newton_on_sphere(problem, delta, *, max_iter=50):
         q = tangent_basis(delta)
         h = q.T @ constrained_hessian(problem, delta) @ q
         try:
-            xi = np.linalg.solve(0.5 * (h + h.T), -(q.T @ gamma))
+            xi = np.linalg.solve(0.5 * (h + h.T), -(q.T @ tangent_grad))
         except np.linalg.LinAlgError:
             break
         step = q @ xi

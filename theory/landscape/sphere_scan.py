@@ -63,7 +63,8 @@ from theory._validation import check_positive_float, check_positive_int
 from theory.landscape.critical import CriticalPoint, newton_on_sphere, tangent_hessian
 from theory.constrained import tangent_gradient
 from theory.geometry import vector_norm
-from theory.certificates.shell import chart_box_values, chart_points
+from theory.certificates.charts import chart_points
+from theory.certificates.shell import chart_box_values
 from theory._floats import UNIT_ROUNDOFF
 from theory.problem import check_problem
 

@@ -157,26 +157,27 @@ def min_gradient_cosine(problem, *, n_samples=SEARCH_SAMPLES, n_starts=SEARCH_ST
     return best
 
 
-def condition_6(problem, eta, lb, *, seed=0):
+def condition_6(problem, eta, gradient_lower_bound, *, seed=0):
     r"""Lemma 4.5's condition (6) for one draw: returns (left side, holds).
 
     .. math::
         \arccos\big(\min_{\delta,\delta'}\angle[\partial f(\delta), \partial f(\delta')]\big)
-        + \arccos\sqrt{(\mathrm{lb}^2 - \eta)/\mathrm{lb}^2} \le \pi/4
+        + \arccos\sqrt{(b^2 - \eta)/b^2} \le \pi/4
 
-    over δ, δ' on the sphere, with lb standing for 𝓛B_l. The minimum cosine is
+    over δ, δ' on the sphere, with b = ``gradient_lower_bound`` standing for 𝓛B_l
+    (:func:`theory.testing.regimes.gradient_lower_bound`). The minimum cosine is
     searched (:func:`min_gradient_cosine`), so the left side is a lower estimate:
     a draw reported as satisfying (6) may violate it at pairs the search
-    missed. When η >= lb² the square root is undefined and (6) fails.
+    missed. When η >= b² the square root is undefined and (6) fails.
 
     Returns
     -------
     lhs : float
-        The left side (inf when η >= lb²).
+        The left side (inf when η >= b²).
     holds : bool
     """
     eta = check_positive_float("eta", eta)
-    lb = check_positive_float("lb", lb)
+    lb = check_positive_float("gradient_lower_bound", gradient_lower_bound)
     if eta >= lb * lb:
         return float("inf"), False
     worst = min_gradient_cosine(problem, seed=seed).value

@@ -175,7 +175,7 @@ def _constants_lemma_4_4():
     from theory.testing import regimes as R
 
     return {**_width(), **_eps_rule("lemma_4_4"), "phi": R.NEAR_CRITICAL_COSINE,
-            "gamma": f"{R.DEFINITENESS_MARGIN:g} * L_f / 2"}
+            "γ (Lemma 4.4)": f"{R.DEFINITENESS_MARGIN:g} * L_f / 2"}
 
 
 def _constants_lemma_4_5():

@@ -15,11 +15,17 @@
   naming the bad argument.
 * :func:`allowed_errors` is the rounding budget of L and ∂L shared by the checks
   that compare two computations of them.
+* :data:`SMALLEST_SUBNORMAL`, :data:`SMALLEST_NORMAL` and :data:`EXTREME_SCALES` are the
+  extreme magnitudes at which the geometry checks pin every comparison.
+* :func:`_flat` and :func:`_agrees` compare the analytic derivatives behind the τ_ε covers
+  with central differences (Theorem 5.1's annulus and shell checks).
 """
 
 from __future__ import annotations
 
+import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +34,9 @@ from hypothesis import Phase, event, example, find, note, settings, target
 
 from theory.report.claims import EVIDENCE_LEVELS, EVIDENCE_PREFIX, MARGIN_CAP, MARGIN_PREFIX
 from theory.network import activations
+from theory import _compiled
 from theory.problem import ReferenceStep, Problem
+from theory.testing.diffcheck import agreement, curve_derivative
 from theory.testing.tolerances import IDENTITY_RTOL, SUBNORMAL_ATOL
 
 #: The source tree these checks belong to (the folder above ``checks/``, holding
@@ -229,3 +237,43 @@ def threaded_problem():
     rows, rest = divmod(MIN_WORK_PER_THREAD, problem.net.m * problem.d)
     assert rest == 0 and rows % 2 == 0, "MIN_WORK_PER_THREAD changed: pick another d and m"
     return problem, rows
+
+
+#: The smallest subnormal, the smallest normal number, and two magnitudes far beyond the drawn ranges.
+SMALLEST_SUBNORMAL, SMALLEST_NORMAL = 5e-324, 2.2250738585072014e-308
+EXTREME_SCALES = (SMALLEST_SUBNORMAL, SMALLEST_NORMAL, 1e-300, 1e300)
+
+
+def _flat(fn, *arrays):
+    """Apply ``fn`` (taking 1-d arrays) to broadcast arrays of any shape; reshape its (k, N) outputs."""
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    flat = [np.broadcast_to(a, shape).ravel() for a in arrays]
+    values, errors = fn(*flat)
+    return values.reshape((-1,) + shape), errors.reshape((-1,) + shape)
+
+
+def _agrees(analytic, analytic_error, scale, along, value_error):
+    difference = curve_derivative(along, analytic.size, scale=scale, value_error=value_error)
+    return agreement(analytic, scale, difference, analytic_error)
+
+
+#: The PGD kernels this installation can run: the numpy one, and the compiled one with the extra ``fast``.
+KERNELS = ("numpy", "compiled") if _compiled.AVAILABLE else ("numpy",)
+
+#: Skips a test of the compiled kernel where numba is not installed, saying so.
+needs_compiled = pytest.mark.skipif(not _compiled.AVAILABLE, reason="numba not installed (the optional extra 'fast')")
+
+
+@contextmanager
+def using_kernel(name):
+    """Run the enclosed PGD calls on the kernel ``name`` (``numpy`` or ``compiled``; see :mod:`theory._compiled`)."""
+    old = os.environ.get(_compiled.KERNEL_ENV)
+    os.environ[_compiled.KERNEL_ENV] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[_compiled.KERNEL_ENV]
+        else:
+            os.environ[_compiled.KERNEL_ENV] = old
+

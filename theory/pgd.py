@@ -23,6 +23,7 @@ from theory._validation import (
     as_float_array, as_points, check_positive_array, check_positive_float, check_positive_int, 
 )
 from theory.geometry import SPHERE_RTOL, on_sphere, project_ball_inplace, project_tangent, vector_norm
+from theory._compiled import CompiledStep
 from theory._kernel import LossGradKernel
 from theory.problem import check_problem
 
@@ -30,7 +31,7 @@ _NORMAL_MIN = NORMAL_MIN
 
 __all__ = ["Trajectory", "pgd", "constant_schedule", "remark3_schedule", "schedule_steps",
            "EQUATION_3_RTOL", "equation_3_holds", "step_product",
-           "HittingResult", "pgd_until", "output_criterion", "fused_kernel"]
+           "HittingResult", "pgd_until", "output_criterion", "OutputCriterion", "fused_kernel"]
 
 
 @dataclass(frozen=True)
@@ -191,13 +192,14 @@ def _starts(problem, delta0):
 
 
 def fused_kernel(problem, rows, threads=1):
-    """The fused :class:`theory._kernel.LossGradKernel` that ``problem`` steps with, or None.
+    """The fused step that ``problem`` steps with, or None.
 
-    None when ``problem`` supplies another step evaluator (:meth:`Problem.step_evaluator`,
+    A :class:`theory._kernel.LossGradKernel`, or for few rows with the optional extra
+    ``fast`` a :class:`theory._compiled.CompiledStep`. None when ``problem`` supplies another step evaluator (:meth:`Problem.step_evaluator`,
     e.g. :class:`theory.problem.ReferenceStep`) or ``rows`` is 0.
     """
     step = problem.step_evaluator(rows, threads=threads)
-    return step if isinstance(step, LossGradKernel) else None
+    return step if isinstance(step, (LossGradKernel, CompiledStep)) else None
 
 
 def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajectory:
@@ -250,12 +252,15 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
     flat_losses = losses.reshape(steps + 1, rows)
     grad = np.empty((rows, problem.d))
     with problem.step_evaluator(rows if steps else 0, threads=threads) as step:
+        if isinstance(step, CompiledStep):  # the whole loop compiled
+            step.run_pgd(flat, flat_losses, etas, problem.eps)
+            steps = 0
         for t in range(steps):
             flat_losses[t], _ = step.value_and_grad_into(flat[t], grad)
             np.multiply(grad, -etas[t], out=grad)
             np.add(flat[t], grad, out=flat[t + 1])
             project_ball_inplace(flat[t + 1], problem.eps)
-    losses[steps] = problem.loss_value(deltas[steps])
+    losses[-1] = problem.loss_value(deltas[-1])
     return Trajectory(deltas, losses, etas)
 
 
@@ -315,6 +320,10 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
     grad = np.empty((rows, problem.d))
     flat = delta.reshape(rows, problem.d)  # a view: the steps move delta in place
     with problem.step_evaluator(rows if max_steps else 0) as step:
+        compiled = isinstance(step, CompiledStep)
+        if (compiled and isinstance(criterion, OutputCriterion) and criterion.problem is problem
+                and _run_until_compiled(step, criterion, delta, flat, flat_eta, max_steps, times, hit_at)):
+            max_steps = -1  # done: no step left for the loop below
         for t in range(max_steps + 1):
             active = times < 0
             hit = active & np.asarray(criterion(delta), dtype=bool)
@@ -322,6 +331,9 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
             hit_at[hit] = delta[hit]
             if t == max_steps or not np.any(times < 0):
                 break
+            if compiled:  # the step of the compiled pgd, bit for bit
+                step.advance(flat, flat_eta[:, 0], problem.eps)
+                continue
             step.value_and_grad_into(flat, grad)
             np.multiply(grad, flat_eta, out=grad)
             np.subtract(flat, grad, out=flat)
@@ -329,6 +341,43 @@ def pgd_until(problem, delta0, eta, criterion, *, max_steps) -> HittingResult:
     never = times < 0
     hit_at[never] = delta[never]
     return HittingResult(times, hit_at)
+
+
+def _run_until_compiled(step, criterion, delta, flat, flat_eta, max_steps, times, hit_at):
+    """:func:`pgd_until`'s loop with the output criterion in the compiled step; True when it ran, False otherwise."""
+    rows = flat.shape[0]
+    batch = delta.shape[:-1]
+    try:
+        thresholds = np.broadcast_to(criterion.threshold, batch).reshape(rows)
+    except ValueError:
+        return False  # the criterion's step sizes do not match this batch: the numpy loop says so
+    work = flat.copy()
+    flat_times = np.full(rows, -1, dtype=np.int64)
+    flat_hit = np.empty_like(work)
+    step.run_until(work, flat_eta[:, 0], thresholds, criterion.problem.eps, criterion.rtol, max_steps,
+                   flat_times, flat_hit)
+    flat[...] = work
+    times[...] = flat_times.reshape(batch)
+    hit = flat_times >= 0
+    hit_at.reshape(rows, -1)[hit] = flat_hit[hit]
+    return True
+
+
+class OutputCriterion:
+    r"""Corollary 3.1's output rule, :math:`\delta` on the sphere and :math:`\|\mathcal P_{\mathcal T}\partial f(\delta)\| <` ``threshold``.
+
+    Made by :func:`output_criterion`; called on δ of shape (*batch, d), returns a bool array
+    (*batch,). :func:`pgd_until` recognises it and runs it inside the compiled loop where
+    that is available (:mod:`theory._compiled`).
+    """
+
+    def __init__(self, problem, threshold, rtol=SPHERE_RTOL):
+        self.problem, self.threshold, self.rtol = problem, threshold, rtol
+
+    def __call__(self, delta):
+        problem = self.problem
+        tangent = project_tangent(delta, problem.net.grad(problem.x + delta))
+        return on_sphere(delta, problem.eps, rtol=self.rtol) & (vector_norm(tangent) < self.threshold)
 
 
 def output_criterion(problem, eta, power=0.5):
@@ -348,14 +397,8 @@ def output_criterion(problem, eta, power=0.5):
 
     Returns
     -------
-    callable
+    OutputCriterion
         ``criterion(deltas)`` with ``deltas`` of shape (*batch, d) -> bool array (*batch,).
     """
     check_problem(problem)
-    threshold = check_positive_array("eta", eta) ** check_positive_float("power", power)
-
-    def met(delta):
-        tangent = project_tangent(delta, problem.net.grad(problem.x + delta))
-        return on_sphere(delta, problem.eps) & (vector_norm(tangent) < threshold)
-
-    return met
+    return OutputCriterion(problem, check_positive_array("eta", eta) ** check_positive_float("power", power))

@@ -33,6 +33,7 @@ from functools import cached_property
 
 import numpy as np
 
+from theory._compiled import compiled_step
 from theory._kernel import LossGradKernel
 from theory._validation import (
     as_points, check_finite_float, check_positive_float, check_positive_int, check_seed,
@@ -172,13 +173,17 @@ class Problem:
         float64 and C-contiguous, B <= ``rows``; the gradient is written into ``grad``;
         returns ``(value, grad)``) and is closed by ``with``. A Problem steps with the
         fused kernel (:class:`theory._kernel.LossGradKernel`: one pass, in place, to
-        rounding equal to :meth:`value_and_grad`). A subclass that changes
+        rounding equal to :meth:`value_and_grad`), or, for few rows with the optional
+        extra ``fast``, its compiled counterpart (:class:`theory._compiled.CompiledStep`,
+        which also runs whole PGD loops; :func:`theory._compiled.compiled_step` says when).
+        A subclass that changes
         :meth:`value_and_grad` overrides this to return ``ReferenceStep(self)``, so
         that PGD runs its change.
         """
         if rows == 0:
             return ReferenceStep(self)
-        return LossGradKernel(self, rows, threads=threads)
+        compiled = compiled_step(self, rows, threads)
+        return compiled if compiled is not None else LossGradKernel(self, rows, threads=threads)
 
     def loss_hessian(self, delta):
         r""":math:`\partial^2 L = L_f\,\partial^2 f + L_{ff}\,\partial f\,\partial f^\top` (section 5.2), shape (..., d, d)."""

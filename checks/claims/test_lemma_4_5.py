@@ -36,7 +36,7 @@ import pytest
 from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
-from ..support import counterexample, evidence, margin
+from ..support import counterexample, evidence, holds, margin
 from theory.constrained import delta_eta_region, descent_cosine
 from theory.geometry import on_sphere, uniform_ball, unit
 from theory.landscape.worst_case import condition_6
@@ -121,8 +121,8 @@ def sphere_projection_pgd(problem, delta0, eta, steps):
 
 @pytest.mark.negative_control
 def test_control_sphere_projection_bug_reaches_delta_minus():
-    counterexample(lemma_cases(), lambda c: check_trajectories_avoid_maxima(
-        *c, step=sphere_projection_pgd) is None, shrink=False)
+    counterexample(lemma_cases(), holds(check_trajectories_avoid_maxima, step=sphere_projection_pgd),
+                   shrink=False)
 
 
 @pytest.mark.negative_control

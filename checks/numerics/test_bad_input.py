@@ -36,10 +36,8 @@ from theory.bounds import (
     local_hessian_bound, third_derivative_bound, value_variation_bound,
 )
 from theory.certificates.uniqueness import contraction_tau_eps, uniqueness_certificate
-from theory.certificates.tau import certified_tau_eps
-from theory.certificates.annulus import (
-    annulus_derivatives, annulus_tau_eps, box_derivative_bounds, fold_free_annulus,
-)
+from theory.certificates.tau import annulus_tau_eps, certified_tau_eps
+from theory.certificates.annulus import annulus_derivatives, box_derivative_bounds, fold_free_annulus
 from theory.certificates.shell import (
     chart_points, fold_free_shell, shell_box_bounds, shell_derivatives, shell_tau_eps,
 )

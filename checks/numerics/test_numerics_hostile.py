@@ -32,9 +32,10 @@ import pytest
 from hypothesis import event, given, note, target
 from hypothesis import strategies as st
 
-from ..support import allowed_errors, counterexample
+from ..support import allowed_errors, counterexample, needs_compiled, using_kernel
 from theory.constrained import descent_cosine, lagrange_multiplier, tangent_gradient
 from theory.geometry import project_ball, uniform_sphere, vector_norm
+from theory._compiled import compiled_step
 from theory._kernel import LossGradKernel
 from theory.losses import QuadraticLoss
 from theory.network import TwoLayerNet
@@ -109,6 +110,16 @@ def test_loss_and_gradient_are_right_at_hostile_scales(case):
 @given(hostile_cases())
 def test_fused_kernel_is_right_at_hostile_scales(case):
     assert agrees_with_extended_precision(*case, fused_path)
+
+
+def compiled_path(problem, deltas):
+    return compiled_step(problem, deltas.shape[0], any_size=True)(deltas)
+
+
+@needs_compiled
+@given(hostile_cases())
+def test_compiled_step_is_right_at_hostile_scales(case):
+    assert agrees_with_extended_precision(*case, compiled_path)
 
 
 def pgd_is_sound(problem, deltas, eta, steps=3):
@@ -219,4 +230,5 @@ def test_control_pgd_without_its_projection_leaves_the_ball(monkeypatch):
     import theory.pgd
 
     monkeypatch.setattr(theory.pgd, "project_ball_inplace", lambda v, eps: None)  # injected bug: no projection
-    counterexample(st.tuples(hostile_cases(), log_uniform(1e-8, 1e4)), lambda c: pgd_is_sound(*c[0], c[1]))
+    with using_kernel("numpy"):
+        counterexample(st.tuples(hostile_cases(), log_uniform(1e-8, 1e4)), lambda c: pgd_is_sound(*c[0], c[1]))

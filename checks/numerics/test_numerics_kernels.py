@@ -38,9 +38,12 @@ import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
 
-from ..support import allowed_errors, counterexample, threaded_problem, with_examples
+from ..support import (
+    KERNELS, allowed_errors, counterexample, needs_compiled, threaded_problem, using_kernel, with_examples,
+)
 from theory.geometry import project_ball, uniform_ball
 from theory import _kernel as kernels
+from theory._compiled import COMPILED_MAX_WORK, compiled_step
 from theory._kernel import LossGradKernel, default_threads
 from theory.network import TwoLayerNet
 from theory.pgd import pgd
@@ -120,6 +123,26 @@ def test_fused_kernel_equals_the_reference_to_rounding(case):
 def test_fused_kernel_equals_the_reference_for_any_output_weights_and_block_size(case):
     problem, deltas, block_units = case
     assert kernel_agrees(problem, deltas, block_units=block_units)
+
+
+def compiled_kernel(problem, rows, **ignored):
+    """The compiled step (:class:`theory._compiled.CompiledStep`) at any size, for :func:`kernel_agrees`."""
+    return compiled_step(problem, rows, any_size=True)
+
+
+@needs_compiled
+@given(cases())
+@with_examples(PINNED)
+def test_compiled_step_equals_the_reference_to_rounding(case):
+    assert kernel_agrees(*case, kernel_class=compiled_kernel)
+
+
+@needs_compiled
+@given(general_cases())
+@with_examples(pinned_general_cases())
+def test_compiled_step_equals_the_reference_for_any_output_weights(case):
+    problem, deltas, _ = case
+    assert kernel_agrees(problem, deltas, kernel_class=compiled_kernel)
 
 
 def split_agrees(problem, deltas, threads, kernel_class=LossGradKernel):
@@ -284,9 +307,34 @@ def test_control_a_fused_step_without_the_projection_is_caught(monkeypatch):
     import theory.pgd
 
     monkeypatch.setattr(theory.pgd, "project_ball_inplace", lambda v, eps: None)  # injected bug: no projection
+    with using_kernel("numpy"):
+        counterexample(st.tuples(cases(), st.floats(1e-3, 10.0)),
+                       lambda c: step_agrees(*c[0], c[1] * c[0][0].eps))
 
-    counterexample(st.tuples(cases(), st.floats(1e-3, 10.0)),
-                   lambda c: step_agrees(*c[0], c[1] * c[0][0].eps))
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@given(cases(), st.floats(1e-3, 10.0))
+def test_both_kernels_take_the_plain_step_to_rounding(kernel, case, eta_fraction):
+    with using_kernel(kernel):
+        assert step_agrees(*case, eta_fraction * case[0].eps)
+
+
+@needs_compiled
+@pytest.mark.negative_control
+def test_control_a_compiled_step_without_the_projection_is_caught(monkeypatch):
+    from theory import _compiled, _compiled_loops as loops
+
+    def unprojected(old, grad, eta, eps, new):  # injected bug: the step, not projected
+        new[:] = old - eta * grad
+
+    # The loops run as Python (numba's py_func), so that they call the injected step.
+    monkeypatch.setattr(loops, "_step_project", unprojected)
+    monkeypatch.setattr(_compiled, "_loops", lambda: (loops.value_and_grad_rows, loops.pgd_loop.py_func,
+                                                      loops.until_loop.py_func, loops.advance.py_func))
+    with using_kernel("compiled"):
+        counterexample(st.tuples(cases().filter(lambda c: c[0].net.m * c[0].d * len(c[1]) <= COMPILED_MAX_WORK),
+                                 st.floats(1e-3, 10.0)),
+                       lambda c: step_agrees(*c[0], c[1] * c[0][0].eps))
 
 
 @pytest.mark.negative_control

@@ -38,12 +38,14 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from ..support import counterexample, threaded_problem, with_examples
+from ..support import KERNELS, counterexample, needs_compiled, threaded_problem, using_kernel, with_examples
 from theory.geometry import (
     SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere, vector_norm,
 )
+from theory._compiled import COMPILED_MAX_WORK, CompiledStep
 from theory._kernel import LossGradKernel
 from theory.pgd import constant_schedule, fused_kernel, output_criterion, pgd, pgd_until, remark3_schedule
+from theory.losses import QuadraticLoss
 from theory.problem import ReferenceStep, Problem, make_problem
 from theory.testing.strategies import log_uniform, pinned_perturbation_cases, problems, seeds
 from theory.testing.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
@@ -200,8 +202,10 @@ def lands_on_a_sphere_of_subnormal_radius(project_rows=None):
     return bool(np.all(np.abs(vector_norm(traj.deltas[1:]) - problem.eps) <= slack))
 
 
-def test_pgd_projects_onto_a_ball_of_subnormal_radius():
-    assert lands_on_a_sphere_of_subnormal_radius()
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_pgd_projects_onto_a_ball_of_subnormal_radius(kernel):
+    with using_kernel(kernel):
+        assert lands_on_a_sphere_of_subnormal_radius()
 
 
 def test_control_scaling_by_a_subnormal_ratio_loses_the_iterate():
@@ -209,7 +213,8 @@ def test_control_scaling_by_a_subnormal_ratio_loses_the_iterate():
         norms = vector_norm(v)
         outside = norms > eps
         v[outside] *= (eps / norms[outside])[:, None]
-    assert not lands_on_a_sphere_of_subnormal_radius(scaled)
+    with using_kernel("numpy"):
+        assert not lands_on_a_sphere_of_subnormal_radius(scaled)
 
 
 def schedules_have_the_shape_of_s(constant, case):
@@ -345,11 +350,26 @@ def test_control_pgd_ignoring_the_override_is_caught():
     counterexample(pgd_cases(), lambda c: pgd_runs_the_textbook_step(ignoring, c))
 
 
-def test_fused_kernel_serves_every_plain_problem_with_rows_and_no_override():
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_fused_kernel_serves_every_plain_problem_with_rows_and_no_override(kernel):
     problem = PINNED
-    assert fused_kernel(problem, 0) is None
-    assert isinstance(fused_kernel(problem, 1), LossGradKernel)
-    assert fused_kernel(TransparentProblem(problem.net, problem.x, problem.y, problem.eps), 4) is None
+    with using_kernel(kernel):
+        assert fused_kernel(problem, 0) is None
+        assert isinstance(fused_kernel(problem, 1), CompiledStep if kernel == "compiled" else LossGradKernel)
+        assert fused_kernel(TransparentProblem(problem.net, problem.x, problem.y, problem.eps), 4) is None
+
+
+@needs_compiled
+def test_the_compiled_kernel_serves_only_small_steps_on_one_thread_and_the_known_losses():
+    big = make_problem(10, 100, seed=0, ratio=0.3)
+    with using_kernel("compiled"):
+        assert isinstance(fused_kernel(PINNED, 1), CompiledStep)
+        assert isinstance(fused_kernel(PINNED, 1, threads=2), LossGradKernel)
+        rows = COMPILED_MAX_WORK // (big.net.m * big.d)
+        assert isinstance(fused_kernel(big, rows), CompiledStep)
+        assert isinstance(fused_kernel(big, rows + 1), LossGradKernel)
+        odd = Problem(PINNED.net, PINNED.x, PINNED.y, PINNED.eps, loss=type("Other", (QuadraticLoss,), {})())
+        assert isinstance(fused_kernel(odd, 1), LossGradKernel)
 
 
 def test_fused_kernel_passes_the_thread_request_on():

@@ -37,6 +37,8 @@ LAYERS = (
     ("theory.losses",),
     ("theory.bounds",),
     ("theory._kernel",),
+    ("theory._compiled_loops",),
+    ("theory._compiled",),
     ("theory.problem",),
     ("theory.constrained",),
     ("theory.pgd",),

@@ -5,8 +5,8 @@ from theory.certificates.uniqueness import (
     TAU_EPS_CAP_SCALE, TAU_GIVE_UP_RATIO,
 )
 from theory.certificates.annulus import (
-    AnnulusCover, annulus_derivatives, box_derivative_bounds, fold_free_annulus, annulus_tau_eps,
-    TAU_METHODS, ANNULUS_MAX_BOXES, ANNULUS_RTOL, ANNULUS_INITIAL_ARCS, ANNULUS_MIN_ARC,
+    AnnulusCover, annulus_derivatives, box_derivative_bounds, fold_free_annulus,
+    ANNULUS_MAX_BOXES, ANNULUS_RTOL, ANNULUS_INITIAL_ARCS, ANNULUS_MIN_ARC,
     ANNULUS_BATCH, ANNULUS_WINDOW, ANNULUS_FLOOR,
 )
 from theory.certificates.shell import (
@@ -15,7 +15,7 @@ from theory.certificates.shell import (
     SHELL_INITIAL_SPLITS, SHELL_MIN_SIDE, SHELL_BATCH, SHELL_WINDOW,
 )
 from theory.certificates.tau import (
-    certified_tau_eps,
+    certified_tau_eps, annulus_tau_eps, TAU_METHODS,
 )
 from theory.certificates.fixed_point import (
     fixed_point_distance_bound,

@@ -35,7 +35,7 @@ a fold-free annulus can reach, but never pass, the true threshold.
 boxes :math:`B = [\varepsilon_a, \varepsilon_b]\times[\theta_a, \theta_b]`, each proved
 to satisfy :math:`|g| > 0` or :math:`|\partial_\theta g| > 0` at every point
 (bounds: :func:`box_derivative_bounds`, tests: :func:`_box_tests`), bisecting the
-boxes it cannot prove; :func:`annulus_tau_eps` grows the annulus from τ_0 until
+boxes it cannot prove; :func:`theory.certificates.tau.annulus_tau_eps` grows the annulus from τ_0 until
 a box that cannot be proved is smaller than the resolution, and returns the
 radius up to which the cover is complete. :func:`certified_tau_eps` (also
 importable as ``theory.bounds.certified_tau_eps``) combines them: the annulus radius
@@ -64,8 +64,8 @@ __all__ = [
     "annulus_derivatives",
     "box_derivative_bounds",
     "fold_free_annulus",
-    "annulus_tau_eps",
-    "TAU_METHODS",
+    "cover_annulus",
+    "check_d2",
     "ANNULUS_MAX_BOXES",
     "ANNULUS_RTOL",
     "ANNULUS_INITIAL_ARCS",
@@ -76,9 +76,6 @@ __all__ = [
 ]
 
 _U = UNIT_ROUNDOFF
-
-#: Methods of :func:`certified_tau_eps`.
-TAU_METHODS = ("auto", "contraction", "annulus", "shell")
 
 #: Budget of the annulus cover: boxes evaluated (each one evaluation of g, ∂_θ g and
 #: ∂_ε g at its centre and of its derivative bounds).
@@ -114,7 +111,8 @@ ANNULUS_FLOOR = BOX_FLOOR
 _POINT_RTOL = 2.0 * ((2.0 * ELEMENTARY_ULPS + 1.0) * _U + _U)
 
 
-def _check_d2(problem):
+def check_d2(problem):
+    """``problem``, validated as a Problem with d = 2 (ValueError otherwise)."""
     check_problem(problem)
     if problem.d != 2:
         raise ValueError(f"d must be 2 for the annulus certificate, got d={problem.d}")
@@ -190,7 +188,7 @@ def box_derivative_bounds(problem, eps_lo, eps_hi, theta_lo, theta_hi):
     -------
     S_tt, S_et, S_ee, M1 : ndarray, shape (n,)
     """
-    _check_d2(problem)
+    check_d2(problem)
     ea, ta = _as_pair(eps_lo, theta_lo)
     eb, tb = _as_pair(eps_hi, theta_hi)
     if ea.shape != eb.shape or np.any(eb < ea) or np.any(tb < ta):
@@ -297,7 +295,7 @@ def annulus_derivatives(problem, eps, theta):
     errors : ndarray, shape (3, n)
         Bounds on the absolute errors of the computed values.
     """
-    _check_d2(problem)
+    check_d2(problem)
     eps, theta = _as_pair(eps, theta)
     out = _evaluate_boxes(problem, eps, eps, theta, theta, derivative_caps(problem))
     return np.stack(out["values"]), np.stack(out["errors"])
@@ -400,8 +398,8 @@ def _initial_boxes(eps_lo, eps_hi, arcs):
     return ea, eb, ta, tb
 
 
-def _cover(problem, eps_lo, eps_hi, *, max_boxes, rtol, min_arc, arcs, bound_factor=1.0):
-    """The cover behind :func:`fold_free_annulus` and :func:`annulus_tau_eps`; ``bound_factor`` < 1 makes the bounds wrong (controls only)."""
+def cover_annulus(problem, eps_lo, eps_hi, *, max_boxes, rtol, min_arc, arcs, bound_factor=1.0):
+    """The cover behind :func:`fold_free_annulus` and :func:`theory.certificates.tau.annulus_tau_eps`; ``bound_factor`` < 1 makes the bounds wrong (controls only)."""
     caps = derivative_caps(problem)
     ea, eb, ta, tb = _initial_boxes(eps_lo, eps_hi, arcs)
     reached, evaluations, proved_boxes, stopped = eps_hi, 0, 0, "complete"
@@ -480,44 +478,12 @@ def fold_free_annulus(problem, eps_lo, eps_hi, *, max_boxes=ANNULUS_MAX_BOXES, r
     -------
     AnnulusCover
     """
-    _check_d2(problem)
+    check_d2(problem)
     eps_lo = check_positive_float("eps_lo", eps_lo)
     eps_hi = check_positive_float("eps_hi", eps_hi)
     if eps_hi < eps_lo:
         raise ValueError(f"eps_hi must be >= eps_lo, got eps_lo={eps_lo}, eps_hi={eps_hi}")
     max_boxes = check_positive_int("max_boxes", max_boxes)
     rtol = check_positive_float("rtol", rtol)
-    return _cover(problem, eps_lo, eps_hi, max_boxes=max_boxes, rtol=rtol, min_arc=ANNULUS_MIN_ARC,
+    return cover_annulus(problem, eps_lo, eps_hi, max_boxes=max_boxes, rtol=rtol, min_arc=ANNULUS_MIN_ARC,
                   arcs=ANNULUS_INITIAL_ARCS)
-
-
-def annulus_tau_eps(problem, eps_lo, eps_cap, *, max_boxes=ANNULUS_MAX_BOXES, rtol=ANNULUS_RTOL):
-    r"""Grow a fold-free annulus from ε₀ towards ``eps_cap``; the radius it reaches (d = 2).
-
-    The cover of :func:`fold_free_annulus` on :math:`[\varepsilon_0, \text{eps\_cap}]`,
-    smallest radii first: the returned radius τ is such that every
-    :math:`\varepsilon_0 \le \varepsilon < \tau` lies in a proved box. When L has exactly
-    one local minimum on the circle of radius ε₀ and every critical point there
-    is non-degenerate (as the contraction certificate proves), it has exactly one
-    at every radius of :math:`[\varepsilon_0, \tau)` (module docstring).
-
-    Parameters
-    ----------
-    problem : Problem
-        d = 2.
-    eps_lo, eps_cap : float
-        :math:`0 < \varepsilon_0 \le` ``eps_cap``.
-    max_boxes, rtol
-        As in :func:`fold_free_annulus`.
-
-    Returns
-    -------
-    AnnulusCover
-        ``reached`` is τ.
-    """
-    _check_d2(problem)
-    eps_lo = check_positive_float("eps_lo", eps_lo)
-    eps_cap = check_positive_float("eps_cap", eps_cap)
-    if eps_cap < eps_lo:
-        raise ValueError(f"eps_cap must be >= eps_lo, got eps_lo={eps_lo}, eps_cap={eps_cap}")
-    return fold_free_annulus(problem, eps_lo, eps_cap, max_boxes=max_boxes, rtol=rtol)

@@ -8,18 +8,20 @@ shell for d = 3 (:mod:`theory.certificates.shell`), the contraction radius other
 
 from __future__ import annotations
 
-
-
 from theory._validation import check_positive_float, check_positive_int
 from theory.certificates.uniqueness import TAU_EPS_CAP_SCALE, contraction_tau_eps
 from theory.geometry import vector_norm
 from theory.certificates.shell import SHELL_MAX_BOXES, shell_tau_eps
-from theory.certificates.annulus import ANNULUS_INITIAL_ARCS, ANNULUS_MAX_BOXES, ANNULUS_MIN_ARC, ANNULUS_RTOL, TAU_METHODS, _cover
+from theory.certificates.annulus import (
+    ANNULUS_INITIAL_ARCS, ANNULUS_MAX_BOXES, ANNULUS_MIN_ARC, ANNULUS_RTOL, check_d2, cover_annulus, fold_free_annulus,
+)
 from theory.problem import check_problem
 
-__all__ = [
-    "certified_tau_eps",
-]
+__all__ = ["certified_tau_eps", "annulus_tau_eps", "TAU_METHODS"]
+
+#: Methods of :func:`certified_tau_eps`.
+TAU_METHODS = ("auto", "contraction", "annulus", "shell")
+
 
 
 def certified_tau_eps(problem, *, eps_cap=None, method="auto", max_boxes=None, rtol=ANNULUS_RTOL) -> float:
@@ -94,6 +96,38 @@ def _annulus_tau(problem, eps_cap, *, max_boxes=ANNULUS_MAX_BOXES, rtol=ANNULUS_
     tau0 = contraction_tau_eps(problem, eps_cap=eps_cap)
     if tau0 == 0.0 or tau0 >= eps_cap:
         return tau0
-    cover = _cover(problem, tau0, eps_cap, max_boxes=max_boxes, rtol=rtol, min_arc=ANNULUS_MIN_ARC,
+    cover = cover_annulus(problem, tau0, eps_cap, max_boxes=max_boxes, rtol=rtol, min_arc=ANNULUS_MIN_ARC,
                    arcs=ANNULUS_INITIAL_ARCS, bound_factor=bound_factor)
     return max(cover.reached, tau0)
+
+
+def annulus_tau_eps(problem, eps_lo, eps_cap, *, max_boxes=ANNULUS_MAX_BOXES, rtol=ANNULUS_RTOL):
+    r"""Grow a fold-free annulus from ε₀ towards ``eps_cap``; the radius it reaches (d = 2).
+
+    The cover of :func:`fold_free_annulus` on :math:`[\varepsilon_0, \text{eps\_cap}]`,
+    smallest radii first: the returned radius τ is such that every
+    :math:`\varepsilon_0 \le \varepsilon < \tau` lies in a proved box. When L has exactly
+    one local minimum on the circle of radius ε₀ and every critical point there
+    is non-degenerate (as the contraction certificate proves), it has exactly one
+    at every radius of :math:`[\varepsilon_0, \tau)` (module docstring).
+
+    Parameters
+    ----------
+    problem : Problem
+        d = 2.
+    eps_lo, eps_cap : float
+        :math:`0 < \varepsilon_0 \le` ``eps_cap``.
+    max_boxes, rtol
+        As in :func:`fold_free_annulus`.
+
+    Returns
+    -------
+    AnnulusCover
+        ``reached`` is τ.
+    """
+    check_d2(problem)
+    eps_lo = check_positive_float("eps_lo", eps_lo)
+    eps_cap = check_positive_float("eps_cap", eps_cap)
+    if eps_cap < eps_lo:
+        raise ValueError(f"eps_cap must be >= eps_lo, got eps_lo={eps_lo}, eps_cap={eps_cap}")
+    return fold_free_annulus(problem, eps_lo, eps_cap, max_boxes=max_boxes, rtol=rtol)

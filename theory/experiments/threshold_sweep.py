@@ -55,7 +55,7 @@ import sys
 
 import numpy as np
 
-from theory.certificates.annulus import TAU_METHODS
+from theory.certificates.tau import TAU_METHODS
 from theory.certificates.tau import certified_tau_eps
 from theory.landscape.threshold import (
     THRESHOLD_EPS_CAP, _doubling_threshold, minima_threshold, scan_threshold,

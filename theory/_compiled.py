@@ -59,8 +59,8 @@ KERNELS = ("auto", "numpy", "compiled")
 
 #: Largest rows · m · d of a step served by the compiled kernel. Above it the two BLAS
 #: products of the numpy kernel are faster than the compiled loops (which are not
-#: vectorised over rows); measured crossover: ``python benchmarks/run.py --compiled``.
-COMPILED_MAX_WORK = 2 ** 18
+#: vectorised over rows); measured crossover: ``python benchmarks/run.py --kernels``.
+COMPILED_MAX_WORK = 2 ** 15
 
 _LOSS_CODES = {QuadraticLoss: 0, CrossEntropyLoss: 1}
 

@@ -376,8 +376,11 @@ class OutputCriterion:
 
     def __call__(self, delta):
         problem = self.problem
-        tangent = project_tangent(delta, problem.net.grad(problem.x + delta))
-        return on_sphere(delta, problem.eps, rtol=self.rtol) & (vector_norm(tangent) < self.threshold)
+        met = on_sphere(delta, problem.eps, rtol=self.rtol)  # the tangent space exists there (δ ≠ 0)
+        if np.any(met):
+            tangent = project_tangent(delta[met], problem.net.grad(problem.x + delta[met]))
+            met[met] = vector_norm(tangent) < np.broadcast_to(self.threshold, met.shape)[met]
+        return met
 
 
 def output_criterion(problem, eta, power=0.5):

@@ -48,7 +48,7 @@ from theory.pgd import constant_schedule, fused_kernel, output_criterion, pgd, p
 from theory.losses import QuadraticLoss
 from theory.problem import ReferenceStep, Problem, make_problem
 from theory.testing.strategies import log_uniform, pinned_perturbation_cases, problems, seeds
-from theory.testing.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
+from theory.testing.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
 
 
 @st.composite
@@ -511,3 +511,67 @@ def test_control_pgd_without_projection_leaves_the_ball():
 
 def test_control_gradient_ascent_is_caught():
     counterexample(pgd_cases(), lambda c: matches_reference(buggy_pgd(+1.0, project=True), c))
+
+
+# --- the compiled output rule (theory._compiled) ------------------------------------------------
+
+def output_rule_margins(problem, deltas, eta):
+    """(sphere distance / (SPHERE_RTOL ε), ‖P_T ∂f‖ / η^{1/2}) at ``deltas`` (..., d), by the numpy reference."""
+    norms = vector_norm(deltas)
+    tangent = np.full(norms.shape, np.inf)                        # δ = 0: no tangent space, never met
+    inside = norms > 0
+    tangent[inside] = vector_norm(project_tangent(deltas[inside], problem.net.grad(problem.x + deltas[inside])))
+    return np.abs(norms - problem.eps) / (SPHERE_RTOL * problem.eps), tangent / np.sqrt(eta)
+
+
+def compiled_rule_agrees(problem, starts, eta, steps):
+    """pgd_until with the output criterion, in the compiled loop, stops at the first iterate of the
+    compiled pgd where the reference criterion holds, up to rounding.
+
+    The compiled ∂f and the norms differ from the reference by rounding only (IDENTITY_RTOL ·
+    (1 + m + d) relative, :mod:`theory._compiled`), so each margin is compared with 1 within that
+    slack: at the hit both are below 1 + slack, before it one of them is at least 1 − slack.
+    """
+    hit = pgd_until(problem, starts, eta, output_criterion(problem, eta), max_steps=steps)
+    deltas = pgd(problem, starts, eta=eta, steps=steps).deltas   # the same compiled step, bit for bit
+    slack = IDENTITY_RTOL * (1 + problem.net.m + problem.d)
+    for i, t in enumerate(hit.times):
+        last = t if t >= 0 else steps
+        if not np.array_equal(hit.deltas[i], deltas[last, i]):
+            return False
+        sphere, tangent = output_rule_margins(problem, deltas[:last + 1, i], eta)
+        met_early = (sphere[:last] < 1 - slack) & (tangent[:last] < 1 - slack)
+        if np.any(met_early) or (t >= 0 and not (sphere[t] <= 1 + slack and tangent[t] <= 1 + slack)):
+            return False
+    return True
+
+
+@needs_compiled
+@given(pgd_cases())
+@with_examples(PINNED_CASES)
+def test_the_compiled_output_rule_stops_at_the_first_iterate_that_meets_it(case):
+    with using_kernel("compiled"):
+        assert compiled_rule_agrees(*case)
+
+
+@needs_compiled
+@pytest.mark.negative_control
+def test_control_a_compiled_output_rule_with_ten_times_the_threshold_is_caught(monkeypatch):
+    real = CompiledStep.run_until
+
+    def loose(self, flat, etas, thresholds, *args):  # injected bug: the threshold 10 η^{1/2}
+        return real(self, flat, etas, 10.0 * np.asarray(thresholds), *args)
+
+    monkeypatch.setattr(CompiledStep, "run_until", loose)
+    with using_kernel("compiled"):
+        counterexample(pgd_cases(), lambda c: compiled_rule_agrees(*c))
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_the_output_rule_is_not_met_at_the_centre_and_pgd_until_starts_there(kernel):
+    problem = PINNED
+    starts = np.zeros((2, problem.d))
+    assert not output_criterion(problem, 0.1)(starts).any()     # no tangent space at δ = 0, not on the sphere
+    with using_kernel(kernel):
+        hit = pgd_until(problem, starts, 0.1, output_criterion(problem, 0.1), max_steps=3)
+    assert np.all(hit.times != 0)

@@ -38,33 +38,17 @@ import pytest
 from hypothesis import example, given, note
 from hypothesis import strategies as st
 
-from ..support import KERNELS, counterexample, needs_compiled, threaded_problem, using_kernel, with_examples
+from .pgd_support import PINNED_CASES, pgd_cases
+from ..support import KERNELS, counterexample, threaded_problem, using_kernel, with_examples
 from theory.geometry import (
     SPHERE_RTOL, on_sphere, project_ball, project_tangent, uniform_ball, uniform_sphere, vector_norm,
 )
-from theory._compiled import COMPILED_MAX_WORK, CompiledStep
+from theory._compiled import CompiledStep
 from theory._kernel import LossGradKernel
 from theory.pgd import constant_schedule, fused_kernel, output_criterion, pgd, pgd_until, remark3_schedule
-from theory.losses import QuadraticLoss
 from theory.problem import ReferenceStep, Problem, make_problem
 from theory.testing.strategies import log_uniform, pinned_perturbation_cases, problems, seeds
-from theory.testing.tolerances import FEW_OPS_RTOL, IDENTITY_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
-
-
-@st.composite
-def pgd_cases(draw):
-    problem = draw(problems(d=st.integers(1, 6), m=st.integers(1, 32)))
-    starts = uniform_ball(draw(seeds()), draw(st.integers(1, 5)), problem.d, problem.eps)
-    eta = draw(log_uniform(1e-4, 1.0)) * problem.eps  # steps from tiny to a sizeable part of ε
-    steps = draw(st.integers(0, 25))
-    note(f"{problem!r}, eta={eta:g}, steps={steps}")
-    return problem, starts, eta, steps
-
-
-#: (problem, starts, η, steps) at the pinned cases: starts δ = 0, halfway to the sphere and on it,
-#: η = 10^-4 ε and ε, 5 steps.
-PINNED_CASES = [(problem, delta, fraction * problem.eps, 5)
-                for problem, delta, _, _ in pinned_perturbation_cases() for fraction in (1e-4, 1.0)]
+from theory.testing.tolerances import FEW_OPS_RTOL, PROJECTION_RTOL, SUBNORMAL_SPACING
 
 
 def reference_step(problem, delta, eta):
@@ -359,19 +343,6 @@ def test_fused_kernel_serves_every_plain_problem_with_rows_and_no_override(kerne
         assert fused_kernel(TransparentProblem(problem.net, problem.x, problem.y, problem.eps), 4) is None
 
 
-@needs_compiled
-def test_the_compiled_kernel_serves_only_small_steps_on_one_thread_and_the_known_losses():
-    big = make_problem(10, 100, seed=0, ratio=0.3)
-    with using_kernel("compiled"):
-        assert isinstance(fused_kernel(PINNED, 1), CompiledStep)
-        assert isinstance(fused_kernel(PINNED, 1, threads=2), LossGradKernel)
-        rows = COMPILED_MAX_WORK // (big.net.m * big.d)
-        assert isinstance(fused_kernel(big, rows), CompiledStep)
-        assert isinstance(fused_kernel(big, rows + 1), LossGradKernel)
-        odd = Problem(PINNED.net, PINNED.x, PINNED.y, PINNED.eps, loss=type("Other", (QuadraticLoss,), {})())
-        assert isinstance(fused_kernel(odd, 1), LossGradKernel)
-
-
 def test_fused_kernel_passes_the_thread_request_on():
     big, per = threaded_problem()                        # per rows: one thread's worth of work
     assert fused_kernel(big, 4 * per).threads == 1
@@ -512,66 +483,3 @@ def test_control_pgd_without_projection_leaves_the_ball():
 def test_control_gradient_ascent_is_caught():
     counterexample(pgd_cases(), lambda c: matches_reference(buggy_pgd(+1.0, project=True), c))
 
-
-# --- the compiled output rule (theory._compiled) ------------------------------------------------
-
-def output_rule_margins(problem, deltas, eta):
-    """(sphere distance / (SPHERE_RTOL ε), ‖P_T ∂f‖ / η^{1/2}) at ``deltas`` (..., d), by the numpy reference."""
-    norms = vector_norm(deltas)
-    tangent = np.full(norms.shape, np.inf)                        # δ = 0: no tangent space, never met
-    inside = norms > 0
-    tangent[inside] = vector_norm(project_tangent(deltas[inside], problem.net.grad(problem.x + deltas[inside])))
-    return np.abs(norms - problem.eps) / (SPHERE_RTOL * problem.eps), tangent / np.sqrt(eta)
-
-
-def compiled_rule_agrees(problem, starts, eta, steps):
-    """pgd_until with the output criterion, in the compiled loop, stops at the first iterate of the
-    compiled pgd where the reference criterion holds, up to rounding.
-
-    The compiled ∂f and the norms differ from the reference by rounding only (IDENTITY_RTOL ·
-    (1 + m + d) relative, :mod:`theory._compiled`), so each margin is compared with 1 within that
-    slack: at the hit both are below 1 + slack, before it one of them is at least 1 − slack.
-    """
-    hit = pgd_until(problem, starts, eta, output_criterion(problem, eta), max_steps=steps)
-    deltas = pgd(problem, starts, eta=eta, steps=steps).deltas   # the same compiled step, bit for bit
-    slack = IDENTITY_RTOL * (1 + problem.net.m + problem.d)
-    for i, t in enumerate(hit.times):
-        last = t if t >= 0 else steps
-        if not np.array_equal(hit.deltas[i], deltas[last, i]):
-            return False
-        sphere, tangent = output_rule_margins(problem, deltas[:last + 1, i], eta)
-        met_early = (sphere[:last] < 1 - slack) & (tangent[:last] < 1 - slack)
-        if np.any(met_early) or (t >= 0 and not (sphere[t] <= 1 + slack and tangent[t] <= 1 + slack)):
-            return False
-    return True
-
-
-@needs_compiled
-@given(pgd_cases())
-@with_examples(PINNED_CASES)
-def test_the_compiled_output_rule_stops_at_the_first_iterate_that_meets_it(case):
-    with using_kernel("compiled"):
-        assert compiled_rule_agrees(*case)
-
-
-@needs_compiled
-@pytest.mark.negative_control
-def test_control_a_compiled_output_rule_with_ten_times_the_threshold_is_caught(monkeypatch):
-    real = CompiledStep.run_until
-
-    def loose(self, flat, etas, thresholds, *args):  # injected bug: the threshold 10 η^{1/2}
-        return real(self, flat, etas, 10.0 * np.asarray(thresholds), *args)
-
-    monkeypatch.setattr(CompiledStep, "run_until", loose)
-    with using_kernel("compiled"):
-        counterexample(pgd_cases(), lambda c: compiled_rule_agrees(*c))
-
-
-@pytest.mark.parametrize("kernel", KERNELS)
-def test_the_output_rule_is_not_met_at_the_centre_and_pgd_until_starts_there(kernel):
-    problem = PINNED
-    starts = np.zeros((2, problem.d))
-    assert not output_criterion(problem, 0.1)(starts).any()     # no tangent space at δ = 0, not on the sphere
-    with using_kernel(kernel):
-        hit = pgd_until(problem, starts, 0.1, output_criterion(problem, 0.1), max_steps=3)
-    assert np.all(hit.times != 0)

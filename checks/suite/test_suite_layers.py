@@ -45,6 +45,7 @@ LAYERS = (
     ("theory.certificates",),
     ("theory.landscape",),
     ("theory.testing",),
+    ("theory.attacks",),
     ("theory.experiments",),
     ("theory.report",),
     ("theory.__main__", "theory.checks"),

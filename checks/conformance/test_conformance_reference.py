@@ -1,0 +1,84 @@
+"""The attack protocol and its properties on the project's own PGD and on deliberately broken attacks.
+
+:class:`theory.attacks.ProjectPGD` (:func:`theory.pgd.pgd` behind the protocol) is the paper's
+algorithm: it must conform on every property of :mod:`theory.attacks.properties` over the
+drawn networks, inputs and radii of :mod:`theory.attacks.strategies`. Each broken attack of
+:data:`theory.attacks.BROKEN_ATTACKS` (a start uniform in radius, a start on the sphere, a
+coordinate clip instead of the projection, a normalised step presented as raw) is the
+negative control of the property named there: Hypothesis finds a draw where it deviates.
+"""
+
+import pytest
+from hypothesis import event, given, note
+from hypothesis import strategies as st
+
+from ..support import counterexample
+from theory.attacks import BROKEN_ATTACKS, ProjectPGD, check_attack
+from theory.attacks.properties import PROPERTIES, START_DRAWS, identify_step_rule
+from theory.attacks.strategies import attack_cases
+
+REFERENCE = ProjectPGD()
+
+
+def check_property(attack, name, problem, seed):
+    """Run property ``name`` on one draw (the ball property with a step of ε/4 per unit of gradient)."""
+    note(f"{attack!r}, {problem!r}, seed={seed}")
+    if name == "stays_in_ball":
+        return PROPERTIES[name](attack, problem, seed, 0.25 * problem.eps)
+    return PROPERTIES[name](attack, problem, seed)
+
+
+def test_the_reference_fits_the_protocol():
+    assert check_attack(REFERENCE) is REFERENCE
+
+
+def test_an_object_without_the_protocol_is_rejected_naming_what_it_lacks():
+    with pytest.raises(TypeError, match="lacks .*start"):
+        check_attack(object())
+
+
+@given(attack_cases())
+def test_the_reference_start_is_uniform_in_the_open_ball(case):
+    check_property(REFERENCE, "uniform_start", *case)
+
+
+@given(attack_cases())
+def test_the_reference_stays_in_the_ball(case):
+    check_property(REFERENCE, "stays_in_ball", *case)
+
+
+@given(attack_cases())
+def test_the_reference_projects_onto_the_ball_euclidean(case):
+    assert check_property(REFERENCE, "euclidean_projection", *case) is not None
+
+
+@given(attack_cases())
+def test_the_reference_takes_the_raw_gradient_step(case):
+    rule, _ = identify_step_rule(REFERENCE, *case)
+    event(f"step rule: {rule}")
+    check_property(REFERENCE, "raw_gradient_step", *case)
+
+
+@given(attack_cases())
+def test_the_reference_ends_at_a_critical_point(case):
+    check_property(REFERENCE, "ends_at_critical_point", *case)
+
+
+@given(attack_cases())
+def test_the_reference_reaches_the_optimum_of_theory_pgd(case):
+    check_property(REFERENCE, "same_optimum", *case)
+
+
+def test_the_start_draws_reach_the_stated_power():
+    from theory.testing.statistics import ks_power_lower_bound
+    from theory.attacks.properties import START_ALPHA, START_DISTANCE, START_POWER
+
+    assert ks_power_lower_bound(START_DRAWS, START_ALPHA, START_DISTANCE) >= START_POWER
+    assert ks_power_lower_bound(START_DRAWS - 1, START_ALPHA, START_DISTANCE) < START_POWER
+
+
+@pytest.mark.negative_control
+@pytest.mark.parametrize("broken", sorted(BROKEN_ATTACKS, key=lambda c: c.__name__), ids=lambda c: c.__name__)
+def test_control_each_broken_attack_is_caught_by_its_property(broken):
+    attack, name = broken(), BROKEN_ATTACKS[broken]
+    counterexample(attack_cases(), lambda case: check_property(attack, name, *case) is not False)

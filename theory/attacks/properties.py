@@ -1,0 +1,249 @@
+r"""The properties an L2 PGD must have for the paper's guarantees to cover it, as checks on one draw.
+
+Each ``check_*`` takes an attack (:mod:`theory.attacks.protocol`), a
+:class:`theory.problem.Problem` and a seed; it returns a dict of evidence when the
+property holds and raises AssertionError saying how it deviates otherwise. Hypothesis
+drives them over drawn networks, inputs and radii (``checks/conformance/``,
+:mod:`theory.attacks.conformance`) and shrinks a deviation to a minimal reproducer.
+
+``uniform_start`` (Lemma 4.5's hypothesis: δ_0 uniform in the open ball)
+    n = :data:`START_DRAWS` starts; every one strictly inside the ball; the KS statistic of
+    :math:`u = (\|\delta_0\|/\varepsilon)^d` against U(0, 1) at most its critical value at level
+    :data:`START_ALPHA`; and the median of :math:`\|\delta_0\|/\varepsilon` has a
+    1 − :data:`START_ALPHA` interval that contains :math:`2^{-1/d}` (the median radius of the
+    uniform law). False-fail rate per example at most 2 · START_ALPHA (a union bound over the
+    two tests). Power: START_DRAWS is the smallest n at which the KS test rejects a start
+    uniform in radius (δ_0 = ε U ω, the alternative of :class:`theory.attacks.reference.RadiusUniformStart`)
+    with probability at least :data:`START_POWER` at every d >= 2: there
+    :math:`P(u \le t) = t^{1/d}`, at sup-distance :math:`\max_t (t^{1/d} - t) \ge 1/4`
+    (the value at d = 2) from U(0, 1) (:func:`theory.testing.statistics.ks_samples`). A
+    start on the sphere (u = 1) is at distance 1. At d = 1 both laws coincide.
+``stays_in_ball``
+    Every iterate of a run of :data:`RUN_STEPS` steps has ‖δ_t‖ <= ε (1 + rtol).
+``raw_gradient_step`` (the paper's step)
+    From points at radius ε/2, with a step that keeps every candidate inside the ball (so no
+    projection acts), the move equals η·R(∂ℓ) for exactly one rule R of :data:`STEP_RULES`
+    (ℓ = −L, the loss the attack increases), within the attack's rounding; the property
+    holds when R is ``raw``. The identified rule is evidence either way.
+``euclidean_projection`` (Lemma 4.2)
+    From points at radius 0.9 ε, with a step of length 2 ε under the identified rule (so the
+    unprojected point is outside), the result equals :func:`theory.geometry.project_ball` of
+    δ + η R(∂ℓ). Not applicable where no rule was identified.
+``ends_at_critical_point`` (Theorem 3.1's conclusion)
+    After :data:`CONVERGE_STEPS` steps of the attack's own iteration (step parameter from
+    :func:`converging_step`), the last iterate lies on the sphere and its tangent gradient is
+    at most :data:`CRITICAL_RTOL` · ‖∂L‖.
+``same_optimum`` (Theorem 3.1, for the attack's iteration)
+    From the attack's own start, the attack's last iterate and that of :func:`theory.pgd.pgd`
+    (raw gradient, the same steps), each refined by Newton on the sphere
+    (:func:`theory.landscape.critical.newton_on_sphere`), are the same critical point (distance at most
+    :data:`SAME_POINT_RTOL` · ε).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theory.attacks.protocol import check_attack
+from theory.geometry import project_ball, project_tangent, vector_norm
+from theory.landscape.critical import CRITICAL_GTOL, newton_on_sphere
+from theory.pgd import pgd
+from theory.testing.statistics import ks_critical, ks_samples, median_ci
+
+__all__ = [
+    "PROPERTIES", "STEP_RULES", "START_ALPHA", "START_POWER", "START_DISTANCE", "START_DRAWS", "RUN_STEPS",
+    "CONVERGE_STEPS", "CRITICAL_RTOL", "SAME_POINT_RTOL", "STEP_POINTS",
+    "check_uniform_start", "check_stays_in_ball", "identify_step_rule", "check_raw_gradient_step",
+    "check_euclidean_projection", "converging_step", "check_ends_at_critical_point", "check_same_optimum",
+]
+
+#: Level of each of the two start tests (KS and the median), per example.
+START_ALPHA = 1e-4
+#: Power of the KS test against a start uniform in radius, at every d >= 2.
+START_POWER = 0.999
+#: Sup-distance between the law of u = (‖δ_0‖/ε)^d under a start uniform in radius and U(0, 1),
+#: at d = 2 (max_t √t − t = 1/4); larger for d > 2 (max_t t^{1/d} − t increases with d).
+START_DISTANCE = 0.25
+#: Starts drawn per example: the smallest n reaching START_POWER at START_ALPHA against START_DISTANCE.
+START_DRAWS = ks_samples(START_ALPHA, START_POWER, START_DISTANCE)
+#: Steps of the runs whose iterates must stay in the ball.
+RUN_STEPS = 20
+#: Points per example of the single-step properties.
+STEP_POINTS = 4
+#: Steps of the runs that must end at a critical point.
+CONVERGE_STEPS = 3000
+#: Largest tangent gradient ‖Γ‖/‖∂L‖ at the end of a converged run.
+CRITICAL_RTOL = 1e-3
+#: Two Newton-refined critical points closer than this (relative to ε) are the same one.
+SAME_POINT_RTOL = 1e-6
+
+
+def _ascent(problem, delta):
+    """∂ℓ = −∂L at each row of ``delta``: the direction the attack's loss increases in."""
+    return -problem.loss_grad(delta)
+
+
+def _normalised(g):
+    norm = vector_norm(g, keepdims=True)
+    return g / np.where(norm > 0, norm, 1.0)
+
+
+#: Candidate step rules: the move is η · rule(∂ℓ).
+STEP_RULES = {"raw": lambda g: g, "normalised": _normalised, "sign": np.sign}
+
+
+def _points(problem, seed, n, radius):
+    """n points at ``radius`` · ε in uniform directions."""
+    rng = np.random.default_rng(seed)
+    g = rng.standard_normal((n, problem.d))
+    return radius * problem.eps * _normalised(g)
+
+
+def check_uniform_start(attack, problem, seed, *, draws=START_DRAWS, alpha=START_ALPHA):
+    """Lemma 4.5's start: uniform in the open ball (module docstring). Returns the statistics."""
+    check_attack(attack)
+    delta0 = np.asarray(attack.start(problem, draws, seed), dtype=np.float64)
+    assert delta0.shape == (draws, problem.d), f"start returned shape {delta0.shape}, expected {(draws, problem.d)}"
+    radius = vector_norm(delta0) / problem.eps
+    assert np.all(radius < 1.0), f"a start is not inside the open ball: largest ‖δ_0‖/ε = {radius.max():.17g}"
+    u = np.sort(radius ** problem.d)
+    k = np.arange(1, draws + 1)
+    statistic = float(max(np.max(k / draws - u), np.max(u - (k - 1) / draws)))
+    critical = ks_critical(draws, alpha)
+    low, high = median_ci(radius, level=1.0 - alpha)
+    median = 2.0 ** (-1.0 / problem.d)
+    evidence = {"ks_statistic": statistic, "ks_critical": critical, "median_radius": float(np.median(radius)),
+                "median_ci": [low, high], "uniform_median": median, "draws": draws}
+    assert statistic <= critical, (f"(‖δ_0‖/ε)^d is not uniform: KS statistic {statistic:.4f} > {critical:.4f} "
+                                   f"(n = {draws}, level {alpha:g}); median radius {evidence['median_radius']:.4f} ε")
+    assert low <= median <= high, (f"median start radius {evidence['median_radius']:.4f} ε: its interval "
+                                   f"[{low:.4f}, {high:.4f}] misses 2^(-1/d) = {median:.4f}")
+    return evidence
+
+
+def check_stays_in_ball(attack, problem, seed, eta, *, steps=RUN_STEPS, n=STEP_POINTS):
+    """Every iterate of the attack's run within ε (1 + rtol) of x."""
+    check_attack(attack)
+    deltas = np.asarray(attack.run(problem, n, eta, steps, seed), dtype=np.float64)
+    worst = float(np.max(vector_norm(deltas)) / problem.eps)
+    assert worst <= 1.0 + attack.rtol, f"an iterate leaves the ball: ‖δ_t‖/ε = {worst:.17g}"
+    return {"largest_radius": worst, "steps": steps}
+
+
+def _matches(moved, predicted, scale, rtol):
+    return bool(np.all(vector_norm(moved - predicted) <= rtol * scale))
+
+
+def identify_step_rule(attack, problem, seed, *, n=STEP_POINTS):
+    """The rule of :data:`STEP_RULES` that the attack's single steps follow, or ``"other"``; with the evidence.
+
+    Points at radius ε/2; η such that every candidate move has length at most ε/4
+    (no projection acts).
+    """
+    check_attack(attack)
+    delta = _points(problem, seed, n, 0.5)
+    g = _ascent(problem, delta)
+    longest = max(float(np.max(vector_norm(rule(g)))) for rule in STEP_RULES.values())
+    eta = 0.25 * problem.eps / longest if longest > 0 else problem.eps
+    moved = np.asarray(attack.step(problem, delta, eta), dtype=np.float64) - delta
+    errors = {}
+    for name, rule in STEP_RULES.items():
+        predicted = eta * rule(g)
+        scale = vector_norm(delta) + vector_norm(predicted)
+        errors[name] = float(np.max(vector_norm(moved - predicted) / scale))
+        if _matches(moved, predicted, scale, attack.rtol):
+            return name, {"rule": name, "eta": eta, "errors": errors}
+    return "other", {"rule": "other", "eta": eta, "errors": errors}
+
+
+def check_raw_gradient_step(attack, problem, seed):
+    """The paper's step rule: the raw gradient (module docstring)."""
+    rule, evidence = identify_step_rule(attack, problem, seed)
+    assert rule == "raw", (f"the step is not the raw gradient step: it follows the {rule!r} rule "
+                           f"(relative errors against each rule: {evidence['errors']})")
+    return evidence
+
+
+def check_euclidean_projection(attack, problem, seed, *, n=STEP_POINTS):
+    """Lemma 4.2's projection: the step that leaves the ball is projected onto it, Euclidean (module docstring).
+
+    Returns None (not applicable) when the step follows no rule of :data:`STEP_RULES`.
+    """
+    rule, _ = identify_step_rule(attack, problem, seed)
+    if rule == "other":
+        return None
+    delta = _points(problem, seed + 1, n, 0.9)
+    direction = STEP_RULES[rule](_ascent(problem, delta))
+    results = []
+    for i in range(n):  # one η per point: a move of length 2 ε
+        length = float(vector_norm(direction[i]))
+        if length == 0.0:
+            continue
+        eta = 2.0 * problem.eps / length
+        got = np.asarray(attack.step(problem, delta[i:i + 1], eta), dtype=np.float64)[0]
+        expected = project_ball(delta[i] + eta * direction[i], problem.eps)
+        error = float(vector_norm(got - expected) / problem.eps)
+        results.append(error)
+        assert error <= 3 * attack.rtol, (f"the {rule} step from ‖δ‖ = 0.9 ε over a length of 2 ε is not "
+                                          f"projected onto the ball: ‖result − P_B(δ + η R)‖/ε = {error:.3g}, "
+                                          f"result at radius {vector_norm(got) / problem.eps:.6g} ε")
+    return {"rule": rule, "largest_error": max(results, default=0.0)}
+
+
+def converging_step(problem, rule):
+    """The step parameter of the convergence properties: a tenth of the largest stable one for ``rule``.
+
+    Raw gradient: η = 0.1 ε / (1 + ‖∂L‖ at the centre), so that η ‖∂L‖ stays a small part of
+    ε; normalised and sign steps (of length η and η √d): η = 0.01 ε / √d.
+    """
+    if rule == "raw":
+        return 0.1 * problem.eps / (1.0 + float(vector_norm(problem.loss_grad(np.zeros(problem.d)))))
+    return 0.01 * problem.eps / math.sqrt(problem.d)
+
+
+def _tangent_ratio(problem, delta):
+    grad = problem.loss_grad(delta)
+    return float(vector_norm(project_tangent(delta, grad)) / max(float(vector_norm(grad)), 1e-300))
+
+
+def check_ends_at_critical_point(attack, problem, seed, *, steps=CONVERGE_STEPS):
+    """Theorem 3.1's conclusion for the attack's iteration (module docstring)."""
+    rule, _ = identify_step_rule(attack, problem, seed)
+    eta = converging_step(problem, "raw" if rule == "other" else rule)
+    last = np.asarray(attack.run(problem, 1, eta, steps, seed), dtype=np.float64)[-1, 0]
+    radius = float(vector_norm(last) / problem.eps)
+    assert abs(radius - 1.0) <= 10 * attack.rtol, f"after {steps} steps (η = {eta:.3g}) the iterate is at {radius:.9g} ε, not on the sphere"
+    ratio = _tangent_ratio(problem, last)
+    assert ratio <= CRITICAL_RTOL, (f"after {steps} steps (η = {eta:.3g}) the tangent gradient is {ratio:.3g} ‖∂L‖ "
+                                    f"> {CRITICAL_RTOL:g}: not at a critical point")
+    return {"rule": rule, "eta": eta, "tangent_ratio": ratio}
+
+
+def check_same_optimum(attack, problem, seed, *, steps=CONVERGE_STEPS):
+    """The attack's iteration and theory.pgd from the same start reach the same critical point (module docstring)."""
+    rule, _ = identify_step_rule(attack, problem, seed)
+    eta = converging_step(problem, "raw" if rule == "other" else rule)
+    run = np.asarray(attack.run(problem, 1, eta, steps, seed), dtype=np.float64)
+    start, last = run[0, 0], run[-1, 0]
+    reference = pgd(problem, start[None], eta=converging_step(problem, "raw"), steps=steps).deltas[-1, 0]
+    ours, ours_ratio = newton_on_sphere(problem, last)
+    theirs, theirs_ratio = newton_on_sphere(problem, reference)
+    assert theirs_ratio <= CRITICAL_GTOL, "theory.pgd's end point does not refine to a critical point"
+    assert ours_ratio <= CRITICAL_GTOL, "the attack's end point does not refine to a critical point"
+    distance = float(vector_norm(ours - theirs) / problem.eps)
+    assert distance <= SAME_POINT_RTOL, (f"from the same start the attack reaches another critical point than "
+                                         f"theory.pgd: {distance:.3g} ε apart")
+    return {"rule": rule, "distance": distance}
+
+
+#: The properties, by name, in the order of the report.
+PROPERTIES = {
+    "uniform_start": check_uniform_start,
+    "stays_in_ball": check_stays_in_ball,
+    "euclidean_projection": check_euclidean_projection,
+    "raw_gradient_step": check_raw_gradient_step,
+    "ends_at_critical_point": check_ends_at_critical_point,
+    "same_optimum": check_same_optimum,
+}

@@ -10,7 +10,6 @@ negative control of the property named there: Hypothesis finds a draw where it d
 
 import pytest
 from hypothesis import event, given, note
-from hypothesis import strategies as st
 
 from ..support import counterexample
 from theory.attacks import BROKEN_ATTACKS, ProjectPGD, check_attack

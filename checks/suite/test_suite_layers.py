@@ -46,6 +46,7 @@ LAYERS = (
     ("theory.landscape",),
     ("theory.testing",),
     ("theory.attacks",),
+    ("theory.conformance",),
     ("theory.experiments",),
     ("theory.report",),
     ("theory.__main__", "theory.checks"),

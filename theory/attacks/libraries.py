@@ -35,8 +35,9 @@ How each adapter starts and steps (δ = x_adv − x; the projection is always ce
 * **run**: the start, then the step repeated (each library's loop body is that step).
 
 Configuration for inputs anywhere in R^d: ART without ``clip_values``; foolbox and advertorch
-with bounds that contain the ball around x (``min(x) − ε``, ``max(x) + ε``), so that their
-clipping never acts; torchattacks clamps to [0, 1] unconditionally (it cannot be switched
+with the bounds (−inf, inf), so that their clipping to the input domain never acts (advertorch
+clips before it projects, so any finite box would change its projection; its start, uniform in
+the box [clip_min, clip_max]^d, gets the smallest box that contains the ball); torchattacks clamps to [0, 1] unconditionally (it cannot be switched
 off), so for inputs outside [0, 1]^d its iterates are not what the projection gives.
 
 Install quirks (all measured with torch 2.13.0, CPU build): torchattacks 3.5.1 requires
@@ -57,13 +58,35 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.metadata
+import sys
 
 import numpy as np
 
 from theory.attacks.protocol import FLOAT32_RTOL, FLOAT64_RTOL, L2Attack
 
-__all__ = ["LIBRARIES", "available_attacks", "torch_network", "TorchattacksPGDL2", "ArtPGD", "FoolboxL2PGD",
+__all__ = ["LIBRARIES", "EXPECTED", "available_attacks", "torch_network", "TorchattacksPGDL2", "ArtPGD", "FoolboxL2PGD",
            "AdvertorchL2PGD"]
+
+
+@contextlib.contextmanager
+def quiet():
+    """The libraries' own warnings silenced (deprecations of their dependencies, device notes): they
+    are not this project's, and the suite turns warnings into errors."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _quietly(method):
+    """``method`` run under :func:`quiet`."""
+    def wrapped(*args, **kwargs):
+        with quiet():
+            return method(*args, **kwargs)
+
+    wrapped.__name__, wrapped.__doc__ = method.__name__, method.__doc__
+    return wrapped
 
 
 def _torch():
@@ -145,6 +168,12 @@ def _version(distribution):
 
 class _TorchAttack(L2Attack):
     distribution = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("start", "step"):
+            if name in cls.__dict__:
+                setattr(cls, name, _quietly(cls.__dict__[name]))
 
     @property
     def version(self):
@@ -256,8 +285,8 @@ class ArtPGD(_TorchAttack):
 
 
 def _bounds(problem):
-    """Bounds that contain the ball around x: min(x) − ε and max(x) + ε (clipping then never acts)."""
-    return float(np.min(problem.x) - problem.eps), float(np.max(problem.x) + problem.eps)
+    """No bounds: (−inf, inf), so that the libraries' clipping to the input domain never acts (inputs in R^d)."""
+    return float("-inf"), float("inf")
 
 
 class FoolboxL2PGD(_TorchAttack):
@@ -321,7 +350,9 @@ def _import_advertorch():
         gradcheck.zero_gradients = zero_gradients
     try:
         importlib.import_module("torchvision")
-    except ImportError:
+    except Exception:  # missing, or a wheel that does not import beside this torch (module docstring)
+        for name in [name for name in sys.modules if name == "torchvision" or name.startswith("torchvision.")]:
+            del sys.modules[name]
         _stand_in_for_torchvision()
     return importlib.import_module("advertorch.attacks")
 
@@ -332,7 +363,6 @@ def _stand_in_for_torchvision():
     advertorch's package imports its JPEG defence, which builds both at import time; its
     attacks never use torchvision.
     """
-    import sys
     import types
 
     class Unavailable:
@@ -363,7 +393,9 @@ class AdvertorchL2PGD(_TorchAttack):
         attacks = _import_advertorch()
         _check_quadratic(problem)
         torch.manual_seed(seed)
-        lo, hi = _bounds(problem)
+        # Its start is uniform in the box [clip_min, clip_max]^d (then projected), so it needs a finite
+        # box: the smallest one that contains the ball around x.
+        lo, hi = float(np.min(problem.x) - problem.eps), float(np.max(problem.x) + problem.eps)
         attack = attacks.L2PGDAttack(torch_network(problem), loss_fn=self._loss(problem), eps=float(problem.eps),
                                      nb_iter=0, eps_iter=float(problem.eps), rand_init=True, clip_min=lo, clip_max=hi)
         return _deltas(problem, attack.perturb(_x_rows(problem, n), torch.full((n,), float(problem.y),
@@ -371,7 +403,7 @@ class AdvertorchL2PGD(_TorchAttack):
 
     def step(self, problem, delta, eta):
         torch = _torch()
-        attacks = _import_advertorch()
+        _import_advertorch()
         _check_quadratic(problem)
         delta = np.asarray(delta, dtype=np.float64)
         n = delta.shape[0]
@@ -383,6 +415,44 @@ class AdvertorchL2PGD(_TorchAttack):
                                         delta_init=torch.nn.Parameter(_rows(problem, delta)), minimize=False,
                                         ord=2, clip_min=lo, clip_max=hi)
         return _deltas(problem, out)
+
+
+#: The verdicts recorded for each library (``python -m theory.conformance`` with the versions pinned in
+#: requirements/attacks.lock); ``checks/conformance/test_conformance_libraries.py`` holds each library to them.
+EXPECTED = {
+    "torchattacks.PGDL2": {
+        "uniform_start": "deviates",
+        "stays_in_ball": "deviates",
+        "euclidean_projection": "not applicable",
+        "raw_gradient_step": "deviates",
+        "ends_at_critical_point": "deviates",
+        "same_optimum": "deviates",
+    },
+    "art.ProjectedGradientDescentNumpy(norm=2)": {
+        "uniform_start": "conforms",
+        "stays_in_ball": "conforms",
+        "euclidean_projection": "conforms",
+        "raw_gradient_step": "deviates",
+        "ends_at_critical_point": "conforms",
+        "same_optimum": "conforms",
+    },
+    "foolbox.attacks.L2PGD": {
+        "uniform_start": "conforms",
+        "stays_in_ball": "conforms",
+        "euclidean_projection": "conforms",
+        "raw_gradient_step": "deviates",
+        "ends_at_critical_point": "conforms",
+        "same_optimum": "conforms",
+    },
+    "advertorch.attacks.L2PGDAttack": {
+        "uniform_start": "deviates",
+        "stays_in_ball": "conforms",
+        "euclidean_projection": "conforms",
+        "raw_gradient_step": "deviates",
+        "ends_at_critical_point": "conforms",
+        "same_optimum": "conforms",
+    },
+}
 
 
 #: The adapters, by the module each needs.
@@ -400,7 +470,8 @@ def available_attacks():
                     for name in LIBRARIES}
     for module, adapter in LIBRARIES.items():
         try:
-            _import_advertorch() if module == "advertorch" else importlib.import_module(module)
+            with quiet():
+                _import_advertorch() if module == "advertorch" else importlib.import_module(module)
         except Exception as error:  # an import that fails for any reason is reported, not raised
             missing[module] = f"{type(error).__name__}: {error}"
         else:

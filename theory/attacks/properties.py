@@ -205,11 +205,11 @@ def converging_step(problem, rule):
     """The step parameter of the convergence properties: a tenth of the largest stable one for ``rule``.
 
     Raw gradient: η = 0.1 ε / (1 + ‖∂L‖ at the centre), so that η ‖∂L‖ stays a small part of
-    ε; normalised and sign steps (of length η and η √d): η = 0.01 ε / √d.
+    ε; a normalised step (of length η): η = 0.05 ε; a sign step (of length η √d): η = 0.05 ε / √d.
     """
     if rule == "raw":
         return 0.1 * problem.eps / (1.0 + float(vector_norm(problem.loss_grad(np.zeros(problem.d)))))
-    return 0.01 * problem.eps / math.sqrt(problem.d)
+    return 0.05 * problem.eps / (math.sqrt(problem.d) if rule == "sign" else 1.0)
 
 
 def _tangent_ratio(problem, delta):
@@ -236,7 +236,9 @@ def check_same_optimum(attack, problem, seed, *, steps=CONVERGE_STEPS):
     eta = converging_step(problem, "raw" if rule == "other" else rule)
     run = np.asarray(attack.run(problem, 1, eta, steps, seed), dtype=np.float64)
     start, last = run[0, 0], run[-1, 0]
-    reference = pgd(problem, start[None], eta=converging_step(problem, "raw"), steps=steps).deltas[-1, 0]
+    # From the attack's own start (projected, should it lie outside the ball: uniform_start reports that).
+    reference = pgd(problem, project_ball(start, problem.eps)[None], eta=converging_step(problem, "raw"),
+                    steps=steps).deltas[-1, 0]
     ours, ours_ratio = newton_on_sphere(problem, last)
     theirs, theirs_ratio = newton_on_sphere(problem, reference)
     assert theirs_ratio <= CRITICAL_GTOL, "theory.pgd's end point does not refine to a critical point"

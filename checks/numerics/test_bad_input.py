@@ -38,6 +38,8 @@ from theory.bounds import (
 from theory.certificates.uniqueness import contraction_tau_eps, uniqueness_certificate
 from theory.certificates.tau import annulus_tau_eps, certified_tau_eps
 from theory._compiled import kernel_choice
+from theory.attacks import check_attack
+from theory.attacks.conformance import load_attack
 from theory.certificates.annulus import annulus_derivatives, box_derivative_bounds, fold_free_annulus
 from theory.certificates.shell import (
     chart_points, fold_free_shell, shell_box_bounds, shell_derivatives, shell_tau_eps,
@@ -318,6 +320,8 @@ CASES = [
     (first_steps, (GOOD, GOOD), dict(initial_step=0.0), "initial_step"),
     (curve_derivative, (lambda t, i: t, 2), dict(initial_step=-1.0), "initial_step"),
     (kernel_choice, ({"THEORY_KERNEL": "gpu"},), {}, "THEORY_KERNEL"),
+    (check_attack, (object(),), {}, "attack"),
+    (load_attack, ("no_colon",), {}, "attack"),
 ]
 
 

@@ -33,7 +33,7 @@ from theory.attacks.protocol import check_attack
 from theory.attacks.strategies import attack_cases
 
 __all__ = ["STATUSES", "SCHEMA_PATH", "DEFAULT_EXAMPLES", "SLOW_PROPERTIES", "run_property", "conformance",
-           "markdown", "write", "load_attack", "main"]
+           "markdown", "validate", "write", "load_attack", "main"]
 
 #: The three verdicts.
 STATUSES = ("conforms", "deviates", "not applicable")
@@ -144,8 +144,21 @@ def markdown(report):
     return "\n".join(out).rstrip() + "\n"
 
 
+def validate(report):
+    """Validate ``report`` against :data:`SCHEMA_PATH` (jsonschema, the ``dev`` extra); returns why not, or None."""
+    try:
+        import jsonschema
+    except ImportError:
+        return "jsonschema is not installed"
+    jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    return None
+
+
 def write(report, out):
-    """Write ``conformance.json`` and ``conformance.md`` into ``out``; returns their paths."""
+    """Validate ``report`` (:func:`validate`), then write ``conformance.json`` and ``conformance.md`` into ``out``."""
+    skipped = validate(report)
+    if skipped:
+        print(f"note: conformance.json not validated against the schema: {skipped}", file=sys.stderr)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = out / "conformance.json", out / "conformance.md"

@@ -14,7 +14,9 @@ Hypothesis observed (examples, evidence levels, margins, the draws); then
   controls, and loudly, the weaknesses of the suite;
 * ``claims.json``: the same for machines, following ``theory/report/claims.schema.json``;
 * ``figure1.png`` (with the ``plots`` extra) and ``figure1_minima.md``/``.json``:
-  Figure 1 and the §5.1 table of minima per panel.
+  Figure 1 and the §5.1 table of minima per panel;
+* ``conformance.md``/``.json`` (with the ``attacks`` extra): the attack libraries' L2 PGDs
+  against the paper's algorithm (:mod:`theory.attacks.conformance`), summarised in ``claims.md``.
 
 The folder is built under a temporary name and moved into place at the end, so
 an interrupted or crashed run leaves any previous report untouched and never a
@@ -69,6 +71,8 @@ def _parse(argv):
     parser.add_argument("--figure-draws", type=int, default=None, metavar="N",
                         help="draws per panel for the section 5.1 table of minima (default: theory.experiments.scale.TABLE_DRAWS)")
     parser.add_argument("--no-figure", action="store_true", help="skip Figure 1 and the section 5.1 table")
+    parser.add_argument("--no-conformance", action="store_true",
+                        help="skip the attack libraries' conformance section (run with the extra 'attacks')")
     parser.add_argument("-k", dest="keyword", default=None,
                         help="only run checks matching this pytest -k expression (the report marks the others 'not run')")
     args = parser.parse_args(argv)
@@ -107,6 +111,32 @@ def _commit(tree):
 
 def _machine():
     return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+
+
+#: Draws per single-step property of the conformance section (``python -m theory.conformance`` searches more).
+CONFORMANCE_EXAMPLES = 6
+
+
+def _conformance(tmp, skip):
+    """The attack libraries' conformance (:mod:`theory.attacks.conformance`) into ``tmp``; the report's entry."""
+    if skip:
+        return {"status": "skipped", "message": "Skipped (--no-conformance).", "files": []}
+    from theory.attacks import conformance
+    from theory.attacks.libraries import available_attacks
+
+    attacks, missing = available_attacks()
+    if not attacks:
+        reasons = "; ".join(f"{module}: {why}" for module, why in missing.items())
+        return {"status": "not run", "files": [],
+                "message": ("**The attack libraries' conformance was not checked: the `attacks` extra is not "
+                            f"installed** (`pip install -e \".[attacks]\"`; {reasons}).")}
+    report = conformance.conformance(attacks, missing, examples=CONFORMANCE_EXAMPLES)
+    conformance.write(report, tmp)
+    table = conformance.markdown(report).split("\n## Deviations")[0].split("\n", 2)[2].strip()
+    return {"status": "run", "files": ["conformance.md", "conformance.json"], "table": table,
+            "message": (f"The L2 PGDs of {len(attacks)} attack libraries against the paper's algorithm "
+                        f"({CONFORMANCE_EXAMPLES} draws per single-step property; every deviation's shrunk "
+                        "reproducer in `conformance.md`).")}
 
 
 def _figure(tmp, draws, skip):
@@ -174,12 +204,13 @@ def main(argv=None) -> int:
         results = json.loads(results_path.read_text(encoding="utf-8"))
         results_path.unlink()
         figure = _figure(tmp, args.figure_draws, args.no_figure)
+        attacks = _conformance(tmp, args.no_conformance)
         meta = {
             "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "command": command.strip(), "version": _version(), "commit": _commit(tree),
             "profile": {"name": args.profile, **results["profile"]},
             "workers": str(args.workers), "machine": _machine(),
-            "example_database": results["example_database"], "figure1": figure,
+            "example_database": results["example_database"], "figure1": figure, "conformance": attacks,
         }
         report = R.build_report(results, meta=meta)
         skipped = R.validate_report(report)

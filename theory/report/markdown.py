@@ -92,6 +92,11 @@ def render_markdown(report):
         out += ["", figure["table"]]
     if "figure1.png" in figure.get("files", []):
         out += ["", "![Figure 1](figure1.png)"]
+    attacks = report.get("conformance")
+    if attacks:
+        out += ["", "## Attack libraries against the paper's PGD", "", attacks["message"]]
+        if attacks.get("table"):
+            out += ["", attacks["table"]]
     out += ["", "## Replaying a counterexample", "",
             "Every failure above names its test. Rerun it with `pytest '<test id>'`: Hypothesis replays the "
             f"saved counterexample first from the example database (`{report['example_database'] or EXAMPLE_DB_ENV}`). "

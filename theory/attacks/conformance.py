@@ -28,7 +28,9 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from theory.attacks.properties import PROPERTIES, check_stays_in_ball
+import numpy as np
+
+from theory.attacks.properties import BREAKS, PROPERTIES, check_stays_in_ball
 from theory.attacks.protocol import check_attack
 from theory.attacks.strategies import attack_cases
 
@@ -82,11 +84,15 @@ def run_property(attack, name, *, examples=DEFAULT_EXAMPLES):
         message = str(error)
     except Exception as error:
         message = f"the attack raised {type(error).__name__}: {error}"
-    call = (f"from theory.problem import make_problem; attack.{'run' if name == 'stays_in_ball' else 'step'}"
-            f"(...) via theory.attacks.properties.{PROPERTIES[name].__name__}(attack, {problem!r}, {seed})")
+    check = PROPERTIES[name].__name__
+    cls = type(attack)
+    extra = f", {0.25 * problem.eps!r}" if name == "stays_in_ball" else ""
+    call = (f"from {cls.__module__} import {cls.__name__}; from theory.attacks.properties import {check}; "
+            f"from theory.problem import make_problem; {check}({cls.__name__}(), {problem!r}, {seed}{extra})")
     return {"status": "deviates", "examples": budget, "evidence": None,
             "reproducer": {"problem": repr(problem), "d": problem.d, "m": problem.net.m, "seed": seed,
-                           "message": message, "call": call}}
+                           "input_norm": float(np.linalg.norm(problem.x)), "eps": float(problem.eps),
+                           "message": message, "breaks": BREAKS[name], "call": call}}
 
 
 def _plain(value):
@@ -139,8 +145,9 @@ def markdown(report):
             if verdict["status"] == "deviates":
                 r = verdict["reproducer"]
                 out += [f"### {entry['attack']}: {name}", "", f"- draw: `{r['problem']}`, seed {r['seed']} "
-                        f"(d = {r['d']}, m = {r['m']}; shrunk by Hypothesis over {verdict['examples']} draws)",
-                        f"- {r['message']}", f"- reproduce: `{r['call']}`", ""]
+                        f"(d = {r['d']}, m = {r['m']}, ‖x‖ = {r['input_norm']:.4g}, ε = {r['eps']:.4g}; shrunk by "
+                        f"Hypothesis over {verdict['examples']} draws)",
+                        f"- {r['message']}", f"- breaks {r['breaks']}", f"- reproduce: `{r['call']}`", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

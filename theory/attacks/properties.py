@@ -53,7 +53,7 @@ from theory.pgd import pgd
 from theory.testing.statistics import ks_critical, ks_samples, median_ci
 
 __all__ = [
-    "PROPERTIES", "STEP_RULES", "START_ALPHA", "START_POWER", "START_DISTANCE", "START_DRAWS", "RUN_STEPS",
+    "PROPERTIES", "BREAKS", "STEP_RULES", "START_ALPHA", "START_POWER", "START_DISTANCE", "START_DRAWS", "RUN_STEPS",
     "CONVERGE_STEPS", "CRITICAL_RTOL", "SAME_POINT_RTOL", "STEP_POINTS", "IDENTIFY_RTOL",
     "check_uniform_start", "check_stays_in_ball", "identify_step_rule", "check_raw_gradient_step",
     "check_euclidean_projection", "converging_step", "check_ends_at_critical_point", "check_same_optimum",
@@ -248,6 +248,16 @@ def check_same_optimum(attack, problem, seed, *, steps=CONVERGE_STEPS):
                                          f"theory.pgd: {distance:.3g} ε apart")
     return {"rule": rule, "distance": distance}
 
+
+#: The hypothesis or conclusion of the paper that each property's deviation breaks.
+BREAKS = {
+    "uniform_start": "Lemma 4.5's hypothesis: δ_0 uniform in the open ball B(0, ε)",
+    "stays_in_ball": "section 3's iteration: every iterate in B(0, ε) (the constraint of the attack)",
+    "euclidean_projection": "Lemma 4.2: the Euclidean projection onto B(0, ε)",
+    "raw_gradient_step": "section 3's step δ − η ∂L(δ) with the raw gradient (the step size η of Theorem 3.1)",
+    "ends_at_critical_point": "Theorem 3.1's conclusion: PGD ends on the sphere at a critical point",
+    "same_optimum": "Theorem 3.1's conclusion for this iteration: the local optimum PGD reaches from its start",
+}
 
 #: The properties, by name, in the order of the report.
 PROPERTIES = {

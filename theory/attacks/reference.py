@@ -11,6 +11,10 @@ thing, and the property meant for it must catch it:
   projection; the ball and projection properties catch it.
 * :class:`NormalisedStepAsRaw`: the step η ∂ℓ/‖∂ℓ‖ presented as the raw step; the step-rule
   property catches it.
+* :class:`FrozenStep`: a step that does not move; the critical-point property catches it (the
+  start is inside the ball, not on the sphere).
+* :class:`DescentOnTheAttackLoss`: the gradient's sign flipped, descending ℓ; the same-optimum
+  property catches it (it ends at another critical point than theory.pgd).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from theory.geometry import project_ball, uniform_ball, unit_directions, vector_
 from theory.pgd import pgd
 
 __all__ = ["ProjectPGD", "RadiusUniformStart", "SphereStart", "CoordinateClip", "NormalisedStepAsRaw",
-           "BROKEN_ATTACKS"]
+           "FrozenStep", "DescentOnTheAttackLoss", "BROKEN_ATTACKS"]
 
 
 class ProjectPGD(L2Attack):
@@ -95,10 +99,37 @@ class NormalisedStepAsRaw(ProjectPGD):
         return L2Attack.run(self, problem, n, eta, steps, seed)
 
 
+class FrozenStep(ProjectPGD):
+    """Injected bug: the step returns δ unchanged (the iteration never moves from its start)."""
+
+    name = "control: a step that does not move"
+
+    def step(self, problem, delta, eta):
+        return np.array(delta, dtype=np.float64)
+
+    def run(self, problem, n, eta, steps, seed):
+        return L2Attack.run(self, problem, n, eta, steps, seed)
+
+
+class DescentOnTheAttackLoss(ProjectPGD):
+    """Injected bug: the sign of the gradient flipped, so the attack decreases ℓ (a minimum of ℓ, not of L)."""
+
+    name = "control: descent on the attack's loss"
+
+    def step(self, problem, delta, eta):
+        delta = np.asarray(delta, dtype=np.float64)
+        return project_ball(delta + eta * problem.loss_grad(delta), problem.eps)
+
+    def run(self, problem, n, eta, steps, seed):
+        return L2Attack.run(self, problem, n, eta, steps, seed)
+
+
 #: Each broken attack and the property that must catch it (names of :data:`theory.attacks.properties.PROPERTIES`).
 BROKEN_ATTACKS = {
     RadiusUniformStart: "uniform_start",
     SphereStart: "uniform_start",
     CoordinateClip: "euclidean_projection",
     NormalisedStepAsRaw: "raw_gradient_step",
+    FrozenStep: "ends_at_critical_point",
+    DescentOnTheAttackLoss: "same_optimum",
 }

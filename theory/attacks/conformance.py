@@ -32,7 +32,7 @@ import numpy as np
 
 from theory.attacks.properties import BREAKS, PROPERTIES, check_stays_in_ball
 from theory.attacks.protocol import check_attack
-from theory.attacks.strategies import attack_cases
+from theory.attacks.strategies import cases_for
 
 __all__ = ["STATUSES", "SCHEMA_PATH", "DEFAULT_EXAMPLES", "SLOW_PROPERTIES", "run_property", "conformance",
            "markdown", "validate", "write", "load_attack", "main"]
@@ -57,7 +57,7 @@ def run_property(attack, name, *, examples=DEFAULT_EXAMPLES):
     """The verdict of one property for one attack: a dict with ``status``, ``examples``, ``evidence``, ``reproducer``."""
     slow = name in SLOW_PROPERTIES
     budget = max(2, examples // 5) if slow else examples
-    cases = attack_cases(d=st.integers(2, 64)) if slow else attack_cases()
+    cases = cases_for(name, d=st.integers(2, 64)) if slow else cases_for(name)
     seen = {"applied": 0, "evidence": None}
 
     def deviates(case):

@@ -427,6 +427,7 @@ EXPECTED = {
         "raw_gradient_step": "deviates",
         "ends_at_critical_point": "deviates",
         "same_optimum": "deviates",
+        "avoids_delta_minus": "conforms",
     },
     "art.ProjectedGradientDescentNumpy(norm=2)": {
         "uniform_start": "conforms",
@@ -435,6 +436,7 @@ EXPECTED = {
         "raw_gradient_step": "deviates",
         "ends_at_critical_point": "conforms",
         "same_optimum": "conforms",
+        "avoids_delta_minus": "conforms",
     },
     "foolbox.attacks.L2PGD": {
         "uniform_start": "conforms",
@@ -443,6 +445,7 @@ EXPECTED = {
         "raw_gradient_step": "deviates",
         "ends_at_critical_point": "conforms",
         "same_optimum": "conforms",
+        "avoids_delta_minus": "conforms",
     },
     "advertorch.attacks.L2PGDAttack": {
         "uniform_start": "deviates",
@@ -451,6 +454,7 @@ EXPECTED = {
         "raw_gradient_step": "deviates",
         "ends_at_critical_point": "conforms",
         "same_optimum": "conforms",
+        "avoids_delta_minus": "conforms",
     },
 }
 

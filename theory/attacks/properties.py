@@ -38,6 +38,10 @@ drives them over drawn networks, inputs and radii (``checks/conformance/``,
     (raw gradient, the same steps), each refined by Newton on the sphere
     (:func:`theory.landscape.critical.newton_on_sphere`), are the same critical point (distance at most
     :data:`SAME_POINT_RTOL` · ε).
+``avoids_delta_minus`` (Lemma 4.5's conclusion, for the attack's iteration)
+    On draws in Theorem 3.1's regime where condition (6) holds for η = η_max/2, no iterate of
+    the attack's run (:data:`DELTA_MINUS_STEPS` steps from :data:`STEP_POINTS` starts) lies in
+    Δη⁻, the neighbourhood of the local maxima of L on the sphere (:func:`check_avoids_delta_minus`).
 """
 
 from __future__ import annotations
@@ -49,7 +53,10 @@ import numpy as np
 from theory.attacks.protocol import check_attack
 from theory.geometry import project_ball, project_tangent, vector_norm
 from theory.landscape.critical import CRITICAL_GTOL, newton_on_sphere
+from theory.constrained import delta_eta_region
+from theory.landscape.worst_case import condition_6
 from theory.pgd import pgd
+from theory.testing.regimes import gradient_lower_bound, regime
 from theory.testing.statistics import ks_critical, ks_samples, median_ci
 
 __all__ = [
@@ -57,6 +64,7 @@ __all__ = [
     "CONVERGE_STEPS", "CRITICAL_RTOL", "SAME_POINT_RTOL", "STEP_POINTS", "IDENTIFY_RTOL",
     "check_uniform_start", "check_stays_in_ball", "identify_step_rule", "check_raw_gradient_step",
     "check_euclidean_projection", "converging_step", "check_ends_at_critical_point", "check_same_optimum",
+    "check_avoids_delta_minus", "DELTA_MINUS_STEPS",
 ]
 
 #: Level of each of the two start tests (KS and the median), per example.
@@ -249,6 +257,37 @@ def check_same_optimum(attack, problem, seed, *, steps=CONVERGE_STEPS):
     return {"rule": rule, "distance": distance}
 
 
+#: Steps of the runs of the Δη⁻ property.
+DELTA_MINUS_STEPS = 500
+
+
+def check_avoids_delta_minus(attack, problem, seed, *, steps=DELTA_MINUS_STEPS, n=STEP_POINTS):
+    r"""Lemma 4.5's conclusion for the attack's iteration: no iterate in Δη⁻ where condition (6) holds.
+
+    η = η_max/2 of Theorem 3.1's regime (:mod:`theory.testing.regimes`), 𝓛B_l =
+    :func:`theory.testing.regimes.gradient_lower_bound`; where η >= min(1, 𝓛B_l) or condition (6)
+    (:func:`theory.landscape.worst_case.condition_6`) fails, the lemma does not apply (None). The
+    attack runs from its own n starts with the step parameter of :func:`converging_step` for its
+    rule; every iterate's region (:func:`theory.constrained.delta_eta_region`) must not be Δη⁻
+    (on the sphere, descent cosine <= −1 + √η/𝓛B_l: next to a local maximum of L).
+    """
+    rule, _ = identify_step_rule(attack, problem, seed)
+    try:
+        eta = 0.5 * regime("theorem_3_1").eta_max(problem.net.m, problem.eps)
+    except ValueError:  # m below the regime's minimum width
+        return None
+    lb = gradient_lower_bound(problem.bounds.dloss_lower)
+    if not eta < min(1.0, lb) or not condition_6(problem, eta, lb, seed=seed)[1]:
+        return None
+    run = np.asarray(attack.run(problem, n, converging_step(problem, "raw" if rule == "other" else rule), steps, seed),
+                     dtype=np.float64)
+    regions = delta_eta_region(problem, run.reshape(-1, problem.d), eta=eta, gradient_lower_bound=lb)
+    entered = np.flatnonzero(regions == -1)
+    assert entered.size == 0, (f"iterate {entered[0] // n} of start {entered[0] % n} is in Δη⁻ (η = {eta:.3g}, "
+                               f"𝓛B_l = {lb:.3g}) although condition (6) holds")
+    return {"rule": rule, "eta": eta, "lb": lb, "iterates": int(regions.size)}
+
+
 #: The hypothesis or conclusion of the paper that each property's deviation breaks.
 BREAKS = {
     "uniform_start": "Lemma 4.5's hypothesis: δ_0 uniform in the open ball B(0, ε)",
@@ -257,6 +296,7 @@ BREAKS = {
     "raw_gradient_step": "section 3's step δ − η ∂L(δ) with the raw gradient (the step size η of Theorem 3.1)",
     "ends_at_critical_point": "Theorem 3.1's conclusion: PGD ends on the sphere at a critical point",
     "same_optimum": "Theorem 3.1's conclusion for this iteration: the local optimum PGD reaches from its start",
+    "avoids_delta_minus": "Lemma 4.5's conclusion: under condition (6) no iterate enters Δη⁻ (next to a local maximum of L)",
 }
 
 #: The properties, by name, in the order of the report.
@@ -267,4 +307,5 @@ PROPERTIES = {
     "raw_gradient_step": check_raw_gradient_step,
     "ends_at_critical_point": check_ends_at_critical_point,
     "same_optimum": check_same_optimum,
+    "avoids_delta_minus": check_avoids_delta_minus,
 }

@@ -14,7 +14,8 @@ thing, and the property meant for it must catch it:
 * :class:`FrozenStep`: a step that does not move; the critical-point property catches it (the
   start is inside the ball, not on the sphere).
 * :class:`DescentOnTheAttackLoss`: the gradient's sign flipped, descending ℓ; the same-optimum
-  property catches it (it ends at another critical point than theory.pgd).
+  property catches it (it ends at another critical point than theory.pgd), and the Δη⁻ property
+  (it climbs L towards a local maximum).
 """
 
 from __future__ import annotations
@@ -124,12 +125,12 @@ class DescentOnTheAttackLoss(ProjectPGD):
         return L2Attack.run(self, problem, n, eta, steps, seed)
 
 
-#: Each broken attack and the property that must catch it (names of :data:`theory.attacks.properties.PROPERTIES`).
+#: Each broken attack and the properties that must catch it (names of :data:`theory.attacks.properties.PROPERTIES`).
 BROKEN_ATTACKS = {
-    RadiusUniformStart: "uniform_start",
-    SphereStart: "uniform_start",
-    CoordinateClip: "euclidean_projection",
-    NormalisedStepAsRaw: "raw_gradient_step",
-    FrozenStep: "ends_at_critical_point",
-    DescentOnTheAttackLoss: "same_optimum",
+    RadiusUniformStart: ("uniform_start",),
+    SphereStart: ("uniform_start",),
+    CoordinateClip: ("stays_in_ball", "euclidean_projection"),
+    NormalisedStepAsRaw: ("raw_gradient_step",),
+    FrozenStep: ("ends_at_critical_point",),
+    DescentOnTheAttackLoss: ("same_optimum", "avoids_delta_minus"),
 }

@@ -11,6 +11,9 @@ Run ``python -m theory.experiments.calibration [--draws N]`` (default 400; about
    and d = 6, input scale 1 (TAU_EPS_FACTOR), on 20 draws per ε.
 5. Section 5.1: loss drop after 10 escape steps at ‖x‖ = 0.01, 1, 100 (r = 1)
    and the escape sign test at r = 0.3, 1, 3 (ESCAPE_RATIO), on 40 seeds.
+6. The conformance draws of the convergence properties (:mod:`theory.attacks.strategies`,
+   d <= 64, derandomized): the share with a positive certified gradient floor and the share
+   meeting :data:`theory.attacks.properties.KAPPA_MAX`, with 95 % intervals, on ``--draws`` / 2 draws.
 """
 
 from __future__ import annotations
@@ -102,6 +105,33 @@ def section_5_1():
         print(f"5. r={r:g}: large scale slower in {slower} pairs, faster in {faster}, p={p:.2g}")
 
 
+def conformance_floor(draws):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from theory.attacks.properties import KAPPA_MAX, converges_in_budget
+    from theory.attacks.strategies import attack_cases
+    from theory.bounds import certified_gradient_floor
+    from theory.testing.statistics import proportion_ci
+
+    positive, meets = [], []
+
+    @settings(max_examples=draws, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(attack_cases(d=st.integers(2, 64)))
+    def record(case):
+        problem = case[0]
+        positive.append(certified_gradient_floor(problem.net, problem.x, problem.eps) > 0)
+        meets.append(converges_in_budget(problem))
+
+    record()
+    n = len(positive)
+    for name, values in (("positive floor", positive), (f"floor >= |dL(0)|/{KAPPA_MAX:g}", meets)):
+        k = int(np.sum(values))
+        low, high = proportion_ci(k, n)
+        print(f"6. conformance draws with a {name}: {k}/{n} = {k / n:.0%} (95 % CI {low:.0%} to {high:.0%})")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m theory.experiments.calibration", description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=400, help="draws for experiments 1-3 (default 400)")
@@ -113,6 +143,7 @@ def main(argv=None):
     definiteness(max(1, args.draws // 2))
     tau_eps()
     section_5_1()
+    conformance_floor(max(1, args.draws // 2))
 
 
 if __name__ == "__main__":

@@ -318,8 +318,8 @@ WHERE_THE_TIME_GOES = (
     "within the percentage of the limit given in the targets column (e.g. about 70 % where torch / limit is "
     "2.2), which numpy's one-pass-per-operation ufuncs do not reach once the products dominate. At m = 1e5 "
     "autograd's full-size temporaries leave the cache and it falls behind; at the small case numpy's lower "
-    "per-call cost wins. Closing the rest would take a compiled kernel (numba or C), outside this project's "
-    "dependencies."
+    "per-call cost wins. The compiled kernel of the extra `fast` (section 5) is scalar and serves few starts only; "
+    "closing the rest at these shapes would take a compiled kernel vectorised over units and rows."
 )
 
 #: What the slowest checks do (BENCHMARKS.md, section 3); others are described by their name.

@@ -10,7 +10,7 @@ without the DKW margin overstates the power.
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import example, given, note
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -20,6 +20,7 @@ from theory.testing.statistics import (
     sign_test_critical, sign_test_power,
 )
 from theory.testing.strategies import log_uniform, seeds
+from theory.testing.tolerances import IDENTITY_RTOL
 
 alphas = log_uniform(1e-6, 0.2)
 
@@ -46,9 +47,13 @@ def test_control_a_critical_value_one_too_small_breaks_the_false_fail_budget():
 
 
 @given(st.integers(1, 400), alphas, st.floats(0.5, 1.0))
+@example(n=269, alpha=1e-06, q=0.5000000000000001)
 def test_sign_test_power_is_at_most_alpha_under_the_null_and_grows_with_q(n, alpha, q):
     assert sign_test_power(n, alpha, 0.5) <= alpha
-    assert sign_test_power(n, alpha, q) >= sign_test_power(n, alpha, 0.5)
+    # scipy's binomial tail (a regularized incomplete beta function) is accurate to about 1e-14
+    # relative, so one ulp above q = 1/2 it may come out a few ulps lower (6e-15 relative at the
+    # pinned example): monotone up to IDENTITY_RTOL, relative.
+    assert sign_test_power(n, alpha, q) >= sign_test_power(n, alpha, 0.5) * (1.0 - IDENTITY_RTOL)
 
 
 @given(st.integers(1, 80), alphas, st.floats(0.05, 1.0), st.floats(0.5, 1.0))

@@ -2,10 +2,15 @@ r"""The settings of the real-data experiments, each with its reason (calibration
 
 from __future__ import annotations
 
+from theory.testing.section_5_1 import STATISTICAL_ALPHA, STATISTICAL_POWER
+from theory.testing.statistics import paired_sign_test_draws
+
 __all__ = ["SCALES", "RATIOS", "EPOCHS", "TARGET_ACCURACY", "CONVENTIONS", "ABSOLUTE_ETA", "FIRST_STEP_FRACTION",
            "ESCAPE_STEPS", "ESCAPE_FRACTION", "MIN_RELATIVE_DECREASE", "START_OFFSET", "MAXIMUM_TOLERANCE",
            "MAXIMUM_ITERATIONS", "MAXIMUM_FIRST_ANGLE", "MAXIMUM_GROW", "MAXIMUM_SHRINK",
-           "TRAINING_SCALES", "TRAINING_EPOCHS", "TRAINING_RATIO", "REPORT_ALPHA"]
+           "TRAINING_SCALES", "TRAINING_EPOCHS", "TRAINING_RATIO", "REPORT_ALPHA",
+           "STATISTICAL_ALPHA", "STATISTICAL_POWER", "CHECK_RATIO", "CHECK_DIFFER", "CHECK_Q", "CHECK_IMAGES",
+           "CHECK_TRAINING_EPOCHS"]
 
 #: Input scales (pixels in [0, s]) and perturbation ratios (ε = r · mean ‖x‖), as in Figure 2.
 SCALES = (0.1, 1.0, 10.0)
@@ -24,8 +29,13 @@ FIRST_STEP_FRACTION = 0.05
 ESCAPE_STEPS = 200
 #: Escape = L has moved this share of the way from L(δ_0) to L(δ_T).
 ESCAPE_FRACTION = 0.5
-#: A run whose total decrease L(δ_0) − L(δ_T) is below this share of |L(δ_0)| has not escaped.
-MIN_RELATIVE_DECREASE = 1e-6
+#: A run whose total decrease L(δ_0) − L(δ_T) is below this share of |L(δ_0)| has not escaped:
+#: 1 means the adversarial loss ℓ = −L must at least double by step T. A real escape
+#: multiplies it by orders of magnitude (the start is the smallest ℓ on the sphere, the
+#: end a local maximum of ℓ), while a run that crawls reaches "half of its own final
+#: move" at T/2 whatever its speed: with a share of 1e-6 a step 10⁻⁶ times too small
+#: still counted as escaping at step 101.
+MIN_RELATIVE_DECREASE = 1.0
 #: Relative distance of the start from the maximum (inwards and sideways).
 START_OFFSET = 1e-3
 #: The search for local maxima: relative tangent gradient tolerance, iterations,
@@ -43,3 +53,22 @@ TRAINING_EPOCHS = (0, 2, 30)
 TRAINING_RATIO = 0.1
 #: Level of the verdicts in the study's tables (one-sided sign tests, each way).
 REPORT_ALPHA = 1e-3
+
+# The checks of the claims on the digits: paired sign tests over test images.
+
+#: The ratio of the Figure 2 checks: every start has a nonzero gradient and every search
+#: converges there at both scales, and both conventions separate the scales (escape.md).
+CHECK_RATIO = 0.01
+#: The named alternative the checks must detect (their controls' reversed claims): a pair
+#: differs with probability CHECK_DIFFER and then goes the wrong way with probability
+#: CHECK_Q. Below the smallest effect the study measures where a check or a control
+#: relies on it (``python -m theory.experiments.real``: at r = 0.01 the absolute step
+#: separates the scales in 259 of 270 pairs, 243 of them the smaller scale faster;
+#: the scale-free step in 215, 195 the smaller scale slower; seed 0, every other test image).
+CHECK_DIFFER = 0.5
+CHECK_Q = 0.85
+#: Test images per check: the smallest number with power STATISTICAL_POWER against that
+#: alternative at level STATISTICAL_ALPHA (the false-fail rate of one example at the null's boundary).
+CHECK_IMAGES = paired_sign_test_draws(STATISTICAL_ALPHA, STATISTICAL_POWER, CHECK_DIFFER, CHECK_Q)
+#: Epochs of adversarial training compared with none in the Figure 3 checks.
+CHECK_TRAINING_EPOCHS = 30

@@ -60,13 +60,8 @@ def trained_model(digits, *, seed, epochs=C.EPOCHS):
     return _TRAINED[key]
 
 
-def escape_panel(net, digits, ratio, images, *, seed, steps=C.ESCAPE_STEPS, conventions=C.CONVENTIONS,
-                 eta_scale=1.0):
-    """The escape runs of one panel for the test images ``images`` (indices).
-
-    ``eta_scale`` multiplies every step size (1: the conventions as defined; the checks'
-    controls use other values to inject a broken step).
-    """
+def escape_panel(net, digits, ratio, images, *, seed, steps=C.ESCAPE_STEPS, conventions=C.CONVENTIONS):
+    """The escape runs of one panel for the test images ``images`` (indices)."""
     eps = data.epsilon(digits, ratio)
     x, y = digits.x_test[images], digits.y_test[images]
     delta_max, found, _ = escape.local_maxima(net, x, y, eps, seed=seed)
@@ -74,7 +69,7 @@ def escape_panel(net, digits, ratio, images, *, seed, steps=C.ESCAPE_STEPS, conv
     _, g0 = escape.loss_and_grad(net, x, y, delta0)
     panel = Panel(digits.scale, ratio, eps, np.asarray(images), found, ~np.any(g0 != 0, axis=1))
     for convention in conventions:
-        eta = eta_scale * escape.step_sizes(net, x, y, eps, delta0, convention)
+        eta = escape.step_sizes(net, x, y, eps, delta0, convention)
         panel.losses[convention] = escape.escape_losses(net, x, y, eps, delta0, eta, steps=steps)
         panel.times[convention] = escape.escape_times(panel.losses[convention])
     return panel

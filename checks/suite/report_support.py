@@ -102,5 +102,5 @@ FAKE_CONFTEST = textwrap.dedent('''
 def run_command(project, *args, env=None, **kw):
     env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     env.pop("HYPOTHESIS_PROFILE", None)
-    return subprocess.run([sys.executable, "-m", "theory", "--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", *args],
+    return subprocess.run([sys.executable, "-m", "theory", "--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", "--no-real", *args],
                           cwd=project, env=env, capture_output=True, text=True, timeout=300, **kw)

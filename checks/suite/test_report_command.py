@@ -79,7 +79,7 @@ def test_interrupted_run_leaves_the_previous_report_untouched(project):
     marker = project / "started"
     env = dict(os.environ, PYTHONPATH=str(ROOT), FAKE_WAIT=str(marker))
     env.pop("HYPOTHESIS_PROFILE", None)
-    proc = subprocess.Popen([sys.executable, "-m", "theory", "--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance"],
+    proc = subprocess.Popen([sys.executable, "-m", "theory", "--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", "--no-real"],
                             cwd=project,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
@@ -108,7 +108,7 @@ def test_crash_while_writing_leaves_the_previous_report_untouched(project, monke
 
     monkeypatch.setattr(R, "render_markdown", crash)
     with pytest.raises(RuntimeError, match="crash while rendering"):
-        main(["--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", "-k", "bound_holds"])
+        main(["--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", "--no-real", "-k", "bound_holds"])
     assert (old / "claims.md").read_text() == "previous report\n"
     assert not (old / "claims.json").exists()
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".report")) == []
@@ -119,7 +119,7 @@ def test_report_without_the_plots_extra_says_so_and_keeps_the_table(project, mon
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
     monkeypatch.setattr(figure1, "plots_available", lambda: False)
-    main(["--checks", "checks", "--workers", "0", "--figure-draws", "1", "--no-conformance", "-k", "bound_holds"])
+    main(["--checks", "checks", "--workers", "0", "--figure-draws", "1", "--no-conformance", "--no-real", "-k", "bound_holds"])
     report = json.loads((project / "report" / "claims.json").read_text())
     assert report["figure1"]["status"] == "table only"
     assert not (project / "report" / "figure1.png").exists()
@@ -132,7 +132,7 @@ def test_report_with_the_plots_extra_includes_figure_1(project, monkeypatch):
     monkeypatch.chdir(project)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
-    main(["--checks", "checks", "--workers", "0", "--figure-draws", "1", "--no-conformance", "-k", "bound_holds"])
+    main(["--checks", "checks", "--workers", "0", "--figure-draws", "1", "--no-conformance", "--no-real", "-k", "bound_holds"])
     assert (project / "report" / "figure1.png").stat().st_size > 10_000
     assert "![Figure 1](figure1.png)" in (project / "report" / "claims.md").read_text()
 

@@ -15,6 +15,8 @@ Hypothesis observed (examples, evidence levels, margins, the draws); then
 * ``claims.json``: the same for machines, following ``theory/report/claims.schema.json``;
 * ``figure1.png`` (with the ``plots`` extra) and ``figure1_minima.md``/``.json``:
   Figure 1 and the §5.1 table of minima per panel;
+* ``figure2``/``figure3`` ``.png``/``.pdf`` and ``escape.md``/``.json`` (with the ``real`` extra):
+  Figures 2 and 3 on the digits (:mod:`theory.experiments.real`), summarised in ``claims.md``.
 * ``conformance.md``/``.json`` (with the ``attacks`` extra): the attack libraries' L2 PGDs
   against the paper's algorithm (:mod:`theory.attacks.conformance`), summarised in ``claims.md``.
 
@@ -71,6 +73,8 @@ def _parse(argv):
     parser.add_argument("--figure-draws", type=int, default=None, metavar="N",
                         help="draws per panel for the section 5.1 table of minima (default: theory.experiments.scale.TABLE_DRAWS)")
     parser.add_argument("--no-figure", action="store_true", help="skip Figure 1 and the section 5.1 table")
+    parser.add_argument("--no-real", action="store_true",
+                        help="skip Figures 2 and 3 on the digits (run with the extra 'real')")
     parser.add_argument("--no-conformance", action="store_true",
                         help="skip the attack libraries' conformance section (run with the extra 'attacks')")
     parser.add_argument("-k", dest="keyword", default=None,
@@ -139,6 +143,30 @@ def _conformance(tmp, skip):
                         "reproducer in `conformance.md`).")}
 
 
+#: Test images of the report's real-data section (``python -m theory.experiments.real`` uses all 539).
+REAL_IMAGES = 40
+
+
+def _real(tmp, skip):
+    """Figures 2 and 3 on the digits and the escape statistics (:mod:`theory.experiments.real`) into ``tmp``."""
+    if skip:
+        return {"status": "skipped", "message": "Skipped (--no-real).", "files": []}
+    from theory.experiments import real
+
+    if not real.available():
+        return {"status": "not run", "files": [],
+                "message": ("**Figures 2 and 3 on real data were not drawn: the `real` extra is not installed** "
+                            "(`pip install -e \".[real,plots]\"`: torch and scikit-learn).")}
+    from theory.experiments.real.__main__ import run
+
+    summary, written = run(str(tmp), images=REAL_IMAGES)
+    files = [Path(f).name for f in written]
+    table = (tmp / "escape.md").read_text(encoding="utf-8").split("\n## Per panel")[0].split("\n", 2)[2].strip()
+    return {"status": "run", "files": files, "table": table,
+            "message": (f"Figures 2 and 3 on scikit-learn's digits with a softplus CNN, {REAL_IMAGES} test images "
+                        "(`python -m theory.experiments.real` runs all 539); every panel in `escape.md`.")}
+
+
 def _figure(tmp, draws, skip):
     """Figure 1 and the §5.1 table into ``tmp``; returns the report's ``figure1`` entry."""
     if skip:
@@ -150,7 +178,7 @@ def _figure(tmp, draws, skip):
     files = []
     if figure1.plots_available():
         figure1.draw_figure(tmp / "figure1.png", seed=0, width=FIGURE_WIDTH)
-        files.append("figure1.png")
+        files += ["figure1.png", "figure1.pdf"]
         message = ("Figure 1 redrawn (`figure1.png`): the landscape of L on the circle for input scales "
                    "0.01, 1, 100 (rows) and ratios 0.1, 1, 10 (columns), PGD paths, certified minima and maxima.")
         status = "drawn"
@@ -205,12 +233,14 @@ def main(argv=None) -> int:
         results_path.unlink()
         figure = _figure(tmp, args.figure_draws, args.no_figure)
         attacks = _conformance(tmp, args.no_conformance)
+        real_data = _real(tmp, args.no_real)
         meta = {
             "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "command": command.strip(), "version": _version(), "commit": _commit(tree),
             "profile": {"name": args.profile, **results["profile"]},
             "workers": str(args.workers), "machine": _machine(),
             "example_database": results["example_database"], "figure1": figure, "conformance": attacks,
+            "real_data": real_data,
         }
         report = R.build_report(results, meta=meta)
         skipped = R.validate_report(report)

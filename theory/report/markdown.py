@@ -92,6 +92,14 @@ def render_markdown(report):
         out += ["", figure["table"]]
     if "figure1.png" in figure.get("files", []):
         out += ["", "![Figure 1](figure1.png)"]
+    real_data = report.get("real_data")
+    if real_data:
+        out += ["", "## Figures 2 and 3 on real data (digits, CNN)", "", real_data["message"]]
+        if real_data.get("table"):
+            out += ["", real_data["table"]]
+        for name in ("figure2.png", "figure3.png"):
+            if name in real_data.get("files", []):
+                out += ["", f"![{name[:-4]}]({name})"]
     attacks = report.get("conformance")
     if attacks:
         out += ["", "## Attack libraries against the paper's PGD", "", attacks["message"]]

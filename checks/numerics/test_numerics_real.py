@@ -1,0 +1,172 @@
+"""The real-data machinery (extra ``real``): the loss, its gradient, the local maxima, the escape times, the data and the training.
+
+Skipped without torch and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import example, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from ..support import assert_rejects
+from theory.experiments.real import available
+from theory.testing.tolerances import FEW_OPS_RTOL, SUBNORMAL_ATOL
+
+pytestmark = pytest.mark.skipif(not available(), reason="needs the extra 'real' (torch, scikit-learn)")
+
+if available():
+    import torch
+
+    from theory.experiments.real import constants as C
+    from theory.experiments.real import data, escape, model
+
+SEEDS = st.integers(0, 2**16)
+#: Logits from moderate to far beyond the underflow of exp (margins up to 800).
+LOGITS = hnp.arrays(np.float64, (3, 10), elements=st.floats(-400, 400))
+
+
+def reference_cross_entropy(z, y):
+    """ℓ = log(Σ_k e^{z_k − z_y}) in 60-digit arithmetic (mpmath), rounded to float64."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+    return np.array([float(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v)) - mpmath.mpf(float(row[k])))
+                                                   for v in row)))
+                     for row, k in zip(z, y)])
+
+
+@example(z=np.array([[50.0] + [0.0] * 9] * 3), y=np.zeros(3, dtype=np.int64))  # torch's own formula gives exactly 0
+@given(z=LOGITS, y=hnp.arrays(np.int64, 3, elements=st.integers(0, 9)))
+def test_cross_entropy_is_accurate_from_large_to_underflowing_losses(z, y):
+    pytest.importorskip("mpmath")
+    got = model.cross_entropy(torch.as_tensor(z), torch.as_tensor(y)).numpy()
+    want = reference_cross_entropy(z, y)
+    note(f"got={got}\nwant={want}")
+    # A handful of correctly rounded operations on 10 terms (exp, sum, log1p): FEW_OPS_RTOL, and half a
+    # subnormal spacing where the loss underflows.
+    assert np.all(np.abs(got - want) <= FEW_OPS_RTOL * np.abs(want) + SUBNORMAL_ATOL)
+    assert np.all((got > 0) == (want > 0)), "a positive loss was rounded to 0"
+
+
+def _problem(seed, scale, ratio):
+    digits = data.load(scale)
+    net = model.build(seed)
+    rng = np.random.default_rng(seed)
+    i = int(rng.integers(len(digits.y_test)))
+    return net, digits.x_test[i:i + 1], digits.y_test[i:i + 1], data.epsilon(digits, ratio), rng
+
+
+def _loss_of(net, x, y):
+    def fun(p):
+        flat = p.reshape(-1, p.shape[-1])
+        value, _ = escape.loss_and_grad(net, np.repeat(x, len(flat), axis=0), np.repeat(y, len(flat)), flat)
+        return value.reshape(p.shape[:-1])
+
+    def grad(p):
+        flat = p.reshape(-1, p.shape[-1])
+        _, g = escape.loss_and_grad(net, np.repeat(x, len(flat), axis=0), np.repeat(y, len(flat)), flat)
+        return g.reshape(p.shape)
+    return fun, grad
+
+
+@settings(max_examples=max(2, settings.default.max_examples // 10))
+@given(seed=SEEDS, scale=st.sampled_from(C.SCALES), ratio=st.sampled_from((0.01, 0.1, 1.0)))
+def test_gradient_of_L_agrees_with_finite_differences(seed, scale, ratio):
+    from theory.testing.diffcheck import gradient_agreement
+
+    net, x, y, eps, rng = _problem(seed, scale, ratio)
+    fun, grad = _loss_of(net, x, y)
+    z = rng.standard_normal((2, x[0].size)) * (eps / 8.0)
+    v = rng.standard_normal(z.shape)
+    v *= eps / np.linalg.norm(v, axis=1, keepdims=True)
+    result = gradient_agreement(fun, grad, z, v)
+    note(repr(result))
+    assert result.ok, f"gradient disagrees with finite differences: {result}"
+
+
+@settings(max_examples=max(2, settings.default.max_examples // 10))
+@given(seed=SEEDS, scale=st.sampled_from(C.SCALES), ratio=st.sampled_from((0.01, 0.1)))
+def test_local_maxima_lie_on_the_sphere_are_polished_and_no_nearby_sphere_point_is_higher(seed, scale, ratio):
+    digits = data.load(scale)
+    net = model.build(seed)
+    images = np.arange(0, len(digits.y_test), 60)
+    x, y = digits.x_test[images], digits.y_test[images]
+    eps = data.epsilon(digits, ratio)
+    delta, found, rel = escape.local_maxima(net, x, y, eps, seed=seed)
+    assert np.allclose(np.linalg.norm(delta, axis=1), eps, rtol=1e-12)
+    assert np.all(rel[found] <= C.MAXIMUM_TOLERANCE)
+    value, _ = escape.loss_and_grad(net, x, y, delta)
+    rng = np.random.default_rng([seed, 9])
+    for _ in range(8):
+        side = rng.standard_normal(delta.shape)
+        side -= np.sum(side * delta, axis=1, keepdims=True) / eps**2 * delta
+        side /= np.linalg.norm(side, axis=1, keepdims=True)
+        near = np.cos(0.05) * delta + np.sin(0.05) * eps * side
+        v_near, _ = escape.loss_and_grad(net, x, y, near)
+        # Allowance: 1e4 times the relative rounding bound gamma_700 ~ 8e-14 of the logit sums (depth 512 + 144 + 9).
+        assert np.all((v_near <= value + 1e-9 * np.abs(value))[found]), "a sphere point 0.05 rad away is higher"
+
+
+def direct_escape_times(losses, fraction, min_decrease):
+    """The definition, one run at a time."""
+    steps = len(losses) - 1
+    out = []
+    for run in losses.T:
+        drop = run[0] - run[-1]
+        t = steps + 1
+        if drop > min_decrease * abs(run[0]):
+            t = next((i for i, v in enumerate(run) if (run[0] - v) / drop >= fraction), steps + 1)
+        out.append(t)
+    return np.array(out)
+
+
+@given(hnp.arrays(np.float64, st.tuples(st.integers(2, 30), st.integers(1, 4)), elements=st.floats(-1e3, 0.0)))
+def test_escape_times_follow_their_definition(losses):
+    got = escape.escape_times(losses)
+    want = direct_escape_times(losses, C.ESCAPE_FRACTION, C.MIN_RELATIVE_DECREASE)
+    assert np.array_equal(got, want), (got, want)
+
+
+@given(eta=st.floats(1e200, 1e308), gscale=st.floats(1e-300, 1e300), seed=SEEDS)
+def test_a_pgd_step_that_overflows_lands_on_the_sphere(eta, gscale, seed):
+    rng = np.random.default_rng(seed)
+    delta = rng.standard_normal((2, 5)) * 0.1
+    grad = rng.standard_normal((2, 5)) * gscale
+    out = escape._pgd_step(delta, grad, np.array([[eta], [eta]]), 1.0)
+    assert np.all(np.isfinite(out))
+    assert np.all(np.linalg.norm(out, axis=1) <= 1.0 + 1e-15)
+
+
+def test_digits_are_scaled_split_by_class_and_the_same_on_every_load():
+    a, b = data.load(10.0), data.load(10.0)
+    assert a.x_test.shape == (539, 1, 8, 8) and a.x_train.shape == (1258, 1, 8, 8)
+    assert a.x_train.min() == 0.0 and a.x_train.max() == 10.0
+    assert np.array_equal(a.x_test, b.x_test) and np.array_equal(a.y_train, b.y_train)
+    counts = np.bincount(a.y_test, minlength=10) / np.bincount(np.concatenate([a.y_test, a.y_train]), minlength=10)
+    assert np.all(np.abs(counts - data.TEST_FRACTION) < 0.01)
+    assert math.isclose(data.epsilon(a, 0.1), 0.1 * a.mean_test_norm)
+
+
+def test_training_is_deterministic_given_the_seed():
+    digits = data.load(1.0)
+    one = model.train(digits, seed=3, epochs=1, adversarial_eps=0.1)
+    two = model.train(digits, seed=3, epochs=1, adversarial_eps=0.1)
+    for p, q in zip(one.parameters(), two.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_real_data_functions_reject_bad_input():
+    digits = data.load(1.0)
+    net = model.build(0)
+    x, y = digits.x_test[:2], digits.y_test[:2]
+    assert_rejects(data.load, 0.0, name="scale")
+    assert_rejects(data.epsilon, digits, -1.0, name="ratio")
+    assert_rejects(escape.local_maxima, net, x, y, -1.0, seed=0, name="eps")
+    assert_rejects(escape.step_sizes, net, x, y, 0.1, np.zeros((2, 64)), "sign", name="convention")
+    assert_rejects(model.train, digits, seed=-1, epochs=1, name="seed")
+    assert_rejects(model.train_checkpoints, digits, seed=0, epochs=(), name="epochs")

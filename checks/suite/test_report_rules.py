@@ -135,9 +135,14 @@ def test_a_literal_failure_as_recorded_names_the_added_hypothesis():
 
 
 def literal_tests(claim):
-    """Names of the literal tests (``def test_literal_*``) in a claim's check module."""
-    source = (Path(__file__).resolve().parents[1] / "claims" / f"{claim.module}.py").read_text()
-    return {line.split("(")[0][4:] for line in source.splitlines() if line.startswith("def test_literal_")}
+    """Names of the literal tests (``def test_literal_*``) in a claim's check modules (``test_<key>.py`` and its parts)."""
+    folder = Path(__file__).resolve().parents[1] / "claims"
+    names = set()
+    for path in [folder / f"{claim.module}.py", *sorted(folder.glob(f"{claim.module}_*.py"))]:
+        if claim_for_module(path.name) is claim:
+            names |= {line.split("(")[0][4:] for line in path.read_text().splitlines()
+                      if line.startswith("def test_literal_")}
+    return names
 
 
 def test_every_claim_module_exists_and_every_literal_test_has_a_named_repair():

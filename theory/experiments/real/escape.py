@@ -120,14 +120,16 @@ def step_sizes(net, x, y, eps, delta0, convention, *, absolute_eta=C.ABSOLUTE_ET
         return np.full(len(y), float(absolute_eta))
     _, grad = loss_and_grad(net, x, y, delta0)
     g = vector_norm(grad, axis=1)
-    return np.where(g > 0, first_step * eps / np.where(g > 0, g, 1.0), 0.0)
+    with np.errstate(over="ignore"):  # a subnormal gradient: η saturates at the largest float
+        eta = np.minimum(first_step * eps / np.where(g > 0, g, 1.0), np.finfo(np.float64).max)
+    return np.where(g > 0, eta, 0.0)
 
 
 def _pgd_step(delta, grad, eta, eps):
     """P_B(0,ε)[δ − η ∂L] without overflow: a step longer than the largest float lands at −ε ∂L/‖∂L‖."""
     g = vector_norm(grad, axis=1, keepdims=True)
     with np.errstate(over="ignore"):
-        length = eta * g
+        length = np.where(g > 0, eta * g, 0.0)
     unit_g = grad / np.where(g > 0, g, 1.0)
     huge = ~np.isfinite(length)
     moved = delta - np.where(huge, 0.0, length) * unit_g

@@ -6,7 +6,6 @@ both scales (or after both epoch counts); their number is given with every row.
 
 from __future__ import annotations
 
-import numpy as np
 
 from theory.experiments.real import constants as C
 from theory.experiments.real.summary import paired_comparison, panel_summary

@@ -104,3 +104,26 @@ def run_command(project, *args, env=None, **kw):
     env.pop("HYPOTHESIS_PROFILE", None)
     return subprocess.run([sys.executable, "-m", "theory", "--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", "--no-real", *args],
                           cwd=project, env=env, capture_output=True, text=True, timeout=300, **kw)
+
+
+def synthetic_study(steps=12, n=6):
+    """A study of Figures 2 and 3 without training: PGD losses that fall faster at the smaller scale."""
+    import numpy as np
+
+    from theory.experiments.real.escape import escape_times
+    from theory.experiments.real.study import Panel, Study, TrainingStudy
+
+    def panel(scale, ratio, rate):
+        t = np.arange(steps + 1)[:, None]
+        losses = -1e-6 - (1.0 - np.exp(-rate * t * np.linspace(1.0, 2.0, n)[None, :]))
+        p = Panel(scale, ratio, ratio * scale, np.arange(n), np.ones(n, bool), np.zeros(n, bool))
+        for convention in ("absolute", "scale_free"):
+            p.losses[convention] = losses
+            p.times[convention] = escape_times(losses)
+        return p
+
+    panels = {(s, r): panel(s, r, 1.0 if s < 1 else 0.3) for s in (0.1, 10.0) for r in (0.01, 0.1)}
+    study = Study(panels, {0.1: 0.95, 10.0: 0.97}, 0, np.arange(n), steps, 100)
+    training = TrainingStudy({(s, e): (panel(s, 0.1, 1.0 / (1 + e)), 0.95) for s in (0.1, 10.0) for e in (0, 30)},
+                             0, np.arange(n), steps, 0.1)
+    return study, training

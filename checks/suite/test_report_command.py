@@ -25,7 +25,7 @@ from theory.report import markdown
 from theory.report.cli import main
 from theory.report.claims import CLAIMS, claim_for_module
 
-from .report_support import ROOT, records, report_of, run_command
+from .report_support import ROOT, records, report_of, run_command, synthetic_study
 
 # --- the command end to end on a fake checks folder -----------------------------------------
 
@@ -241,3 +241,28 @@ def test_a_counterexample_found_once_replays_first_on_the_next_run(project):
     shutil.rmtree(project / ".hypothesis")
     _, fresh = failing_run()
     assert fresh["examples"] >= 2
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["with the real extra", "without it"])
+def test_report_has_the_real_data_section_when_the_real_extra_is_installed(project, monkeypatch, installed):
+    import theory.experiments.real as real
+    import theory.experiments.real.__main__ as command
+    from theory.experiments.real.report import study_json, study_markdown
+
+    def stand_in(out, *, images=None, seed=0, figures=True):  # the study without training (seconds, not minutes)
+        summary = study_json(*synthetic_study())
+        (Path(out) / "escape.md").write_text(study_markdown(summary), encoding="utf-8")
+        return summary, [str(Path(out) / "escape.md")]
+
+    monkeypatch.setattr(real, "available", lambda: installed)
+    monkeypatch.setattr(command, "run", stand_in)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    main(["--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", "-k", "bound_holds"])
+    report = json.loads((project / "report" / "claims.json").read_text())
+    text = (project / "report" / "claims.md").read_text()
+    assert report["real_data"]["status"] == ("run" if installed else "not run")
+    assert (project / "report" / "escape.md").exists() == installed
+    assert "## Figures 2 and 3 on real data (digits, CNN)" in text
+    assert ("| ratio r | convention |" in text) if installed else ("the `real` extra is not installed" in text)

@@ -97,10 +97,11 @@ def study_markdown(summary) -> str:
                      f"{r['q_slower']:.2f} {_ci(r['q_slower_ci'])} | {r['p_small_slower']:.2g} | "
                      f"{r['p_small_faster']:.2g} | smaller scale: {r['verdict']} |")
     lines += ["", "## Per panel", "",
-              "| s | r | ε | convention | median τ [95 % CI] | not escaped [95 % CI] | maximum found | ∂L = 0 at start |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| s | r | ε | convention | first step / ε (median) | median τ [95 % CI] | not escaped [95 % CI] | maximum found | ∂L = 0 at start |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for p in summary["panels"]:
-        lines.append(f"| {p['scale']:g} | {p['ratio']:g} | {p['eps']:.3g} | {p['convention']} | {p['median_time']:g} "
+        lines.append(f"| {p['scale']:g} | {p['ratio']:g} | {p['eps']:.3g} | {p['convention']} | "
+                     f"{p['median_first_step']:.2g} | {p['median_time']:g} "
                      f"{_ci(p['median_time_ci'], '{:g}')} | {p['not_escaped']:.0%} {_ci(p['not_escaped_ci'], '{:.0%}')} | "
                      f"{p['found']:.0%} | {p['zero_gradient']:.0%} |")
     training = summary.get("training")

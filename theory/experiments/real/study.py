@@ -15,13 +15,15 @@ import numpy as np
 from theory.experiments.real import constants as C
 from theory.experiments.real import data, escape, model
 from theory._validation import check_positive_int, check_seed
+from theory.geometry import vector_norm
 
 __all__ = ["Panel", "Study", "TrainingStudy", "escape_panel", "escape_study", "trained_model", "training_study"]
 
 
 @dataclass
 class Panel:
-    """One (scale, ratio) panel: ``losses[convention]`` (steps + 1, n), ``times[convention]`` (n,), and the search's outcome."""
+    """One (scale, ratio) panel: ``losses[convention]`` (steps + 1, n), ``times[convention]`` (n,), the first
+    step's length in units of ε ``first_step[convention]`` (n,), and the search's outcome."""
 
     scale: float
     ratio: float
@@ -31,6 +33,7 @@ class Panel:
     zero_gradient: np.ndarray
     losses: dict = field(default_factory=dict)
     times: dict = field(default_factory=dict)
+    first_step: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +73,8 @@ def escape_panel(net, digits, ratio, images, *, seed, steps=C.ESCAPE_STEPS, conv
     panel = Panel(digits.scale, ratio, eps, np.asarray(images), found, ~np.any(g0 != 0, axis=1))
     for convention in conventions:
         eta = escape.step_sizes(net, x, y, eps, delta0, convention)
+        with np.errstate(over="ignore"):
+            panel.first_step[convention] = eta * vector_norm(g0, axis=1) / eps
         panel.losses[convention] = escape.escape_losses(net, x, y, eps, delta0, eta, steps=steps)
         panel.times[convention] = escape.escape_times(panel.losses[convention])
     return panel

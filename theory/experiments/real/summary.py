@@ -5,7 +5,7 @@ r"""The escape statistics of a study: paired comparisons between two input scale
   "slower" among the pairs that differ with its exact (Clopper–Pearson) 95 %
   interval, and the one-sided sign tests' p-values both ways.
 * :func:`panel_summary`: the median escape time with its distribution-free 95 %
-  interval, and the shares of images whose search found a maximum, whose gradient
+  interval, the median length of the first step in units of ε, and the shares of images whose search found a maximum, whose gradient
   is exactly 0 at the start (float64 underflow) and that did not escape.
 """
 
@@ -46,7 +46,9 @@ def panel_summary(panel, convention, steps):
     n = times.size
     lo, hi = median_ci(times)
     not_escaped = int(np.sum(times > steps))
+    first = np.asarray(panel.first_step.get(convention, np.full(n, np.nan)), dtype=float)
     return dict(scale=panel.scale, ratio=panel.ratio, eps=panel.eps, convention=convention, n=n,
                 median_time=float(np.median(times)), median_time_ci=[lo, hi],
+                median_first_step=float(np.median(first)),
                 found=float(np.mean(panel.found)), zero_gradient=float(np.mean(panel.zero_gradient)),
                 not_escaped=not_escaped / n, not_escaped_ci=list(proportion_ci(not_escaped, n)))

@@ -119,7 +119,7 @@ def synthetic_study(steps=12, n=6):
         p = Panel(scale, ratio, ratio * scale, np.arange(n), np.ones(n, bool), np.zeros(n, bool))
         for convention in ("absolute", "scale_free"):
             p.losses[convention] = losses
-            p.times[convention] = escape_times(losses)
+            p.times[convention] = escape_times(losses, np.zeros(n))
         return p
 
     panels = {(s, r): panel(s, r, 1.0 if s < 1 else 0.3) for s in (0.1, 10.0) for r in (0.01, 0.1)}

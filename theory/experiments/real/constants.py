@@ -6,7 +6,7 @@ from theory.testing.section_5_1 import STATISTICAL_ALPHA, STATISTICAL_POWER
 from theory.testing.statistics import paired_sign_test_draws
 
 __all__ = ["SCALES", "RATIOS", "EPOCHS", "TARGET_ACCURACY", "CONVENTIONS", "ABSOLUTE_ETA", "FIRST_STEP_FRACTION",
-           "ESCAPE_STEPS", "ESCAPE_FRACTION", "MIN_RELATIVE_DECREASE", "START_OFFSET", "MAXIMUM_TOLERANCE",
+           "ESCAPE_STEPS", "ESCAPE_FRACTION", "ESCAPE_MIN_DROP", "START_OFFSET", "MAXIMUM_TOLERANCE",
            "MAXIMUM_ITERATIONS", "MAXIMUM_FIRST_ANGLE", "MAXIMUM_GROW", "MAXIMUM_SHRINK",
            "TRAINING_SCALES", "TRAINING_EPOCHS", "TRAINING_RATIO", "REPORT_ALPHA",
            "STATISTICAL_ALPHA", "STATISTICAL_POWER", "CHECK_RATIO", "CHECK_DIFFER", "CHECK_Q", "CHECK_IMAGES",
@@ -29,13 +29,12 @@ FIRST_STEP_FRACTION = 0.05
 ESCAPE_STEPS = 200
 #: Escape = L has moved this share of the way from L(δ_0) to L(δ_T).
 ESCAPE_FRACTION = 0.5
-#: A run whose total decrease L(δ_0) − L(δ_T) is below this share of |L(δ_0)| has not escaped:
-#: 1 means the adversarial loss ℓ = −L must at least double by step T. A real escape
-#: multiplies it by orders of magnitude (the start is the smallest ℓ on the sphere, the
-#: end a local maximum of ℓ), while a run that crawls reaches "half of its own final
-#: move" at T/2 whatever its speed: with a share of 1e-6 a step 10⁻⁶ times too small
-#: still counted as escaping at step 101.
-MIN_RELATIVE_DECREASE = 1.0
+#: A run has escaped when L(δ_0) − L(δ_T) is at least this share of ε ‖∂L(δ_0)‖, the change of L
+#: along a straight move of length ε at the start's gradient: a measure of the landscape, not of
+#: the loss's size. (Measured against |L(δ_0)| instead, a step 10⁻⁶ times too small still counted as
+#: escaping — a crawling run reaches half of its own final move at T/2 whatever its speed — and
+#: at r = 0.001, where ℓ varies little over the ball, no run could escape.)
+ESCAPE_MIN_DROP = 0.1
 #: Relative distance of the start from the maximum (inwards and sideways).
 START_OFFSET = 1e-3
 #: The search for local maxima: relative tangent gradient tolerance, iterations,

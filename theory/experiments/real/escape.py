@@ -20,8 +20,8 @@ adversarial loss ℓ) over the ball of radius ε.
   step moves c ε).
 * **Escape time** (:func:`escape_times`): the first step at which L has moved
   :data:`~theory.experiments.real.constants.ESCAPE_FRACTION` of the way from L(δ_0)
-  to L(δ_T); a run whose total decrease is below
-  :data:`~theory.experiments.real.constants.MIN_RELATIVE_DECREASE` · |L(δ_0)| has not
+  to L(δ_T); a run whose total decrease is below :func:`minimum_drop`
+  (:data:`~theory.experiments.real.constants.ESCAPE_MIN_DROP` · ε ‖∂L(δ_0)‖) has not
   escaped and gets T + 1.
 """
 
@@ -33,7 +33,7 @@ from theory.experiments.real import constants as C
 from theory._validation import check_positive_float, check_positive_int
 from theory.geometry import project_ball, vector_norm
 
-__all__ = ["loss_and_grad", "local_maxima", "escape_starts", "step_sizes", "escape_losses", "escape_times",
+__all__ = ["loss_and_grad", "local_maxima", "escape_starts", "step_sizes", "escape_losses", "escape_times", "minimum_drop",
            "escape_progress"]
 
 
@@ -160,11 +160,20 @@ def escape_progress(losses):
         return np.where(drop > 0, moved / np.where(drop > 0, drop, 1.0), np.nan)
 
 
-def escape_times(losses, *, fraction=C.ESCAPE_FRACTION, min_decrease=C.MIN_RELATIVE_DECREASE):
-    """First step at which L has moved ``fraction`` of the way to L(δ_T); T + 1 where it did not escape (n,)."""
+def minimum_drop(eps, grad0, *, share=C.ESCAPE_MIN_DROP):
+    """The decrease of L a run needs to count as escaped: share · ε ‖∂L(δ_0)‖ per run, from ∂L(δ_0) of shape (n, d)."""
+    eps = check_positive_float("eps", eps)
+    return share * eps * vector_norm(np.asarray(grad0, dtype=np.float64), axis=1)
+
+
+def escape_times(losses, min_drop, *, fraction=C.ESCAPE_FRACTION):
+    """First step at which L has moved ``fraction`` of the way to L(δ_T); T + 1 where it did not escape (n,).
+
+    ``min_drop`` (n,): a run escaped only if L(δ_0) − L(δ_T) > 0 and ≥ its ``min_drop`` (:func:`minimum_drop`).
+    """
     steps = losses.shape[0] - 1
     drop = losses[0] - losses[-1]
-    escaped = drop > min_decrease * np.abs(losses[0])
+    escaped = (drop > 0) & (drop >= np.asarray(min_drop, dtype=np.float64))
     progress = escape_progress(losses)
     reached = np.nan_to_num(progress, nan=-np.inf) >= fraction
     first = np.argmax(reached, axis=0)

@@ -76,7 +76,7 @@ def escape_panel(net, digits, ratio, images, *, seed, steps=C.ESCAPE_STEPS, conv
         with np.errstate(over="ignore"):
             panel.first_step[convention] = eta * vector_norm(g0, axis=1) / eps
         panel.losses[convention] = escape.escape_losses(net, x, y, eps, delta0, eta, steps=steps)
-        panel.times[convention] = escape.escape_times(panel.losses[convention])
+        panel.times[convention] = escape.escape_times(panel.losses[convention], escape.minimum_drop(eps, g0))
     return panel
 
 

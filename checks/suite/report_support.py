@@ -123,7 +123,7 @@ def synthetic_study(steps=12, n=6):
         return p
 
     panels = {(s, r): panel(s, r, 1.0 if s < 1 else 0.3) for s in (0.1, 10.0) for r in (0.01, 0.1)}
-    study = Study(panels, {0.1: 0.95, 10.0: 0.97}, 0, np.arange(n), steps, 100)
+    study = Study(panels, {0.1: 0.95, 10.0: 0.97}, 0, np.arange(n), steps, 100, 20)
     training = TrainingStudy({(s, e): (panel(s, 0.1, 1.0 / (1 + e)), 0.95) for s in (0.1, 10.0) for e in (0, 30)},
                              0, np.arange(n), steps, 0.1)
     return study, training

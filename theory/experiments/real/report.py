@@ -60,6 +60,7 @@ def training_comparisons(training):
 def study_json(study, training=None):
     """Everything the Markdown shows, as plain data."""
     out = dict(seed=study.seed, images=len(study.images), steps=study.steps, epochs=study.epochs,
+               test_size=study.test_size,
                accuracy={str(s): a for s, a in study.accuracy.items()},
                panels=[panel_summary(p, c, study.steps) for p in study.panels.values() for c in p.times],
                comparisons=scale_comparisons(study))
@@ -82,10 +83,11 @@ def study_markdown(summary) -> str:
     lines = [f"# Escape from local maxima on the digits (seed {summary['seed']}, {n_test} test images, "
              f"T = {summary['steps']} steps)", "",
              "Held-out accuracy of the CNN per input scale (natural training, "
-             f"{summary['epochs']} epochs; 539 test images; exact 95 % interval):", ""]
+             f"{summary['epochs']} epochs; {summary['test_size']} test images; exact 95 % interval):", ""]
+    n_acc = summary["test_size"]
     for s, a in summary["accuracy"].items():
-        k = int(round(a * 539))
-        lines.append(f"- s = {float(s):g}: {a:.1%} {_ci(proportion_ci(k, 539), '{:.1%}')}")
+        ci = _ci(proportion_ci(int(round(a * n_acc)), n_acc), "{:.1%}") if n_acc else ""
+        lines.append(f"- s = {float(s):g}: {a:.1%} {ci}")
     lines += ["", "## Smaller against larger input scale (Figure 2), paired over images", "",
               f"Escape time τ: steps until L has moved {C.ESCAPE_FRACTION:g} of the way from L(δ₀) to L(δ_T) "
               f"(T + 1 if it did not escape). q = share of differing pairs where the smaller scale is slower, "

@@ -38,7 +38,7 @@ class Panel:
 
 @dataclass
 class Study:
-    """Panels keyed by (scale, ratio), the models' held-out accuracies keyed by scale, and the settings."""
+    """Panels keyed by (scale, ratio), the models' held-out accuracies keyed by scale (over ``test_size`` images), and the settings."""
 
     panels: dict
     accuracy: dict
@@ -46,6 +46,7 @@ class Study:
     images: np.ndarray
     steps: int
     epochs: int
+    test_size: int = 0
 
 
 _TRAINED = {}
@@ -95,7 +96,7 @@ def escape_study(*, seed=0, images=None, scales=C.SCALES, ratios=C.RATIOS, steps
         for ratio in ratios:
             panels[(scale, ratio)] = escape_panel(net, digits, ratio, chosen, seed=seed, steps=steps,
                                                   conventions=conventions)
-    return Study(panels, acc, seed, chosen, steps, epochs)
+    return Study(panels, acc, seed, chosen, steps, epochs, len(digits.y_test))
 
 
 @dataclass

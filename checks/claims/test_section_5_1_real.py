@@ -44,11 +44,11 @@ from hypothesis import strategies as st
 
 from ..support import counterexample, evidence
 from theory.experiments.real import available
+from theory.experiments.real import constants as C  # no extra needed: the settings only
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs the extra 'real' (torch, scikit-learn)")
 
 if available():
-    from theory.experiments.real import constants as C
     from theory.experiments.real import data, model
     from theory.experiments.real.study import escape_panel, trained_model
     from theory.experiments.real.summary import paired_comparison

@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from ..support import assert_rejects
 from theory.experiments.real import available
+from theory.experiments.real import constants as C  # no extra needed: the settings only
 from theory.testing.tolerances import FEW_OPS_RTOL, SUBNORMAL_ATOL
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs the extra 'real' (torch, scikit-learn)")
@@ -22,7 +23,6 @@ pytestmark = pytest.mark.skipif(not available(), reason="needs the extra 'real' 
 if available():
     import torch
 
-    from theory.experiments.real import constants as C
     from theory.experiments.real import data, escape, model
 
 SEEDS = st.integers(0, 2**16)

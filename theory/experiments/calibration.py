@@ -126,7 +126,7 @@ def conformance_floor(draws):
 
     record()
     n = len(positive)
-    for name, values in (("positive floor", positive), (f"floor >= |dL(0)|/{KAPPA_MAX:g}", meets)):
+    for name, values in (("positive floor", positive), (f"floor >= |dL(0)|/{KAPPA_MAX:g} and raw steps that cross the ball", meets)):
         k = int(np.sum(values))
         low, high = proportion_ci(k, n)
         print(f"6. conformance draws with a {name}: {k}/{n} = {k / n:.0%} (95 % CI {low:.0%} to {high:.0%})")

@@ -34,28 +34,16 @@ is exactly the quadratic or the cross-entropy loss, and the step is small
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from theory._kernel import PRODUCT_UNITS_MAX
+from theory._kernel_choice import AVAILABLE, KERNEL_ENV, KERNELS, kernel_choice
 from theory.losses import CrossEntropyLoss, QuadraticLoss
 
-import importlib.util
 from functools import lru_cache
 
 __all__ = ["AVAILABLE", "KERNEL_ENV", "KERNELS", "COMPILED_MAX_WORK", "kernel_choice", "compiled_step",
            "CompiledStep"]
-
-#: Whether numba is installed (the ``fast`` extra). It is imported, and the loops compiled (or
-#: loaded from numba's cache), on the first use of :class:`CompiledStep`.
-AVAILABLE = importlib.util.find_spec("numba") is not None
-
-#: Environment variable choosing PGD's kernel: ``auto`` (default: compiled where it applies),
-#: ``numpy`` (always the numpy kernel) or ``compiled`` (as ``auto``, and an ImportError if
-#: numba is missing).
-KERNEL_ENV = "THEORY_KERNEL"
-KERNELS = ("auto", "numpy", "compiled")
 
 #: Largest rows · m · d of a step served by the compiled kernel. Above it the two BLAS
 #: products of the numpy kernel are faster than the compiled loops (which are not
@@ -63,16 +51,6 @@ KERNELS = ("auto", "numpy", "compiled")
 COMPILED_MAX_WORK = 2 ** 15
 
 _LOSS_CODES = {QuadraticLoss: 0, CrossEntropyLoss: 1}
-
-
-def kernel_choice(environ=os.environ) -> str:
-    """The kernel asked for by :data:`KERNEL_ENV` (``auto`` when unset); ValueError for another value."""
-    choice = environ.get(KERNEL_ENV, "auto") or "auto"
-    if choice not in KERNELS:
-        raise ValueError(f"{KERNEL_ENV} must be one of {KERNELS}, got {choice!r}")
-    if choice == "compiled" and not AVAILABLE:
-        raise ImportError(f"{KERNEL_ENV}=compiled needs numba (the optional extra 'fast')")
-    return choice
 
 
 def compiled_step(problem, rows, threads=1, *, any_size=False):

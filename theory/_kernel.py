@@ -47,9 +47,11 @@ import math
 import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 
 import numpy as np
 
+from theory._kernel_choice import use_compiled
 from theory._validation import as_float_array, check_last_dim, check_positive_int
 __all__ = ["LossGradKernel", "BLOCK_BYTES", "MIN_WORK_PER_THREAD", "PRODUCT_UNITS_MAX", "MAX_RUNS",
            "default_threads"]
@@ -66,6 +68,14 @@ BLOCK_BYTES = 256 * 1024
 #: Most units per block, so that a block's product of factors 1 + e_r ∈ (1, 2] is
 #: at most 2^1000 < 2^1024 (the float64 overflow threshold): it cannot overflow.
 PRODUCT_UNITS_MAX = 1000
+
+
+@lru_cache(maxsize=1)
+def _compiled_passes():
+    """The compiled passes (numba imported, compiled or loaded from its cache, once)."""
+    from theory import _compiled_blocks as blocks
+
+    return blocks.negative_abs_relu, blocks.sigmoid_products
 
 
 def default_threads() -> int:
@@ -92,11 +102,13 @@ MAX_RUNS = 2
 def _unit_blocks(net, block_units):
     """Unit blocks of a network, units ordered by the sign of ``a`` (non-negative first).
 
-    Returns a list of ``(W_b (k, d), (a W)_b (k, d), a_b (k,), runs)``: each block
+    Returns a list of ``(W_b (k, d), (a W)_b (k, d), a_b (k,), runs, all_runs)``: each block
     holds at most ``block_units`` consecutive units of that order; ``runs`` is
     ``(starts, values)`` where ``a_b`` is constant on the runs ``starts[i]:starts[i+1]``
     (at most :data:`MAX_RUNS` of them; then Σ a_r log(1 + e_r) = Σ_i values[i] log Π_run (1 + e_r)),
-    else None.
+    else None; ``all_runs`` is ``(starts, values)`` for any number of runs, ``starts`` (int64)
+    ending with k (the compiled passes of :mod:`theory._compiled_blocks` take a log per run
+    whatever their number).
     """
     per_net = _BLOCK_CACHE.setdefault(net, {})
     blocks = per_net.get(block_units)
@@ -108,8 +120,10 @@ def _unit_blocks(net, block_units):
             idx = order[lo:lo + block_units]
             a_b, W_b = np.ascontiguousarray(a[idx]), np.ascontiguousarray(net.W[idx])
             starts = np.concatenate([[0], np.flatnonzero(a_b[1:] != a_b[:-1]) + 1]).astype(np.intp)
-            runs = (starts, np.ascontiguousarray(a_b[starts])) if starts.size <= MAX_RUNS else None
-            blocks.append((W_b, np.ascontiguousarray(a_b[:, None] * W_b), a_b, runs))
+            values = np.ascontiguousarray(a_b[starts])
+            runs = (starts, values) if starts.size <= MAX_RUNS else None
+            all_runs = (np.append(starts, a_b.size).astype(np.int64), values)
+            blocks.append((W_b, np.ascontiguousarray(a_b[:, None] * W_b), a_b, runs, all_runs))
         per_net[block_units] = blocks
     return blocks
 
@@ -158,6 +172,9 @@ class LossGradKernel:
             block_units = max(16, BLOCK_BYTES * self.threads // (8 * self.rows))
         self.block_units = min(check_positive_int("block_units", block_units), self.m, PRODUCT_UNITS_MAX)
         self._blocks = _unit_blocks(net, self.block_units)
+        # The elementwise passes compiled (extra ``fast``) unless THEORY_KERNEL says numpy.
+        self.compiled = use_compiled()
+        self._passes = _compiled_passes() if self.compiled else None
         self._buffers = [self._allocate() for _ in range(self.threads)]
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
 
@@ -201,7 +218,10 @@ class LossGradKernel:
         XT = X.T                                     # (d, n) view: BLAS reads it transposed
         grad[...] = 0.0
         f[...] = 0.0
-        for W_b, aW_b, a_b, runs in self._blocks:
+        if self._passes is not None:
+            self._compiled_rows(buf, XT, n, f, grad)
+            return
+        for W_b, aW_b, a_b, runs, _ in self._blocks:
             size = a_b.shape[0] * n
             Z, E, T, M = (buf[k][:size].reshape(-1, n) for k in "ZETM")
             np.matmul(W_b, XT, out=Z)                # pre-activations (k, n)
@@ -228,6 +248,25 @@ class LossGradKernel:
             f += F                                   # relu part of f
             np.matmul(E.T, aW_b, out=G)              # (n, k) @ (k, d)
             grad += G
+
+    def _compiled_rows(self, buf, XT, n, f, grad):
+        """:meth:`_rows`'s loop over unit blocks with the compiled passes of :mod:`theory._compiled_blocks`."""
+        negative_abs_relu, sigmoid_products = self._passes
+        # f accumulates in this thread's own buffer F: the passes update every row once per
+        # unit, and rows of two threads may share a cache line of ``f`` (false sharing
+        # made two threads slower than one, measured at d, m, B = 30, 3000, 128).
+        G, P, F = buf["G"][:n], buf["P"][:n], buf["F"][:n]
+        F[...] = 0.0
+        for W_b, aW_b, a_b, _, (starts, values) in self._blocks:
+            size = a_b.shape[0] * n
+            Z, E = (buf[k][:size].reshape(-1, n) for k in "ZE")
+            np.matmul(W_b, XT, out=Z)                # pre-activations (k, n)
+            negative_abs_relu(Z, E, a_b, F)          # E = -|z|; relu part of f
+            np.exp(E, out=E)                         # e = exp(-|z|), in (0, 1]
+            sigmoid_products(Z, E, starts, values, P, F)  # log part of f; E = sigma'(z)
+            np.matmul(E.T, aW_b, out=G)              # (n, k) @ (k, d)
+            grad += G
+        f += F
 
     def __call__(self, delta, *, grad_out=None):
         """Return ``(loss, grad)`` for ``delta`` of shape (B, d), B <= ``batch``.

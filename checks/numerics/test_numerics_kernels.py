@@ -45,6 +45,7 @@ from theory.geometry import project_ball, uniform_ball
 from theory import _kernel as kernels
 from theory._compiled import COMPILED_MAX_WORK, compiled_step
 from theory._kernel import LossGradKernel, default_threads
+from theory._kernel_choice import AVAILABLE
 from theory.network import TwoLayerNet
 from theory.pgd import pgd
 from theory.problem import Problem, make_problem
@@ -112,17 +113,52 @@ def kernel_agrees(problem, deltas, kernel_class=LossGradKernel, threads=1, block
     return bool(np.all(np.abs(loss - ref_loss) <= tol_loss) and np.all(np.abs(grad - ref_grad) <= tol_grad))
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @given(cases())
 @with_examples(PINNED)
-def test_fused_kernel_equals_the_reference_to_rounding(case):
-    assert kernel_agrees(*case)
+def test_fused_kernel_equals_the_reference_to_rounding(kernel, case):
+    # ``kernel``: the block passes in numpy, or compiled (theory._compiled_blocks).
+    with using_kernel(kernel):
+        assert kernel_agrees(*case)
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @given(general_cases())
 @with_examples(pinned_general_cases())
-def test_fused_kernel_equals_the_reference_for_any_output_weights_and_block_size(case):
+def test_fused_kernel_equals_the_reference_for_any_output_weights_and_block_size(kernel, case):
     problem, deltas, block_units = case
-    assert kernel_agrees(problem, deltas, block_units=block_units)
+    with using_kernel(kernel):
+        assert kernel_agrees(problem, deltas, block_units=block_units)
+
+
+def test_the_fused_kernel_compiles_its_passes_unless_told_not_to():
+    problem = make_problem(3, 20, seed=0, ratio=0.3)
+    with using_kernel("numpy"):
+        assert not LossGradKernel(problem, 4).compiled
+    with using_kernel("auto"):
+        assert LossGradKernel(problem, 4).compiled == kernels.use_compiled() == AVAILABLE
+
+
+def _products_across_runs(Z, E, starts, values, P, f):
+    """Injected bug in the compiled pass: the product is not restarted at a new run of weights."""
+    P[:] = 1.0
+    for j in range(starts.size - 1):
+        for r in range(starts[j], starts[j + 1]):
+            t = 1.0 + E[r]
+            P *= t
+            E[r] = np.where(Z[r] >= 0.0, 1.0, E[r]) / t
+        f += values[j] * np.log(P)
+
+
+@needs_compiled
+@pytest.mark.negative_control
+def test_control_compiled_passes_that_carry_the_product_across_runs_are_caught(monkeypatch):
+    from theory import _compiled_blocks
+
+    monkeypatch.setattr(kernels, "_compiled_passes", lambda: (_compiled_blocks.negative_abs_relu,
+                                                               _products_across_runs))
+    with using_kernel("compiled"):
+        counterexample(general_cases(), lambda c: kernel_agrees(c[0], c[1], block_units=c[2]))
 
 
 def compiled_kernel(problem, rows, **ignored):
@@ -162,11 +198,13 @@ def split_agrees(problem, deltas, threads, kernel_class=LossGradKernel):
         kernel.close()
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @given(cases(), st.integers(2, 4))
 @with_examples([(case, threads) for case in PINNED for threads in (2, 3)], unpack=True)
-def test_threads_change_the_result_only_by_rounding(case, threads):
+def test_threads_change_the_result_only_by_rounding(kernel, case, threads):
     # Not bit for bit: BLAS computes a one-row block with GEMV, a larger one with GEMM.
-    assert split_agrees(*case, threads)
+    with using_kernel(kernel):
+        assert split_agrees(*case, threads)
 
 
 class _LastRowLeftOut(LossGradKernel):
@@ -224,15 +262,26 @@ def test_every_block_of_a_paper_network_takes_the_product_form(problem, block_un
     # falls back to a log per unit (the fallback is correct, only slower: the checks of the
     # kernel's values cannot see it).
     blocks = kernels._unit_blocks(problem.net, block_units)
-    assert all(runs is not None for *_, runs in blocks)
-    for _, _, a_b, (starts, values) in blocks:
+    assert all(runs is not None for _, _, _, runs, _ in blocks)
+    for _, _, a_b, (starts, values), all_runs in blocks:
         assert np.array_equal(np.repeat(values, np.diff(np.append(starts, a_b.size))), a_b)
+        assert np.array_equal(all_runs[0][:-1], starts) and all_runs[1] is values
+
+
+@given(problems(m=widths(1, 60)), st.integers(1, 16), st.integers(0, 2 ** 32 - 1))
+def test_the_runs_of_every_block_rebuild_its_output_weights(problem, block_units, seed):
+    # The compiled passes take one log per run of equal weights, however many runs a block has.
+    a = np.random.default_rng(seed).choice([-1.0, -0.5, 0.5, 1.0], problem.net.m)
+    for _, _, a_b, _, (starts, values) in kernels._unit_blocks(TwoLayerNet(problem.net.W, a), block_units):
+        assert starts.dtype == np.int64 and starts[0] == 0 and starts[-1] == a_b.size
+        assert np.all(np.diff(starts) > 0)
+        assert np.array_equal(np.repeat(values, np.diff(starts)), a_b)
 
 
 def test_control_the_per_unit_fallback_is_seen_for_general_weights():
     problem = make_problem(3, 12, seed=0, ratio=0.1)
     net = TwoLayerNet(problem.net.W, np.linspace(-1.0, 1.0, 12))   # 12 distinct weights
-    assert any(runs is None for *_, runs in kernels._unit_blocks(net, 12))
+    assert any(runs is None for _, _, _, runs, _ in kernels._unit_blocks(net, 12))
 
 
 def test_a_kernel_may_be_closed_twice():
@@ -292,8 +341,9 @@ class _ProductEverywhere(LossGradKernel):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._blocks = [(W_b, aW_b, a_b, (np.zeros(1, dtype=np.intp), a_b[:1].copy()))
-                        for W_b, aW_b, a_b, _ in self._blocks]
+        self._blocks = [(W_b, aW_b, a_b, (np.zeros(1, dtype=np.intp), a_b[:1].copy()),
+                         (np.array([0, a_b.size], dtype=np.int64), a_b[:1].copy()))
+                        for W_b, aW_b, a_b, _, _ in self._blocks]
 
 
 @pytest.mark.negative_control

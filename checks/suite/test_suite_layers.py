@@ -31,11 +31,12 @@ THEORY = Path(importlib.import_module("theory").__file__).resolve().parent
 #: The layers of ``theory/``, from the bottom. A name covers the module and, for a
 #: package, everything in it; the longest matching name decides.
 LAYERS = (
-    ("theory", "theory._floats", "theory._validation", "theory._moved"),
+    ("theory", "theory._floats", "theory._validation", "theory._moved", "theory._kernel_choice"),
     ("theory.activations", "theory.geometry"),
     ("theory.network",),
     ("theory.losses",),
     ("theory.bounds",),
+    ("theory._compiled_blocks",),
     ("theory._kernel",),
     ("theory._compiled_loops",),
     ("theory._compiled",),

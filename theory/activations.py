@@ -44,13 +44,16 @@ SIGMOID_RTOL = 2.0 * _ELEMENTARY + 2.0 * UNIT_ROUNDOFF
 SOFTPLUS2_RTOL = 3.0 * _ELEMENTARY + 4.0 * UNIT_ROUNDOFF
 
 
-def activations(t):
+def activations(t, *, second=True):
     r"""Softplus and its first two derivatives from a single exponential pass.
 
     Parameters
     ----------
     t : ndarray, any shape
         Pre-activations :math:`w_r^\top z`.
+    second : bool
+        Whether to compute :math:`\sigma''` (default True); when False the third value
+        is None (a value and gradient need only the first two: a third of the passes).
 
     Returns
     -------
@@ -63,6 +66,8 @@ def activations(t):
     one_plus_e = 1.0 + e
     sigma = np.maximum(t, 0.0) + np.log1p(e)
     dsigma = np.where(t >= 0.0, 1.0, e) / one_plus_e
+    if not second:
+        return sigma, dsigma, None
     # e/(1+e)^2 <= 1/4 exactly, with equality at t = 0; near t = 0 rounding can
     # exceed 1/4 by an ulp, which would break the certified bound sigma'' <= 1/4
     # that theory.bounds relies on, so clamp.

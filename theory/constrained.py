@@ -152,7 +152,7 @@ def descent_cosine(problem, delta):
     return cosine(-grad, delta)
 
 
-def delta_eta_region(problem, delta, *, eta, gradient_lower_bound=None, lb=None, rtol=SPHERE_RTOL):
+def delta_eta_region(problem, delta, *, eta, gradient_lower_bound=None, lb=None, rtol=SPHERE_RTOL, cosine=None):
     r"""Membership in :math:`\Delta_\eta^+` (+1), :math:`\Delta_\eta^-` (−1) or neither (0).
 
     Section 4, before Lemma 4.5, written with the descent cosine (module docstring).
@@ -172,6 +172,9 @@ def delta_eta_region(problem, delta, *, eta, gradient_lower_bound=None, lb=None,
         The same, by its short name (pass one of the two).
     rtol : float
         Relative tolerance for "on the sphere" (default :data:`theory.geometry.SPHERE_RTOL`).
+    cosine : ndarray, shape (...), optional
+        ``descent_cosine(problem, delta)`` when the caller already has it (saves the
+        gradient pass).
 
     Returns
     -------
@@ -187,7 +190,12 @@ def delta_eta_region(problem, delta, *, eta, gradient_lower_bound=None, lb=None,
     else:
         lb = check_positive_float("gradient_lower_bound", gradient_lower_bound)
     delta, _ = _args(problem, delta)
-    cos = descent_cosine(problem, delta)
+    if cosine is None:
+        cos = descent_cosine(problem, delta)
+    else:
+        cos = np.asarray(cosine, dtype=np.float64)
+        if cos.shape != delta.shape[:-1]:
+            raise ValueError(f"cosine must have the batch shape {delta.shape[:-1]} of delta, got {cos.shape}")
     width = np.sqrt(eta) / lb
     sphere = on_sphere(delta, problem.eps, rtol=rtol)
     region = np.zeros(cos.shape, dtype=np.int8)

@@ -118,7 +118,7 @@ class TwoLayerNet:
         value : ndarray, shape (...)
         grad : ndarray, shape (..., d)
         """
-        sig, dsig, _ = activations(self._inputs(z) @ self.W.T)
+        sig, dsig, _ = activations(self._inputs(z) @ self.W.T, second=False)
         return sig @ self.a, (dsig * self.a) @ self.W
 
     def hessian(self, z):

@@ -129,9 +129,9 @@ class Problem:
     def _delta(self, delta, name="delta"):
         return as_points(name, delta, self.d)
 
-    def _forward(self, delta):
-        """Pre-activations' activations at x + delta: (sigma, sigma', sigma''), each (..., m)."""
-        return activations((self.x + self._delta(delta)) @ self.net.W.T)
+    def _forward(self, delta, *, second=True):
+        """Pre-activations' activations at x + delta: (sigma, sigma', sigma'' or None), each (..., m)."""
+        return activations((self.x + self._delta(delta)) @ self.net.W.T, second=second)
 
     def _chain(self, delta):
         """One forward pass: (d2sigma, ∂f, L_f, L_ff) for the second-order chain rule."""
@@ -160,7 +160,7 @@ class Problem:
         value : ndarray, shape (...)
         grad : ndarray, shape (..., d)
         """
-        sig, dsig, _ = self._forward(delta)
+        sig, dsig, _ = self._forward(delta, second=False)
         a, W = self.net.a, self.net.W
         f = sig @ a
         grad = (self.loss.dvalue(self.y, f)[..., None] * (dsig * a)) @ W

@@ -64,10 +64,11 @@ def run_regions(problem, delta0, eta, lb, *, step=None):
     while total < MAX_STEPS:
         traj = pgd(problem, current, eta=eta, steps=CHUNK) if step is None else step(problem, current, eta, CHUNK)
         new = traj.deltas if total == 0 else traj.deltas[1:]
-        regions.append(delta_eta_region(problem, new, eta=eta, gradient_lower_bound=lb))
+        cos = descent_cosine(problem, new)
+        regions.append(delta_eta_region(problem, new, eta=eta, gradient_lower_bound=lb, cosine=cos))
         sphere = on_sphere(new, problem.eps)
         if sphere.any():
-            lowest = min(lowest, float(descent_cosine(problem, new[sphere]).min()))
+            lowest = min(lowest, float(cos[sphere].min()))
         current, total = traj.final, total + CHUNK
         tail = np.concatenate(regions)[-TAIL:]
         if np.all(tail == 1):

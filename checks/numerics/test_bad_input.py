@@ -160,6 +160,7 @@ CASES = [
     (delta_eta_region, (PROB, GOOD), dict(eta=0.1, gradient_lower_bound=-1.0), "gradient_lower_bound"),
     (delta_eta_region, (PROB, GOOD), dict(eta=0.1, lb=-1.0), "lb"),
     (delta_eta_region, (PROB, GOOD), dict(eta=0.1, lb=1.0, gradient_lower_bound=1.0), "gradient_lower_bound"),
+    (delta_eta_region, (PROB, GOOD), dict(eta=0.1, lb=1.0, cosine=np.zeros(7)), "cosine"),
     (pgd, (PROB, GOOD), dict(eta=-0.1, steps=3), "eta"),
     (pgd, (PROB, GOOD), dict(eta=0.1, steps=-1), "steps"),
     (pgd, (PROB, GOOD * 1e3), dict(eta=0.1, steps=3), "delta0"),

@@ -231,6 +231,10 @@ def test_delta_eta_region_follows_the_descent_cosine(case, eta, lb):
     assert np.all(delta_eta_region(problem, near, eta=eta, gradient_lower_bound=lb) == 0)
     assert follows_the_descent_cosine(delta_eta_region(problem, near, eta=eta, gradient_lower_bound=lb, rtol=1e-4),
                                       descent_cosine(problem, near), eta, lb)
+    # The descent cosines given (as a caller that has them passes them) change nothing.
+    given_cos = delta_eta_region(problem, delta, eta=eta, gradient_lower_bound=lb,
+                                 cosine=descent_cosine(problem, delta))
+    assert np.array_equal(given_cos, region)
 
 
 def follows_the_descent_cosine(region, cos, eta, lb):

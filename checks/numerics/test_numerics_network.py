@@ -267,3 +267,39 @@ def test_control_wrong_hvp_is_caught():
         return check_hessian(net, case[1], case[2], case[3], net.hvp)
 
     counterexample(evaluation_points(), holds)
+
+
+def point_derivatives_agree(net, z, v, point_class=None):
+    """The searches' one-point ∂f and ∂²f v (:mod:`theory.landscape.worst_case`) equal grad and hvp bit for bit."""
+    from theory.landscape.worst_case import _PointDerivatives
+
+    point = (point_class or _PointDerivatives)(net, np.zeros(net.d))
+    for zi, vi in zip(z, v):
+        grad, c = point.at(zi)
+        if not (np.array_equal(grad, net.grad(zi)) and np.array_equal(point.hvp(c, vi), net.hvp(zi, vi))):
+            return False
+    return True
+
+
+@with_examples(PINNED)
+@given(evaluation_points())
+def test_the_searches_point_derivatives_equal_grad_and_hvp_bit_for_bit(case):
+    net, z, _, v = case
+    assert point_derivatives_agree(net, z, v)
+
+
+def _first_derivative_for_the_second():
+    """Injected bug: the Hessian-vector product weighted by a σ' instead of a σ''."""
+    from theory.landscape.worst_case import _PointDerivatives
+
+    class Wrong(_PointDerivatives):
+        def at(self, delta):
+            grad, _ = super().at(delta)
+            return grad, sigmoid((self.x + delta) @ self.WT) * self.a
+    return Wrong
+
+
+@pytest.mark.negative_control
+def test_control_point_derivatives_with_sigma_prime_in_the_hvp_are_caught():
+    wrong = _first_derivative_for_the_second()
+    counterexample(evaluation_points(), lambda c: point_derivatives_agree(c[0], c[1], c[3], wrong))

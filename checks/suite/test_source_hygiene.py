@@ -20,6 +20,7 @@ import sys
 import pytest
 
 from ..support import skip_without_source_tree
+from .marker_listing import MARKED
 
 skip_without_source_tree()
 
@@ -45,13 +46,18 @@ def test_control_an_unescaped_latex_docstring_is_caught():
 
 
 def collected(*args):
-    """Node ids that ``pytest checks --collect-only`` lists with these extra arguments (a subprocess)."""
+    """``(node ids, node ids with the negative_control marker)`` of ``pytest checks --collect-only`` (a subprocess).
+
+    One collection gives both (:mod:`checks.suite.marker_listing` prints the marked ones).
+    """
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     result = subprocess.run([sys.executable, "-m", "pytest", "checks", "-q", "--collect-only",
-                             "-p", "no:cacheprovider", *args],
+                             "-p", "no:cacheprovider", "-p", "checks.suite.marker_listing", *args],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return {line.strip() for line in result.stdout.splitlines() if "::" in line}
+    lines = [line.strip() for line in result.stdout.splitlines() if "::" in line]
+    marked = {line[len(MARKED):] for line in lines if line.startswith(MARKED)}
+    return {line for line in lines if not line.startswith(MARKED)}, marked
 
 
 def named_controls(node_ids):
@@ -59,11 +65,11 @@ def named_controls(node_ids):
 
 
 def test_the_negative_control_marker_selects_exactly_the_tests_named_as_controls():
-    assert collected("-m", "negative_control") == named_controls(collected())
+    everything, marked = collected()
+    assert marked == named_controls(everything)
 
 
 @pytest.mark.negative_control
 def test_control_without_the_conftest_hook_the_marker_misses_controls():
-    everything = collected("--noconftest")
-    marked = collected("--noconftest", "-m", "negative_control")
+    everything, marked = collected("--noconftest")
     assert marked < named_controls(everything)

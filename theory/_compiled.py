@@ -45,10 +45,12 @@ from functools import lru_cache
 __all__ = ["AVAILABLE", "KERNEL_ENV", "KERNELS", "COMPILED_MAX_WORK", "kernel_choice", "compiled_step",
            "CompiledStep"]
 
-#: Largest rows · m · d of a step served by the compiled kernel. Above it the two BLAS
-#: products of the numpy kernel are faster than the compiled loops (which are not
-#: vectorised over rows); measured crossover: ``python benchmarks/run.py --kernels``.
-COMPILED_MAX_WORK = 2 ** 15
+#: Largest rows · m · d of a step served by the compiled loops. Above it the fused kernel
+#: (two BLAS products around its compiled block passes) is faster than the compiled loops,
+#: which keep strict summation order and so use no BLAS. Measured by
+#: ``python benchmarks/run.py --kernels`` (BENCHMARKS.md, section 5): the loops win at
+#: 9e4 (1.7x), the fused kernel at 2e5 (2.5x); 2^17 lies between.
+COMPILED_MAX_WORK = 2 ** 17
 
 _LOSS_CODES = {QuadraticLoss: 0, CrossEntropyLoss: 1}
 
@@ -110,6 +112,7 @@ class CompiledStep:
         net = problem.net
         order, self._starts = _ordered_runs(net.a)
         self._W = np.ascontiguousarray(net.W[order])
+        self._WT = np.ascontiguousarray(self._W.T)
         self._a = np.ascontiguousarray(net.a[order])
         self._x = np.ascontiguousarray(problem.x, dtype=np.float64)
         self._y = float(problem.y)
@@ -134,7 +137,7 @@ class CompiledStep:
     def value_and_grad_into(self, delta, grad):
         """L and ∂L of the rows of ``delta`` (float64, C-contiguous, (B, d)), the gradient written into ``grad``."""
         loss = np.empty(delta.shape[0])
-        _loops()[0](self._W, self._a, self._starts, self._x, self._y, self._code, delta, loss, grad)
+        _loops()[0](self._W, self._WT, self._a, self._starts, self._x, self._y, self._code, delta, loss, grad)
         return loss, grad
 
     def advance(self, flat, etas, eps):
@@ -144,12 +147,12 @@ class CompiledStep:
         and :meth:`run_pgd` agree bit for bit.
         """
         loss = np.empty(flat.shape[0])
-        _loops()[3](self._W, self._a, self._starts, self._x, self._y, self._code, _plain(etas), float(eps), flat, loss)
+        _loops()[3](self._W, self._WT, self._a, self._starts, self._x, self._y, self._code, _plain(etas), float(eps), flat, loss)
         return loss
 
     def run_pgd(self, flat, losses, etas, eps):
         """PGD in place: ``flat`` (steps + 1, B, d) from ``flat[0]``, ``losses[t]`` = L(δ_t) for t < steps."""
-        _loops()[1](self._W, self._a, self._starts, self._x, self._y, self._code, _plain(etas), float(eps),
+        _loops()[1](self._W, self._WT, self._a, self._starts, self._x, self._y, self._code, _plain(etas), float(eps),
                     flat, losses)
 
     def run_until(self, flat, etas, thresholds, eps, rtol, max_steps, times, hit_at):
@@ -158,7 +161,7 @@ class CompiledStep:
         ``etas`` and ``thresholds`` of shape (B,); ``times`` (B,) int64 filled with −1;
         ``hit_at`` (B, d): the first hits are written into ``times`` and ``hit_at``.
         """
-        _loops()[2](self._W, self._a, self._starts, self._x, self._y, self._code, _plain(etas), _plain(thresholds),
+        _loops()[2](self._W, self._WT, self._a, self._starts, self._x, self._y, self._code, _plain(etas), _plain(thresholds),
                     float(eps), float(rtol), int(max_steps), flat, times, hit_at)
 
 

@@ -20,30 +20,42 @@ _NORMAL = float(NORMAL_MIN)
 
 
 @_jit
-def _row(W, a, starts, x, y, code, delta, grad, df, xd):
-    """L at one row ``delta`` (d,); ∂L into ``grad`` and ∂f into ``df``; returns (L, L_f)."""
+def _row(W, WT, a, starts, x, y, code, delta, grad, df, xd, z):
+    """L at one row ``delta`` (d,); ∂L into ``grad`` and ∂f into ``df``; returns (L, L_f).
+
+    ``WT`` is W transposed and C-contiguous (d, m), ``z`` a scratch row (m,). The
+    pre-activations z_r = Σ_k W[r, k] xd[k] are summed over k in order, for all units at
+    once (the loop over units inside: no reduction, so it vectorises); then one pass over
+    the units makes their coefficients a_r σ'(z_r) and f; then ∂f = Σ_r c_r w_r, r in order.
+    """
     m, d = W.shape
     for k in range(d):
         xd[k] = x[k] + delta[k]
         df[k] = 0.0
+    for r in range(m):
+        z[r] = 0.0
+    for k in range(d):
+        xk = xd[k]
+        for r in range(m):
+            z[r] += WT[k, r] * xk
     f = 0.0
     for j in range(starts.shape[0] - 1):
         product = 1.0
         for r in range(starts[j], starts[j + 1]):
-            z = 0.0
-            for k in range(d):
-                z += W[r, k] * xd[k]
-            e = math.exp(-abs(z))
+            zr = z[r]
+            e = math.exp(-abs(zr))
             t = 1.0 + e
             product *= t
-            if z > 0.0:
-                f += a[r] * z
-                c = a[r] * (1.0 / t)
+            if zr > 0.0:
+                f += a[r] * zr
+                z[r] = a[r] * (1.0 / t)
             else:
-                c = a[r] * (e / t)
-            for k in range(d):
-                df[k] += c * W[r, k]
+                z[r] = a[r] * (e / t)
         f += a[starts[j]] * math.log(product)
+    for r in range(m):
+        c = z[r]
+        for k in range(d):
+            df[k] += c * W[r, k]
     if code == 0:
         res = y - f
         value = -(res * res)
@@ -58,13 +70,15 @@ def _row(W, a, starts, x, y, code, delta, grad, df, xd):
         grad[k] = lf * df[k]
     return value, lf
 
+
 @_jit
-def value_and_grad_rows(W, a, starts, x, y, code, delta, loss, grad):
-    d = W.shape[1]
+def value_and_grad_rows(W, WT, a, starts, x, y, code, delta, loss, grad):
+    m, d = W.shape
     df = np.empty(d)
     xd = np.empty(d)
+    z = np.empty(m)
     for i in range(delta.shape[0]):
-        loss[i], _ = _row(W, a, starts, x, y, code, delta[i], grad[i], df, xd)
+        loss[i], _ = _row(W, WT, a, starts, x, y, code, delta[i], grad[i], df, xd, z)
 
 
 @_jit
@@ -128,37 +142,40 @@ def _step_project(old, grad, eta, eps, new):
 
 
 @_jit
-def advance(W, a, starts, x, y, code, etas, eps, flat, loss):
+def advance(W, WT, a, starts, x, y, code, etas, eps, flat, loss):
     """One PGD step in place on each row of ``flat`` (B, d) with its own step ``etas[i]``; L(δ) into ``loss``."""
-    d = W.shape[1]
+    m, d = W.shape
+    z = np.empty(m)
     grad = np.empty(d)
     df = np.empty(d)
     xd = np.empty(d)
     new = np.empty(d)
     for i in range(flat.shape[0]):
-        loss[i], _ = _row(W, a, starts, x, y, code, flat[i], grad, df, xd)
+        loss[i], _ = _row(W, WT, a, starts, x, y, code, flat[i], grad, df, xd, z)
         _step_project(flat[i], grad, etas[i], eps, new)
         for k in range(d):
             flat[i, k] = new[k]
 
 
 @_jit
-def pgd_loop(W, a, starts, x, y, code, etas, eps, flat, losses):
+def pgd_loop(W, WT, a, starts, x, y, code, etas, eps, flat, losses):
     """PGD in place: ``flat`` (steps + 1, B, d) from ``flat[0]``; ``losses[t, i]`` = L(δ_t) for t < steps."""
-    d = W.shape[1]
+    m, d = W.shape
+    z = np.empty(m)
     grad = np.empty(d)
     df = np.empty(d)
     xd = np.empty(d)
     for i in range(flat.shape[1]):
         for t in range(etas.shape[0]):
-            losses[t, i], _ = _row(W, a, starts, x, y, code, flat[t, i], grad, df, xd)
+            losses[t, i], _ = _row(W, WT, a, starts, x, y, code, flat[t, i], grad, df, xd, z)
             _step_project(flat[t, i], grad, etas[t], eps, flat[t + 1, i])
 
 
 @_jit
-def until_loop(W, a, starts, x, y, code, etas, thresholds, eps, rtol, max_steps, flat, times, hit_at):
+def until_loop(W, WT, a, starts, x, y, code, etas, thresholds, eps, rtol, max_steps, flat, times, hit_at):
     """pgd_until with the output criterion, in place on ``flat`` (B, d); first hits into ``times`` and ``hit_at``."""
-    d = W.shape[1]
+    m, d = W.shape
+    z = np.empty(m)
     grad = np.empty(d)
     df = np.empty(d)
     xd = np.empty(d)
@@ -167,7 +184,7 @@ def until_loop(W, a, starts, x, y, code, etas, thresholds, eps, rtol, max_steps,
     for i in range(flat.shape[0]):
         delta = flat[i]
         for t in range(max_steps + 1):
-            _, _ = _row(W, a, starts, x, y, code, delta, grad, df, xd)
+            _, _ = _row(W, WT, a, starts, x, y, code, delta, grad, df, xd, z)
             n = _norm(delta)
             if abs(n - eps) <= rtol * eps:
                 # ‖P_T ∂f‖ with the unit normal δ/‖δ‖: ∂f − (∂fᵀn) n.

@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/run.py            # PGD cases, torch if installed, memory; ~3 minutes on 2 cores
     python benchmarks/run.py --suite    # also the suite under the ci profile with 1 and 2 workers (~13 minutes)
+    python benchmarks/run.py --suite --baseline REV  # and the suite of commit REV beside it (~6 more)
     python benchmarks/run.py --quick    # smaller repeat counts, for a smoke test
     python benchmarks/run.py --kernels  # only the few-start kernels (numpy against compiled), ~1 minute
     python benchmarks/run.py --render   # rewrite BENCHMARKS.md from benchmarks/results.json
@@ -305,22 +306,55 @@ def _kernels(repeats):
     return kernels
 
 
-def suite(workers):
-    env = dict(os.environ, HYPOTHESIS_PROFILE="ci")
+def suite(workers, root=ROOT, label=None):
+    """The ``ci`` suite of the checkout at ``root`` with ``workers`` xdist workers: wall time, result, per-test times.
+
+    ``label`` names another checkout (a commit timed for comparison); its own ``theory``
+    is imported (it comes first on the path), with this interpreter and its packages.
+    """
+    env = dict(os.environ, HYPOTHESIS_PROFILE="ci", PYTHONPATH=str(root))
     start = time.perf_counter()
     # SIGINT back to its default: run as a background job (nohup, &), the suite would inherit
     # an ignored SIGINT, and the report command's interrupt test needs one.
     result = subprocess.run([sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider",
-                             "-n", str(workers), "--durations=10"], env=env, cwd=ROOT, capture_output=True, text=True,
+                             "-n", str(workers), "--durations=0"], env=env, cwd=root, capture_output=True, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     wall = time.perf_counter() - start
     lines = result.stdout.splitlines()
-    slow = []
-    if "slowest 10 durations" in result.stdout:
-        i = next(k for k, line in enumerate(lines) if "slowest 10 durations" in line)
-        slow = [line for line in lines[i + 1:i + 11] if line.strip()]
+    calls = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in ("call", "setup", "teardown") and parts[0].endswith("s"):
+            try:
+                calls[parts[2]] = calls.get(parts[2], 0.0) + float(parts[0][:-1])
+            except ValueError:
+                pass
+    slow = [f"{t:.2f}s call {node}" for node, t in sorted(calls.items(), key=lambda kv: -kv[1])[:10]]
     return {"workers": workers, "wall_s": wall, "exit": result.returncode, "slowest": slow,
-            "summary": lines[-1] if lines else ""}
+            "summary": lines[-1] if lines else "", "tests": calls, "label": label}
+
+
+def baseline_suite(revision, workers=2):
+    """:func:`suite` of this repository at ``revision`` (a clean clone in a temporary folder)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        clone = Path(tmp) / "baseline"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        subprocess.run(["git", "checkout", "-q", revision], cwd=clone, check=True)
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, check=True,
+                                capture_output=True, text=True).stdout.strip()
+        return suite(workers, clone, label=commit)
+
+
+def comparison(current, baseline):
+    """Wall times of both suites, and the summed test times over the tests both have."""
+    common = sorted(set(current["tests"]) & set(baseline["tests"]))
+    now = sum(current["tests"][t] for t in common)
+    before = sum(baseline["tests"][t] for t in common)
+    return {"baseline": baseline["label"], "wall_before_s": baseline["wall_s"], "wall_now_s": current["wall_s"],
+            "common_tests": len(common), "common_before_s": before, "common_now_s": now,
+            "tests_before": len(baseline["tests"]), "tests_now": len(current["tests"])}
 
 
 def _fmt_ms(seconds):
@@ -460,6 +494,15 @@ def markdown(results):
         for s in results["suite"]:
             out.append(f"| {s['workers']} | {s['wall_s'] / 60:.1f} min | {s['summary']} |")
         one, two = results["suite"][0]["wall_s"], results["suite"][-1]["wall_s"]
+        cmp_ = results.get("suite_comparison")
+        if cmp_:
+            out += ["", f"Against commit {cmp_['baseline']}, timed in the same run (2 workers, its clean clone, this "
+                    f"interpreter and packages): {cmp_['wall_before_s'] / 60:.1f} min then ({cmp_['tests_before']} "
+                    f"timed tests), {cmp_['wall_now_s'] / 60:.1f} min now ({cmp_['tests_now']}): "
+                    f"{cmp_['wall_before_s'] / cmp_['wall_now_s']:.2f}x faster in all. Over the "
+                    f"{cmp_['common_tests']} tests both have, their summed times went from "
+                    f"{cmp_['common_before_s']:.0f} s to {cmp_['common_now_s']:.0f} s: "
+                    f"{cmp_['common_before_s'] / cmp_['common_now_s']:.2f}x (target ≥ 2x)."]
         out += ["", f"Speed-up with 2 workers: {one / two:.2f}x (target ≥ 1.7x; 2 workers ≤ 5 min). The checks "
                 "marked `long_running` start first (conftest.py), so that no long check runs alone at the end.", "",
                 "Slowest 10 checks (2 workers), and what they do:", "",
@@ -474,6 +517,8 @@ def markdown(results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--suite", action="store_true", help="also time the suite with 1 and 2 xdist workers")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="with --suite: also time the suite of commit REV (2 workers, a clean clone) and compare")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and no xlarge case (smoke test)")
     parser.add_argument("--worker", nargs=2, metavar=("CASE", "THREADS"), help=argparse.SUPPRESS)
     parser.add_argument("--memory-worker", metavar="CASE", help=argparse.SUPPRESS)
@@ -529,6 +574,8 @@ def main(argv=None):
     results["kernels"] = _kernels(repeats)
     if args.suite:
         results["suite"] = [suite(1), suite(2)]
+        if args.baseline:
+            results["suite_comparison"] = comparison(results["suite"][-1], baseline_suite(args.baseline))
     (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2))
     (ROOT / "BENCHMARKS.md").write_text(markdown(results))
     print(markdown(results))

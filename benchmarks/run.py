@@ -64,7 +64,10 @@ CASES = [
     ("large", 100, 10_000, 256),
     ("xlarge", 100, 100_000, 256),
 ]
-STEPS = {"small": 200, "medium": 40, "large": 10, "xlarge": 3}
+#: PGD steps per timed run. A run of T steps also evaluates L at its last iterate (the forward
+#: half of a step), which the per-step time includes: T is large enough that this adds at most
+#: 1/12 of a step.
+STEPS = {"small": 200, "medium": 40, "large": 10, "xlarge": 6}
 REPEATS = 7
 THRESHOLD_WORK = 1e7      # B·m·d from which the share-of-the-limit targets apply
 LIMIT_TARGETS = {1: 0.7, 2: 0.6}  # share of the limit by thread count (the two-thread one for more threads too)
@@ -363,22 +366,20 @@ def _fmt_ms(seconds):
 
 WHERE_THE_TIME_GOES = (
     "Where the time goes (see `theory/_kernel.py`). The fused step is the two products, one `exp`, a product "
-    "reduction in place of a `log` per unit (Σ a log(1+e) = a log Π(1+e) for the paper's a_r = ±γ) and about "
-    "eight cheap elementwise passes, on blocks of hidden units that stay in cache; the limit has one elementwise "
-    "pass. Measured per block at the large case, the passes other than the products take about a third of the "
-    "step: numpy's ufuncs each read and write the whole block, and `max(e, z >= 0)` (a boolean mixed with floats) "
-    "and the division cost as much as the `exp`. Each numpy call also costs about a microsecond of Python, which "
-    "dominates the small case (below the 1e7 threshold). With two threads the rows are split over Python "
-    "threads, whose Python between GIL-free calls does not run in parallel: the limit's few calls scale, the "
-    "step's ~17 calls per block less so.\n\n"
-    "Why torch is not 1.5x slower at every shape: a step of autograd does the same two products (through its own "
-    "BLAS) and fuses softplus and its derivative into single vectorised passes, so its time is the limit plus "
-    "little. The column torch / limit is therefore a ceiling on torch / fused: reaching 1.5x needs the fused step "
-    "within the percentage of the limit given in the targets column (e.g. about 70 % where torch / limit is "
-    "2.2), which numpy's one-pass-per-operation ufuncs do not reach once the products dominate. At m = 1e5 "
-    "autograd's full-size temporaries leave the cache and it falls behind; at the small case numpy's lower "
-    "per-call cost wins. The compiled kernel of the extra `fast` (section 5) is scalar and serves few starts only; "
-    "closing the rest at these shapes would take a compiled kernel vectorised over units and rows."
+    "reduction in place of a `log` per unit (Σ a log(1+e) = a log Π(1+e) for the paper's a_r = ±γ), on blocks "
+    "of hidden units that stay in cache. On the numpy path the elementwise work is about a dozen ufunc calls "
+    "per block, each reading and writing the whole block and costing about a microsecond of Python; with the "
+    "extra `fast` it is two compiled passes around numpy's `exp` (`theory/_compiled_blocks.py`), so the step is "
+    "the limit plus the small blocks' less efficient matrix products and the PGD update. With two threads the "
+    "rows are split over Python threads; the compiled passes release the GIL, and each thread accumulates f in "
+    "its own buffer (rows of two threads sharing a cache line of f made two threads slower than one). The "
+    "small case is below the 1e7 threshold: there a step is mostly the fixed cost of its calls, and the limit "
+    "with two threads is slower than with one (the start-up of a thread per call).\n\n"
+    "torch / limit is a ceiling on torch / fused: autograd's step is the same two products (through its own "
+    "BLAS) with softplus and its derivative fused into single vectorised passes, the limit plus little; "
+    "reaching 1.5x needs the fused step within the percentage of the limit given in the targets column where a "
+    "target is missed. The numpy path column shows what the extra buys: without it the fused step is 50–60 % "
+    "of the limit once the products dominate."
 )
 
 KERNELS_NOTE = (

@@ -140,6 +140,10 @@ class CompiledStep:
         _loops()[0](self._W, self._WT, self._a, self._starts, self._x, self._y, self._code, delta, loss, grad)
         return loss, grad
 
+    def values_into(self, delta):
+        """L at the rows of ``delta`` (the loss of :meth:`value_and_grad_into`)."""
+        return self.value_and_grad_into(delta, np.empty(delta.shape))[0]
+
     def advance(self, flat, etas, eps):
         """One PGD step in place on the rows of ``flat`` (B, d), row i with step ``etas[i]``; returns L at the old rows.
 

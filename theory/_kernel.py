@@ -27,7 +27,12 @@ temporary per intermediate. :class:`LossGradKernel` computes the same
   (f and ∂f are sums over units, accumulated block by block);
 * optionally, the rows spread over threads: numpy's ufuncs and BLAS release the
   GIL, so with BLAS pinned to one thread (as ``conftest.py`` does) ``threads``
-  workers use ``threads`` cores.
+  workers use ``threads`` cores;
+* with the optional extra ``fast`` (numba), and unless ``THEORY_KERNEL=numpy``
+  (:mod:`theory._kernel_choice`), the elementwise passes between the two products are
+  two compiled passes around numpy's ``exp`` (:mod:`theory._compiled_blocks`) instead of
+  about a dozen ufunc calls; the numpy passes stay the reference path, and
+  ``checks/numerics/test_numerics_kernels.py`` holds both to the same bound.
 
 Accuracy: the product of k factors carries a relative error of at most
 :math:`k\,2^{-53}` (one rounding per multiplication), so its log is off by at most
@@ -213,10 +218,12 @@ class LossGradKernel:
         """
         n = hi - lo
         X, G, F = buf["X"][:n], buf["G"][:n], buf["F"][:n]
-        grad, f = grad_out[lo:hi], f_out[lo:hi]
+        f = f_out[lo:hi]
+        grad = None if grad_out is None else grad_out[lo:hi]   # None: f only (no backward product)
         np.add(delta[lo:hi], self.x, out=X)
         XT = X.T                                     # (d, n) view: BLAS reads it transposed
-        grad[...] = 0.0
+        if grad is not None:
+            grad[...] = 0.0
         f[...] = 0.0
         if self._passes is not None:
             self._compiled_rows(buf, XT, n, f, grad)
@@ -246,8 +253,9 @@ class LossGradKernel:
             np.maximum(Z, 0.0, out=Z)                # relu(z)
             np.matmul(a_b, Z, out=F)
             f += F                                   # relu part of f
-            np.matmul(E.T, aW_b, out=G)              # (n, k) @ (k, d)
-            grad += G
+            if grad is not None:
+                np.matmul(E.T, aW_b, out=G)          # (n, k) @ (k, d)
+                grad += G
 
     def _compiled_rows(self, buf, XT, n, f, grad):
         """:meth:`_rows`'s loop over unit blocks with the compiled passes of :mod:`theory._compiled_blocks`."""
@@ -264,8 +272,9 @@ class LossGradKernel:
             negative_abs_relu(Z, E, a_b, F)          # E = -|z|; relu part of f
             np.exp(E, out=E)                         # e = exp(-|z|), in (0, 1]
             sigmoid_products(Z, E, starts, values, P, F)  # log part of f; E = sigma'(z)
-            np.matmul(E.T, aW_b, out=G)              # (n, k) @ (k, d)
-            grad += G
+            if grad is not None:
+                np.matmul(E.T, aW_b, out=G)          # (n, k) @ (k, d)
+                grad += G
         f += F
 
     def __call__(self, delta, *, grad_out=None):
@@ -298,20 +307,33 @@ class LossGradKernel:
                              f"got {grad.dtype} of shape {grad.shape}")
         return self.value_and_grad_into(np.ascontiguousarray(delta), grad)
 
-    def value_and_grad_into(self, delta, grad):
-        """:meth:`__call__` without the argument checks, for callers that own the arrays (PGD's loops).
-
-        ``delta`` : float64, C-contiguous, shape (B, d) with B <= ``batch``;
-        ``grad`` : float64, shape (B, d), not aliasing ``delta``. Returns ``(loss, grad)``.
-        """
+    def _f_into(self, delta, f, grad):
+        """f at the rows of ``delta`` into ``f``, and ∂f into ``grad`` unless it is None."""
         rows = delta.shape[0]
-        f = np.empty(rows)
         if self._pool is None:
             self._rows(self._buffers[0], delta, 0, rows, f, grad)
         else:
             cuts = np.linspace(0, rows, self.threads + 1).astype(int)
             list(self._pool.map(lambda k: self._rows(self._buffers[k], delta, cuts[k], cuts[k + 1], f, grad),
                                 range(self.threads)))
+
+    def value_and_grad_into(self, delta, grad):
+        """:meth:`__call__` without the argument checks, for callers that own the arrays (PGD's loops).
+
+        ``delta`` : float64, C-contiguous, shape (B, d) with B <= ``batch``;
+        ``grad`` : float64, shape (B, d), not aliasing ``delta``. Returns ``(loss, grad)``.
+        """
+        f = np.empty(delta.shape[0])
+        self._f_into(delta, f, grad)
         loss, lf = self.loss.value_and_dvalue_unchecked(self.y, f)
         grad *= lf[:, None]
         return loss, grad
+
+    def values_into(self, delta):
+        """L at the rows of ``delta`` (as :meth:`value_and_grad_into`, bit for bit) without the gradient.
+
+        The forward half of a step: no backward matrix product (PGD's loss at its last iterate).
+        """
+        f = np.empty(delta.shape[0])
+        self._f_into(delta, f, None)
+        return self.loss.value_and_dvalue_unchecked(self.y, f)[0]

@@ -263,7 +263,7 @@ def pgd(problem, delta0, *, eta=None, schedule=None, steps, threads=1) -> Trajec
         if rows:
             # L at the last iterate by the same evaluator as the others (the reference forward pass
             # allocates (rows, m) temporaries: at m = 10^5 it cost more than two fused steps).
-            flat_losses[-1], _ = step.value_and_grad_into(flat[-1], grad)
+            flat_losses[-1] = step.values_into(flat[-1])
     return Trajectory(deltas, losses, etas)
 
 

@@ -171,7 +171,8 @@ class Problem:
 
         The object has ``value_and_grad_into(delta, grad)`` (``delta`` of shape (B, d),
         float64 and C-contiguous, B <= ``rows``; the gradient is written into ``grad``;
-        returns ``(value, grad)``) and is closed by ``with``. A Problem steps with the
+        returns ``(value, grad)``) and ``values_into(delta)`` (the value alone) and is
+        closed by ``with``. A Problem steps with the
         fused kernel (:class:`theory._kernel.LossGradKernel`: one pass, in place, to
         rounding equal to :meth:`value_and_grad`), or, for few rows with the optional
         extra ``fast``, its compiled counterpart (:class:`theory._compiled.CompiledStep`,
@@ -322,6 +323,10 @@ class ReferenceStep:
     def value_and_grad_into(self, delta, grad):
         value, grad[...] = self.problem.value_and_grad(delta)
         return value, grad
+
+    def values_into(self, delta):
+        """L at the rows of ``delta``, through :meth:`Problem.value_and_grad` (which a subclass may change)."""
+        return self.problem.value_and_grad(delta)[0]
 
     def __enter__(self):
         return self

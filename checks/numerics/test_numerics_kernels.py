@@ -428,3 +428,39 @@ def test_default_threads_are_the_cores_this_process_may_use(monkeypatch):
     assert default_threads() == 3
     monkeypatch.setattr(kernels.os, "cpu_count", lambda: None)  # "undetermined"
     assert default_threads() == 1
+
+
+def values_equal_the_step_values(problem, deltas, kernel_class=LossGradKernel):
+    """``values_into`` (the forward half) gives the loss of ``value_and_grad_into`` bit for bit."""
+    kernel = kernel_class(problem, deltas.shape[0])
+    delta = np.ascontiguousarray(deltas)
+    loss, _ = kernel.value_and_grad_into(delta, np.empty(delta.shape))
+    return bool(np.array_equal(kernel.values_into(delta), loss))
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@given(cases())
+@with_examples(PINNED)
+def test_the_forward_half_gives_the_steps_loss_bit_for_bit(kernel, case):
+    with using_kernel(kernel):
+        assert values_equal_the_step_values(*case)
+        if kernel == "compiled":
+            assert values_equal_the_step_values(*case, kernel_class=compiled_kernel)
+
+
+class _ForwardWithoutTheLastBlock(LossGradKernel):
+    """Injected bug: the forward half leaves out the last block of units."""
+
+    def values_into(self, delta):
+        blocks = self._blocks
+        self._blocks = blocks[:-1] if len(blocks) > 1 else [(W * 0.0, aW * 0.0, a * 0.0, runs, (s, v * 0.0))
+                                                            for W, aW, a, runs, (s, v) in blocks]
+        try:
+            return super().values_into(delta)
+        finally:
+            self._blocks = blocks
+
+
+@pytest.mark.negative_control
+def test_control_a_forward_half_without_its_last_block_is_caught():
+    counterexample(cases(), lambda c: values_equal_the_step_values(*c, kernel_class=_ForwardWithoutTheLastBlock))

@@ -82,6 +82,10 @@ def as_float_array(name: str, value, *, min_ndim: int = 0) -> np.ndarray:
     float32 (or integer) input is promoted to float64: every computation of the
     package runs in double precision.
     """
+    if type(value) is np.ndarray and value.dtype == np.float64:  # the common case, without the dtype tests
+        if value.ndim < min_ndim:
+            raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {value.shape}")
+        return check_finite(name, value)
     try:
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - numpy raises for ragged input
@@ -101,7 +105,7 @@ def as_float_array(name: str, value, *, min_ndim: int = 0) -> np.ndarray:
 
 def check_finite(name: str, arr: np.ndarray) -> np.ndarray:
     """Return the float array ``arr`` after checking that every entry is finite (the ValueError names ``name``)."""
-    if not np.all(np.isfinite(arr)):
+    if not np.isfinite(arr).all():
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, found {bad} NaN or infinite entr"
                          f"{'y' if bad == 1 else 'ies'}")

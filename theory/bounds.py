@@ -16,6 +16,8 @@ the few other roundings in a term: exp, log1p, max, product).
 from __future__ import annotations
 
 
+import weakref
+
 import numpy as np
 
 from theory._floats import NORMAL_MIN, UNIT_ROUNDOFF
@@ -272,19 +274,43 @@ def local_hessian_bound(net: TwoLayerNet, x, eps) -> float:
     x, eps = _net_point_radius(net, x, eps)
     t, lo, hi = _unit_intervals(net, x, eps)
     sup, inf = sigma2_range(lo, hi)
-    s0 = activations(t)[2]
+    s0, centre, global_bound, underflow = _hessian_centre_terms(net, x, t)
     e = np.maximum(sup - s0, s0 - inf) + 2.0 * SOFTPLUS2_RTOL * s0
     abs_a = np.abs(net.a)
-    _, _, h_err = evaluation_error_bounds(net, x)
-    h0 = net.hessian(x)
-    # The Frobenius norm of the error bound, scaled (as in _psd_norm_upper).
-    centre = float(np.linalg.norm(h0, 2)) * (1.0 + 8.0 * net.d * _U) + float(vector_norm(np.ravel(h_err)))
     moving = centre + _psd_norm_upper(net.W, abs_a * e)
     crude = _psd_norm_upper(net.W, abs_a * sup)
-    # Units whose sigma'' underflowed contribute at most UNDERFLOW_FLOOR |a_r| ||w_r||^2
-    # each; the sum is added in the normal range (the products above may underflow).
-    underflow = UNDERFLOW_FLOOR * float(abs_a @ vector_norm(net.W) ** 2) * 2.0
-    return min(moving, crude, hessian_norm_bound(net)) + underflow
+    return min(moving, crude, global_bound) + underflow
+
+
+#: Per network (weakly referenced), per input x (its bytes): the terms of
+#: :func:`local_hessian_bound` that do not depend on ε. The certificates search over ε
+#: for one (network, x), calling the bound thousands of times with the same centre.
+_CENTRE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _hessian_centre_terms(net, x, t):
+    """``(σ''(t), ‖∂²f(x)‖ bound, hessian_norm_bound(net), underflow term)`` for t = W x, cached per (net, x)."""
+    per_net = _CENTRE_CACHE.setdefault(net, {})
+    key = x.tobytes()
+    terms = per_net.get(key)
+    if terms is None:
+        s0 = activations(t)[2]
+        _, _, h_err = evaluation_error_bounds(net, x)
+        h0 = net.hessian(x)
+        # The Frobenius norm of the error bound, scaled (as in _psd_norm_upper).
+        centre = float(np.linalg.norm(h0, 2)) * (1.0 + 8.0 * net.d * _U) + float(vector_norm(np.ravel(h_err)))
+        # Units whose sigma'' underflowed contribute at most UNDERFLOW_FLOOR |a_r| ||w_r||^2
+        # each; the sum is added in the normal range (the products above may underflow).
+        underflow = UNDERFLOW_FLOOR * float(np.abs(net.a) @ vector_norm(net.W) ** 2) * 2.0
+        s0.flags.writeable = False
+        terms = per_net[key] = (s0, centre, hessian_norm_bound(net), underflow)
+        if len(per_net) > _CENTRE_CACHE_SIZE:   # a few inputs per network are in use at a time
+            del per_net[next(iter(per_net))]
+    return terms
+
+
+#: Inputs kept per network in :data:`_CENTRE_CACHE` (the oldest goes first).
+_CENTRE_CACHE_SIZE = 8
 
 
 def ball_derivative_bounds(net: TwoLayerNet, z, rho):

@@ -7,6 +7,7 @@ Run from the repository root::
     python benchmarks/run.py --suite --baseline REV  # and the suite of commit REV beside it (~6 more)
     python benchmarks/run.py --quick    # smaller repeat counts, for a smoke test
     python benchmarks/run.py --kernels  # only the few-start kernels (numpy against compiled), ~1 minute
+    python benchmarks/run.py --pgd      # only the PGD cases and memory, the other sections kept
     python benchmarks/run.py --render   # rewrite BENCHMARKS.md from benchmarks/results.json
 
 It writes ``BENCHMARKS.md`` (repository root) and ``benchmarks/results.json``.
@@ -531,6 +532,8 @@ def main(argv=None):
     parser.add_argument("--kernel-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--kernels", action="store_true",
                         help="only section 5 (numpy against the compiled kernel), merged into benchmarks/results.json")
+    parser.add_argument("--pgd", action="store_true",
+                        help="only sections 1, 2 and 4 (the PGD cases and memory), merged into benchmarks/results.json")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite BENCHMARKS.md from benchmarks/results.json (no measurement)")
     args = parser.parse_args(argv)
@@ -555,6 +558,29 @@ def main(argv=None):
         print(markdown(results))
         return 0
     repeats = 3 if args.quick else args.repeats
+    if args.pgd:  # sections 1, 2 and 4 again, the rest kept
+        path = ROOT / "benchmarks" / "results.json"
+        results = json.loads(path.read_text())
+        fresh = measure_pgd(args, repeats)
+        results.update(fresh)
+        path.write_text(json.dumps(results, indent=2))
+        (ROOT / "BENCHMARKS.md").write_text(markdown(results))
+        print(markdown(results))
+        return 0
+    results = measure_pgd(args, repeats)
+    results["kernels"] = _kernels(repeats)
+    if args.suite:
+        results["suite"] = [suite(1), suite(2)]
+        if args.baseline:
+            results["suite_comparison"] = comparison(results["suite"][-1], baseline_suite(args.baseline))
+    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2))
+    (ROOT / "BENCHMARKS.md").write_text(markdown(results))
+    print(markdown(results))
+    return 0
+
+
+def measure_pgd(args, repeats):
+    """Sections 1, 2 and 4: every PGD case at 1 and all threads, and the memory of the largest case."""
     from theory._kernel import default_threads
 
     cores = default_threads()
@@ -572,19 +598,10 @@ def main(argv=None):
     memory = _spawn(["--memory-worker", cases[-1][0]], 1)
     import numpy
 
-    results = {"date": time.strftime("%Y-%m-%d"), "repeats": repeats,
-               "machine": f"{platform.system()} {platform.machine()}, {cores} cores, Python "
-                          f"{platform.python_version()}, numpy {numpy.__version__}",
-               "pgd": rows, "memory": memory, "torch_missing": torch_missing}
-    results["kernels"] = _kernels(repeats)
-    if args.suite:
-        results["suite"] = [suite(1), suite(2)]
-        if args.baseline:
-            results["suite_comparison"] = comparison(results["suite"][-1], baseline_suite(args.baseline))
-    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2))
-    (ROOT / "BENCHMARKS.md").write_text(markdown(results))
-    print(markdown(results))
-    return 0
+    return {"date": time.strftime("%Y-%m-%d"), "repeats": repeats,
+            "machine": f"{platform.system()} {platform.machine()}, {cores} cores, Python "
+                       f"{platform.python_version()}, numpy {numpy.__version__}",
+            "pgd": rows, "memory": memory, "torch_missing": torch_missing}
 
 
 if __name__ == "__main__":

@@ -509,6 +509,24 @@ def markdown(results):
                     f"{cmp_['common_tests']} tests both have, their summed times went from "
                     f"{cmp_['common_before_s']:.0f} s to {cmp_['common_now_s']:.0f} s: "
                     f"{cmp_['common_before_s'] / cmp_['common_now_s']:.2f}x (target ≥ 2x)."]
+        tests = results["suite"][-1].get("tests") or {}
+        if tests:
+            total = sum(tests.values())
+            parts = {}
+            for node, seconds in tests.items():
+                path = node.split("::")[0]
+                kind = ("subprocesses (checks/suite: the report and collection run pytest again)"
+                        if path.startswith("checks/suite/") else
+                        "torch (the real-data checks and the attack libraries)"
+                        if path.endswith("_real.py") or path.startswith("checks/conformance/") else
+                        "the claims' and the numerics' checks")
+                parts[kind] = parts.get(kind, 0.0) + seconds
+            out += ["", f"Where the suite's time goes (2 workers): {total:.0f} s of test time in all, "
+                    + "; ".join(f"{v:.0f} s ({v / total:.0%}) {k}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1]))
+                    + ". Each subprocess collects the whole suite again (about 7 s of CPU on this machine: "
+                    "`time pytest checks --collect-only`); the torch checks train networks and step attacks through "
+                    "torch's per-call overhead. Neither spends its time in the kernels of sections 1 and 5, which is "
+                    "why the suite gains less than the steps do."]
         out += ["", f"Speed-up with 2 workers: {one / two:.2f}x (target ≥ 1.7x; 2 workers ≤ 5 min). The checks "
                 "marked `long_running` start first (conftest.py), so that no long check runs alone at the end.", "",
                 "Slowest 10 checks (2 workers), and what they do:", "",

@@ -136,6 +136,16 @@ def _arc_bounds(problem, a, b, glob):
     return _g_derivative_bounds(eps, G, H, H3, glob["l1"], glob["l2"], glob["l3"])
 
 
+def _circle_slope(problem, theta):
+    """``(g(θ), δ(θ), ∂L(δ(θ)))`` with g(θ) = ∂L(δ(θ))ᵀδ'(θ), for θ of shape (n,): the value alone, no error bound."""
+    eps = problem.eps
+    c, s = np.cos(theta), np.sin(theta)
+    delta = eps * np.stack([c, s], axis=-1)
+    tangent = eps * np.stack([-s, c], axis=-1)
+    grad = problem.loss_grad(delta)
+    return np.einsum("...i,...i->...", grad, tangent), delta, grad
+
+
 def _circle_derivative(problem, theta, glob):
     """g(θ) = ∂L(δ(θ))ᵀδ'(θ) and a bound on its rounding error, for θ of shape (n,).
 
@@ -145,11 +155,7 @@ def _circle_derivative(problem, theta, glob):
     local derivative bound at the point (:func:`_arc_bounds` with a zero-length arc).
     """
     eps = problem.eps
-    c, s = np.cos(theta), np.sin(theta)
-    delta = eps * np.stack([c, s], axis=-1)
-    tangent = eps * np.stack([-s, c], axis=-1)
-    grad = problem.loss_grad(delta)
-    g = np.einsum("...i,...i->...", grad, tangent)
+    g, delta, grad = _circle_slope(problem, theta)
     _, grad_err = problem.evaluation_error_bounds(delta)
     u = UNIT_ROUNDOFF
     local_m1, _ = _arc_bounds(problem, theta, theta, glob)
@@ -213,8 +219,8 @@ def _circle_scan(problem, initial_points, max_evaluations, bound_factor=1.0):
     extra = (np.abs(ga) > ea) & (np.abs(gb) > eb) & (np.sign(ga) != np.sign(gb))
     roots += [(a[i], b[i], ga[i]) for i in np.nonzero(extra)[0]]
 
-    def scalar(t):
-        return float(_circle_derivative(problem, np.array([t]), glob)[0][0])
+    def scalar(t):  # the root polishing needs g alone (the same numbers as _circle_derivative's)
+        return float(_circle_slope(problem, np.array([t]))[0][0])
 
     points = []
     for lo, hi, glo in roots:

@@ -4,9 +4,10 @@ Properties: the scan's points are critical points; on a circle, minima and
 maxima alternate (between two zeros of the tangential derivative where it
 rises, there is one where it falls); the scan finds every point the search
 finds (the search may miss some, never the scan); the search reports how many
-runs reached each point.
+runs reached each point; :func:`theory.landscape.search.local_extrema` (one scan for
+both kinds) gives exactly the lists of ``local_minima`` and ``local_maxima``.
 
-Negative control (a deliberately wrong bound is caught): the scan with its
+Negative controls: the extrema with their kinds swapped are caught. A deliberately wrong bound is caught: the scan with its
 Lipschitz bounds divided by 1000 and a coarse initial grid "proves" arcs
 zero-free that hold a pair of critical points, and misses them.
 
@@ -22,14 +23,14 @@ certified scans; an uncertified one must say so (unresolved intervals).
 
 import numpy as np
 import pytest
-from hypothesis import event, given, note, target
+from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
 from ..support import counterexample, with_examples
 from theory.landscape.critical import CRITICAL_GTOL
 from theory.landscape.search import DEFAULT_STARTS, MERGE_RTOL
 from theory.landscape.circle import _circle_scan, circle_critical_points
-from theory.landscape.search import critical_points
+from theory.landscape.search import critical_points, local_extrema, local_maxima, local_minima
 from theory.problem import make_problem
 from theory.testing.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, seeds, widths
 
@@ -109,3 +110,30 @@ def test_control_scan_with_wrong_bounds_misses_critical_points():
         return not right.certified or len(wrong.points) == len(right.points)
 
     counterexample(circle_problems(ratio=log_uniform(1.0, 10.0)), holds, shrink=False)
+
+
+def _points(points):
+    return [(p.kind, p.loss, tuple(p.delta), p.hits) for p in points]
+
+
+def extrema_as_two_calls(problem, seed, method):
+    return (_points(local_minima(problem, seed=seed, method=method)),
+            _points(local_maxima(problem, seed=seed, method=method)))
+
+
+@given(st.just(2), widths(1, 32), seeds(), st.sampled_from(["auto", "circle"]))
+@example(3, 4, 0, "auto")  # d > 2: the two calls themselves
+@example(2, 4, 0, "search")
+def test_local_extrema_are_the_local_minima_and_maxima_of_the_two_calls(d, m, seed, method):
+    problem = make_problem(d, m, seed=seed, ratio=1.0)
+    minima, maxima = local_extrema(problem, seed=seed, method=method)
+    assert (_points(minima), _points(maxima)) == extrema_as_two_calls(problem, seed, method)
+
+
+@pytest.mark.negative_control
+def test_control_local_extrema_with_the_kinds_swapped_differ_from_the_two_calls():
+    def holds(problem):
+        minima, maxima = local_extrema(problem, seed=0)
+        return (_points(maxima), _points(minima)) == extrema_as_two_calls(problem, 0, "auto")
+
+    counterexample(circle_problems(), holds, shrink=False)

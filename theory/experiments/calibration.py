@@ -82,15 +82,16 @@ def section_5_1():
     from scipy.stats import binomtest
 
     from theory.geometry import uniform_ball, vector_norm
-    from theory.landscape.search import local_maxima
+    from theory.landscape.search import local_extrema
     from theory.pgd import pgd
 
     for scale in (SMALL_SCALE, 1.0, LARGE_SCALE):
         drops = []
         for s in range(40):
             p = make_problem(2, 32, seed=s, input_scale=scale, ratio=1.0)
-            low = min(q.loss for q in local_minima(p, seed=s))
-            top = max(local_maxima(p, seed=s), key=lambda q: q.loss)
+            minima, maxima = local_extrema(p, seed=s)
+            low = min(q.loss for q in minima)
+            top = max(maxima, key=lambda q: q.loss)
             g = float(np.mean(vector_norm(p.loss_grad(uniform_ball(s, 64, 2, p.eps)))))
             start = top.delta * (1 - 1e-3)
             losses = pgd(p, start, eta=0.05 * p.eps / g, steps=10).losses

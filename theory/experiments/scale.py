@@ -34,7 +34,7 @@ import numpy as np
 from theory.certificates.uniqueness import uniqueness_certificate
 from theory.geometry import uniform_ball, vector_norm
 from theory.landscape.circle import circle_critical_points
-from theory.landscape.search import local_maxima, local_minima
+from theory.landscape.search import local_extrema, local_minima
 from theory.pgd import pgd
 from theory.problem import make_problem
 from theory.testing.section_5_1 import (
@@ -91,8 +91,7 @@ def escape_steps(problem, seed, *, max_steps=ESCAPE_SLOW_STEPS, step_fraction=ES
     int
     """
     check_problem(problem)
-    minima = local_minima(problem, seed=seed)
-    maxima = local_maxima(problem, seed=seed)
+    minima, maxima = local_extrema(problem, seed=seed)
     if not minima or not maxima:
         raise ValueError("the landscape search found no local minimum or maximum on the sphere")
     low = min(p.loss for p in minima)

@@ -5,7 +5,7 @@ from theory.landscape.critical import (
     NEWTON_STOP_RTOL, DEGENERATE_RTOL, classify, kind_from_spectrum, check_sphere_problem,
 )
 from theory.landscape.search import (
-    critical_points, local_minima, local_maxima, DEFAULT_STARTS, MERGE_RTOL,
+    critical_points, local_minima, local_maxima, local_extrema, DEFAULT_STARTS, MERGE_RTOL,
 )
 from theory.landscape.circle import (
     CircleScan, circle_critical_points, CIRCLE_INITIAL_POINTS, CIRCLE_MAX_EVALUATIONS,
@@ -34,6 +34,7 @@ __all__ = [
     "critical_points",
     "local_minima",
     "local_maxima",
+    "local_extrema",
     "DEFAULT_STARTS",
     "MERGE_RTOL",
     "CircleScan",

@@ -46,6 +46,7 @@ __all__ = [
     "critical_points",
     "local_minima",
     "local_maxima",
+    "local_extrema",
     "DEFAULT_STARTS",
     "MERGE_RTOL",
 ]
@@ -163,3 +164,18 @@ def local_maxima(problem, *, n_starts=DEFAULT_STARTS, seed=0, method="auto"):
     return [p for p in critical_points(problem, n_starts=n_starts, seed=seed, kinds=("maximum",),
                                        method=method)
             if p.kind == "maximum"]
+
+
+def local_extrema(problem, *, n_starts=DEFAULT_STARTS, seed=0, method="auto"):
+    """``(local_minima(...), local_maxima(...))`` with the same arguments, scanning once where it can.
+
+    The circle scan (d = 2 under ``"auto"``, or ``method="circle"``) finds every
+    kind at once, so one scan gives both lists; otherwise this is the two calls.
+    Either way the lists are those of :func:`local_minima` and :func:`local_maxima`.
+    """
+    check_sphere_problem(problem)
+    if method == "circle" or (method == "auto" and problem.d == 2):
+        points = critical_points(problem, n_starts=n_starts, seed=seed, method=method)
+        return ([p for p in points if p.kind == "minimum"], [p for p in points if p.kind == "maximum"])
+    return (local_minima(problem, n_starts=n_starts, seed=seed, method=method),
+            local_maxima(problem, n_starts=n_starts, seed=seed, method=method))

@@ -8,6 +8,7 @@ Run from the repository root::
     python benchmarks/run.py --quick    # smaller repeat counts, for a smoke test
     python benchmarks/run.py --kernels  # only the few-start kernels (numpy against compiled), ~1 minute
     python benchmarks/run.py --pgd      # only the PGD cases and memory, the other sections kept
+    python benchmarks/run.py --suite-only --baseline REV  # only the suite and its comparison, the rest kept
     python benchmarks/run.py --render   # rewrite BENCHMARKS.md from benchmarks/results.json
 
 It writes ``BENCHMARKS.md`` (repository root) and ``benchmarks/results.json``.
@@ -375,6 +376,8 @@ def main(argv=None):
                         help="only section 5 (numpy against the compiled kernel), merged into benchmarks/results.json")
     parser.add_argument("--pgd", action="store_true",
                         help="only sections 1, 2 and 4 (the PGD cases and memory), merged into benchmarks/results.json")
+    parser.add_argument("--suite-only", action="store_true",
+                        help="only the suite (with --baseline, also the comparison), merged into benchmarks/results.json")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite BENCHMARKS.md from benchmarks/results.json (no measurement)")
     args = parser.parse_args(argv)
@@ -394,6 +397,16 @@ def main(argv=None):
         path = ROOT / "benchmarks" / "results.json"
         results = json.loads(path.read_text())
         results["kernels"] = _kernels(args.repeats)
+        path.write_text(json.dumps(results, indent=2))
+        (ROOT / "BENCHMARKS.md").write_text(markdown(results))
+        print(markdown(results))
+        return 0
+    if args.suite_only:  # the suite's section again, the rest kept
+        path = ROOT / "benchmarks" / "results.json"
+        results = json.loads(path.read_text())
+        results["suite"] = [suite(1), suite(2)]
+        if args.baseline:
+            results["suite_comparison"] = comparison(results["suite"][-1], baseline_suite(args.baseline))
         path.write_text(json.dumps(results, indent=2))
         (ROOT / "BENCHMARKS.md").write_text(markdown(results))
         print(markdown(results))

@@ -16,7 +16,7 @@ the newest versions would do first.
 
 Method: pip-tools' ``pip-compile`` (pinned below as :data:`PIP_TOOLS`), installed into a
 throwaway virtual environment (or the one named by ``--tool-venv``), run in the repository root
-with :data:`DEV_OPTIONS` on ``pyproject.toml`` (the core dependencies, the ``dev`` and ``fast`` extras and,
+with :data:`DEV_OPTIONS` on ``pyproject.toml`` (the core dependencies, the ``dev``, ``fast`` and ``redis`` extras and,
 with ``--all-build-deps``, the build backend of ``[build-system] requires``, so the project's
 own build is pinned too) and with :data:`PIP_OPTIONS` on ``requirements/pip.in`` (pip, which
 ``pip-compile`` cannot add to a lock of ``pyproject.toml``'s build dependencies). The resolution is for
@@ -40,7 +40,7 @@ PIP_TOOLS = "pip-tools==7.6.2"
 #: Options common to both locks: hashes, pip and setuptools pinned too, no machine-specific index lines.
 COMMON_OPTIONS = ("--generate-hashes", "--allow-unsafe", "--strip-extras",
                   "--no-emit-index-url", "--no-emit-find-links")
-DEV_OPTIONS = (*COMMON_OPTIONS, "--extra=dev", "--extra=fast", "--all-build-deps")
+DEV_OPTIONS = (*COMMON_OPTIONS, "--extra=dev", "--extra=fast", "--extra=redis", "--all-build-deps")
 PIP_OPTIONS = COMMON_OPTIONS
 
 

@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from theory.testing.example_database import describe_database
 from theory.report.claims import EVIDENCE_PREFIX, MARGIN_PREFIX, claim_for_module, test_kind
 
 #: The ``user_properties`` key that carries a test's tally from worker to controller.
@@ -296,11 +297,11 @@ class _Recorder:
         from hypothesis import settings
 
         current = settings.default  # the profile conftest.py loaded
-        database = getattr(current.database, "path", None)
+        database = describe_database(current.database)
         payload = {"exit_status": int(exitstatus), "collected": collected, "records": records,
                    "wall_s": time.monotonic() - self.started,
                    "profile": {"max_examples": current.max_examples, "derandomize": current.derandomize},
-                   "example_database": None if database is None else str(database)}
+                   "example_database": database}
         tmp = f"{self.path}.part"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=1)

@@ -23,8 +23,8 @@ The example database. Every randomized profile (``dev``, ``report``,
 :class:`~hypothesis.database.DirectoryBasedExampleDatabase` at
 ``.hypothesis/examples`` in the source tree the checks belong to (its root holds
 ``pyproject.toml``), in the working directory for the checks installed with the
-package, or at ``$THEORY_EXAMPLE_DB`` (:func:`example_database_path`),
-and replays the saved ones first on every later run. ``ci`` is derandomized and
+package, or at ``$THEORY_EXAMPLE_DB`` (a folder, or a Redis server shared by
+several machines: :mod:`theory.testing.example_database`), and replays the saved ones first on every later run. ``ci`` is derandomized and
 Hypothesis then uses no database at all (``derandomize=True`` implies
 ``database=None``): its regression guard is determinism, and counterexamples that
 matter are pinned with ``@example``.
@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from theory.testing.example_database import EXAMPLE_DB_ENV, example_database, example_database_path
 
 __all__ = ["EXAMPLE_DB_ENV", "example_database_path", "BLAS_THREAD_VARIABLES", "MARKERS", "PROFILES", "PYTEST_INI", "example_database_root",
            "load_profile", "pin_blas_threads", "pytest_ini_text", "selected_profile"]
@@ -76,23 +78,6 @@ PYTEST_INI = {
 
 
 _PINNED_BEFORE_NUMPY = []
-
-
-#: Environment variable that moves Hypothesis's example database.
-EXAMPLE_DB_ENV = "THEORY_EXAMPLE_DB"
-
-
-def example_database_path(root=".") -> Path:
-    """Where Hypothesis's example database lives: ``$THEORY_EXAMPLE_DB``, else ``<root>/.hypothesis/examples``.
-
-    ``conftest.py`` gives every randomized profile a
-    :class:`hypothesis.database.DirectoryBasedExampleDatabase` at this path
-    (``root`` = the repository), so a counterexample found once is replayed first
-    on every later run. Keep the folder between CI runs to keep that memory
-    (docs/profiles.md, "The example database").
-    """
-    value = os.environ.get(EXAMPLE_DB_ENV)
-    return Path(value) if value else Path(root) / ".hypothesis" / "examples"
 
 
 def pin_blas_threads(environ=os.environ) -> bool:
@@ -137,10 +122,8 @@ def load_profile(checks_dir, environ=os.environ) -> str:
     ``thorough`` were silently derandomized on CI.
     """
     from hypothesis import HealthCheck, settings
-    from hypothesis.database import DirectoryBasedExampleDatabase
 
-
-    database = DirectoryBasedExampleDatabase(str(example_database_path(example_database_root(checks_dir))))
+    database = example_database(example_database_root(checks_dir), environ)
     common = dict(parent=settings.get_profile("default"), deadline=None,
                   suppress_health_check=[HealthCheck.too_slow])
     randomized = dict(common, derandomize=False, database=database)

@@ -8,7 +8,8 @@
 * :func:`evidence` and :func:`margin` record an example's evidence level and
   margin (observed / allowed) for the claims report (:mod:`theory.report.claims`).
 * :data:`SOURCE_TREE`, :data:`needs_source_tree` and :func:`skip_without_source_tree`
-  for the checks that read the repository around them.
+  for the checks that read the repository around them; :func:`reliability_script` imports
+  one of its ``reliability/`` scripts.
 * :func:`holds` turns a ``check_*`` helper (None when it holds) into the predicate of a control.
 * :func:`with_examples` pins a list of inputs as ``@example`` s.
 * :func:`assert_rejects` asserts that a call raises a clear ValueError/TypeError
@@ -47,6 +48,16 @@ SOURCE_TREE = (lambda root: root if (root / "pyproject.toml").is_file() else Non
 #: skipped, with this reason, among the checks installed with the package.
 needs_source_tree = pytest.mark.skipif(SOURCE_TREE is None, reason="needs the source tree (README, pyproject.toml, "
                                        "reliability/); the checks installed with the package do not carry it")
+
+
+def reliability_script(name):
+    """Import ``reliability/<name>.py`` of the source tree by path (the folder is not a package)."""
+    import importlib.util
+    path = SOURCE_TREE / "reliability" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"reliability_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def skip_without_source_tree():

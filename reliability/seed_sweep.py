@@ -1,10 +1,12 @@
-"""The seed sweep: the whole suite under the ``thorough`` profile with 20 Hypothesis seeds.
+"""The seed sweep: the whole suite under the ``thorough`` profile with 20 Hypothesis seeds, in shards.
 
-Run from the repository root::
+Run from the repository root (``pip install -e ".[dev]"`` gives pytest-split)::
 
-    python reliability/seed_sweep.py                 # seeds 0..19, resumes where it stopped
-    python reliability/seed_sweep.py --seeds 0 1 2   # only these seeds
-    python reliability/seed_sweep.py --render        # rewrite SEED_SWEEP.md from the results
+    python reliability/seed_sweep.py                      # seeds 0..19, whole suite each; resumes
+    python reliability/seed_sweep.py --seeds 3 4 --splits 4 --group 2   # one shard of seeds 3 and 4
+    python reliability/seed_sweep.py --seeds 0 --store-durations        # also record the test durations
+    python reliability/seed_sweep.py --merge               # SEED_SWEEP.md from reliability/sweep/
+    python reliability/seed_sweep.py --merge artifacts/    # ... from shard files gathered elsewhere
 
 A *false alarm* is any test that does not end as it must on a correct library:
 
@@ -18,20 +20,29 @@ A *false alarm* is any test that does not end as it must on a correct library:
 
 So: every test must pass or xfail under every seed; anything else is listed.
 
-Method. Each seed runs ``pytest checks -n WORKERS --hypothesis-seed=SEED`` with
-``HYPOTHESIS_PROFILE=thorough`` in a subprocess, with a fresh example database
-(``THEORY_EXAMPLE_DB`` in a temporary directory), so that no seed replays another
-seed's examples and the user's database is left alone, and ``CI`` unset (Hypothesis
-would otherwise load its own derandomized profile under the project's). Outcomes
-come from pytest's JUnit XML; the negative controls are the tests marked
-``negative_control`` (collected once). Each finished seed is appended to
-``reliability/seed_sweep.json`` at once, so an interrupted sweep resumes at the
-next seed. ``SEED_SWEEP.md`` is rendered from that file.
+Method. Each shard runs ``pytest checks -n WORKERS --hypothesis-seed=SEED`` with
+``HYPOTHESIS_PROFILE=thorough`` in a subprocess, and ``CI`` unset (Hypothesis would otherwise
+load its own derandomized profile under the project's). With ``--splits N --group i`` it runs
+group ``i`` of pytest-split's partition of the suite into ``N`` groups of about equal time
+(``least_duration``, from the durations recorded in ``reliability/test_durations.json`` by a
+whole-suite run with ``--store-durations``; tests without a recorded duration count as the
+average). Each shard uses a fresh example database (``THEORY_EXAMPLE_DB`` in a temporary
+folder), so that no seed replays another seed's examples and the user's database is left alone,
+unless ``--example-db URL`` names a shared one (a Redis server for a CI matrix: then a
+counterexample found under one seed replays first under every seed that runs after it, and is
+counted under each). Outcomes come from pytest's JUnit XML; the negative controls are the tests
+marked ``negative_control``, and the collection (all node ids) is taken once per invocation.
+Each finished shard is written at once to ``reliability/sweep/`` (``--results``), one file per
+shard (``reliability/sweep_shards.py`` says what it records), so an interrupted sweep resumes at
+the next shard: a shard whose file is there, of the same commit, lock, versions and collection,
+is not run again (``--force`` re-runs it). ``--merge`` renders ``SEED_SWEEP.md`` from the shard
+files of any number of machines, and refuses shards of different commits or locks.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -43,14 +54,28 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "reliability" / "seed_sweep.json"
+RESULTS = ROOT / "reliability" / "sweep"
+DURATIONS = ROOT / "reliability" / "test_durations.json"
 REPORT = ROOT / "SEED_SWEEP.md"
 DEFAULT_SEEDS = tuple(range(20))
+#: What the sweep runs: the whole suite (``--tests`` narrows it; the collection records what it was).
+TESTS = ("checks",)
 PROFILE = "thorough"
 #: Characters of a failure message kept in the results (the first lines say what failed).
 MESSAGE_CHARS = 2000
 
 OUTCOMES = ("passed", "failed", "xfailed", "skipped")
+
+
+def _sibling(name):
+    """Import ``reliability/<name>.py`` by path (the folder is not a package; sys.path is left alone)."""
+    spec = importlib.util.spec_from_file_location(f"reliability_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sweep_shards = _sibling("sweep_shards")
 
 
 def node_id(testcase):
@@ -118,13 +143,23 @@ def _environment():
     return env
 
 
-def collect_controls():
-    """Node ids of the tests marked ``negative_control``."""
+def _collect(tests, *args):
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "checks", "-q", "--collect-only", "-m", "negative_control",
-         "-p", "no:cacheprovider"],
-        cwd=ROOT, env=_environment(), capture_output=True, text=True, check=True)
+        [sys.executable, "-m", "pytest", *tests, "-q", "--collect-only", "-p", "no:cacheprovider", *args],
+        cwd=ROOT, env=_environment(), capture_output=True, text=True)
+    if result.returncode not in (0, 5):  # 5: nothing collected (no control in a subset)
+        raise RuntimeError(f"collection failed (exit {result.returncode}):\n" + result.stdout[-4000:] + result.stderr[-4000:])
     return sorted(line.strip() for line in result.stdout.splitlines() if "::" in line)
+
+
+def collect_tests(tests=TESTS):
+    """Node ids of every test under ``tests``, sorted (the collection the shards are indices into)."""
+    return _collect(tests)
+
+
+def collect_controls(tests=TESTS):
+    """Node ids of the tests under ``tests`` marked ``negative_control``."""
+    return _collect(tests, "-m", "negative_control")
 
 
 def source_commit():
@@ -135,118 +170,143 @@ def source_commit():
     return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
-def run_seed(seed, workers, controls):
-    """Run the suite under one seed; returns the seed's record (counts, false alarms, wall time, exit code)."""
+def identity(collection, max_examples):
+    """The fields every shard of one merge shares (``sweep_shards.SHARED_FIELDS``), for this tree and machine."""
+    return {"commit": source_commit(), "lock": sweep_shards.lock_digest(),
+            "versions": sweep_shards.installed_versions(platform.python_version()),
+            "profile": PROFILE, "max_examples": max_examples,
+            "collection": sweep_shards.collection_digest(collection), "collected": len(collection)}
+
+
+def split_arguments(splits, group, durations, store_durations):
+    """pytest-split's arguments for group ``group`` of ``splits`` (none for the whole suite)."""
+    args = []
+    if splits > 1:
+        args += [f"--splits={splits}", f"--group={group}", f"--durations-path={durations}",
+                 "--splitting-algorithm=least_duration"]
+    if store_durations:
+        args += ["--store-durations", "--clean-durations", f"--durations-path={durations}"]
+    return args
+
+
+def run_shard(seed, splits, group, *, workers, collection, controls, base, example_db=None,
+              durations=DURATIONS, store_durations=False, tests=TESTS):
+    """Run one shard; returns its record (``base``, the identity, plus what ran and how it ended)."""
     with tempfile.TemporaryDirectory() as tmp:
         junit = Path(tmp) / "junit.xml"
         env = _environment()
-        env["THEORY_EXAMPLE_DB"] = str(Path(tmp) / "examples")
-        command = [sys.executable, "-m", "pytest", "checks", "-q", "-p", "no:cacheprovider",
-                   f"--hypothesis-seed={seed}", f"--junitxml={junit}", "-o", "junit_family=xunit2"]
+        env["THEORY_EXAMPLE_DB"] = example_db or str(Path(tmp) / "examples")
+        command = [sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider",
+                   f"--hypothesis-seed={seed}", f"--junitxml={junit}", "-o", "junit_family=xunit2",
+                   *split_arguments(splits, group, durations, store_durations)]
         if workers != "0":
             command += ["-n", workers]
         start = time.perf_counter()
         result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start
         if not junit.exists():
-            raise RuntimeError(f"seed {seed}: pytest wrote no report (exit {result.returncode}):\n"
-                               + result.stdout[-4000:] + result.stderr[-4000:])
+            raise RuntimeError(f"seed {seed}, group {group} of {splits}: pytest wrote no report "
+                               f"(exit {result.returncode}):\n" + result.stdout[-4000:] + result.stderr[-4000:])
         outcomes = parse_junit(junit.read_text())
-    return {"seed": seed, "commit": source_commit(), "exit_code": result.returncode, "wall_s": round(wall, 1),
+        try:
+            selected = sweep_shards.selected_indices(outcomes, collection)
+        except ValueError:  # keep the report: the outcomes are not lost with the node-id mapping
+            kept = Path(tempfile.gettempdir()) / f"seed-{seed:02d}.group-{group}-of-{splits}.junit.xml"
+            kept.write_bytes(junit.read_bytes())
+            print(f"the JUnit report is kept at {kept}", file=sys.stderr)
+            raise
+    from theory.testing.example_database import describe_database, example_database
+    return {**base, "seed": seed, "splits": splits, "group": group,
+            "selected": selected,
+            "exit_code": result.returncode, "wall_s": round(wall, 1),
+            "machine": f"{platform.node() or '?'}: {platform.machine()}, {os.cpu_count()} cores",
+            "example_db": describe_database(example_database(ROOT, env), env) if example_db else "fresh folder per shard",
             "counts": seed_summary(outcomes, set(controls)),
-            "false_alarms": dict(sorted(false_alarms(outcomes).items()))}
+            "false_alarms": dict(sorted(false_alarms(outcomes).items())),
+            "missed_controls": sorted(set(false_alarms(outcomes)) & set(controls))}
 
 
-def load_results(path=RESULTS):
-    if path.exists():
-        return json.loads(path.read_text())
-    return {"profile": PROFILE, "seeds": []}
+def already_run(folder, seed, splits, group, base):
+    """True when ``folder`` holds this shard's file with the same identity as ``base``."""
+    path = Path(folder) / sweep_shards.shard_name(seed, splits, group)
+    if not path.exists():
+        return False
+    record = json.loads(path.read_text())
+    return all(record.get(field) == base[field] for field in sweep_shards.SHARED_FIELDS)
 
 
-def save_results(results, path=RESULTS):
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    os.replace(tmp, path)
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS),
+                        help="Hypothesis seeds to run, or with --merge the seeds wanted (default 0..19)")
+    parser.add_argument("--splits", type=int, default=1, help="split the suite into N groups (pytest-split)")
+    parser.add_argument("--group", type=int, default=None, help="the group to run, 1..N (needed with --splits N > 1)")
+    parser.add_argument("--tests", nargs="+", default=list(TESTS), metavar="PATH",
+                        help="test files or folders to sweep (default: the whole suite, checks)")
+    parser.add_argument("--workers", default="auto", help="pytest-xdist workers (N, auto, or 0 for none)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the shard files (default reliability/sweep)")
+    parser.add_argument("--example-db", default=None, metavar="URL",
+                        help="a shared example database (e.g. redis://host:6379/0) instead of a fresh folder per shard")
+    parser.add_argument("--durations", type=Path, default=DURATIONS,
+                        help="pytest-split's durations file (default reliability/test_durations.json)")
+    parser.add_argument("--store-durations", action="store_true",
+                        help="record the durations of this whole-suite run into --durations")
+    parser.add_argument("--force", action="store_true", help="rerun shards already in the results")
+    parser.add_argument("--merge", nargs="*", type=Path, default=None, metavar="PATH",
+                        help="only merge shard files (files or folders; default --results) into SEED_SWEEP.md")
+    parser.add_argument("--output", type=Path, default=REPORT, help="where --merge writes (default SEED_SWEEP.md)")
+    args = parser.parse_args(argv)
+    if args.splits < 1:
+        parser.error("--splits must be at least 1")
+    if args.splits == 1:
+        args.group = 1 if args.group is None else args.group
+    if args.group is None or not 1 <= args.group <= args.splits:
+        parser.error(f"--group must be one of 1..{args.splits} (with --splits {args.splits})")
+    if args.store_durations and args.splits != 1:
+        parser.error("--store-durations records a whole-suite run: use it without --splits")
+    if (args.splits > 1 or args.store_durations) and importlib.util.find_spec("pytest_split") is None:
+        parser.error('--splits and --store-durations need pytest-split: pip install -e ".[dev]"')
+    return args
 
 
-def render(results):
-    """SEED_SWEEP.md from the results (markdown text)."""
-    controls = set(results.get("controls", []))
-    seeds = sorted(results["seeds"], key=lambda record: record["seed"])
-    lines = ["# Seed sweep", "",
-             "Generated by `python reliability/seed_sweep.py` (method in its docstring). Every test of",
-             f"`checks/` under the `{results['profile']}` Hypothesis profile "
-             f"({results.get('max_examples', '?')} examples per property), one run per seed.",
-             "A false alarm is a positive property that failed, a negative control that did not find",
-             "its counterexample, or a pinned literal statement that unexpectedly held.", ""]
-    if results.get("machine"):
-        lines += [f"Machine: {results['machine']}.", ""]
-    total_alarms = 0
-    rows = []
-    for record in seeds:
-        counts, alarms = record["counts"], record["false_alarms"]
-        total_alarms += len(alarms) + (not alarms and record["exit_code"] != 0)
-        rows.append(f"| {record['seed']} | {record.get('commit', '?')} "
-                    f"| {counts['positives_passed']} | {counts['positives_failed']} "
-                    f"| {counts['controls_found']} | {counts['controls_missed']} | {counts['xfailed']} "
-                    f"| {counts['skipped']} | {len(alarms)} | {record['wall_s'] / 60:.1f} |")
-    wanted = results.get("wanted_seeds", [])
-    done = [record["seed"] for record in seeds]
-    missing = [seed for seed in wanted if seed not in done]
-    status = (f"**{len(done)} of {len(wanted) or len(done)} seeds run; "
-              f"{total_alarms} false alarm{'s' if total_alarms != 1 else ''}.**")
-    if missing:
-        status += f" Not yet run: seeds {', '.join(map(str, missing))}."
-    lines += [status, "",
-              "| seed | commit | positives passed | positives failed | controls found | controls missed "
-              "| xfailed (pinned literal) | skipped | false alarms | minutes |",
-              "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
-    for record in seeds:
-        if not record["false_alarms"] and record["exit_code"] != 0:  # pytest failed outside any test
-            lines.append(f"- seed {record['seed']}: pytest exited with status {record['exit_code']} "
-                         "and no failing test (an internal or collection error)")
-        for node, message in record["false_alarms"].items():
-            kind = "control missed" if node in controls else "failed"
-            first = message.splitlines()[0] if message else ""
-            lines.append(f"- seed {record['seed']}, `{node}` ({kind}): {first}")
-    if results.get("notes"):
-        lines += ["", "## Notes", "", *results["notes"]]
-    return "\n".join(lines).rstrip() + "\n"
+def merge_into(paths, wanted_seeds, output):
+    """Merge the shard files of ``paths`` and write the report to ``output``; returns the merged result."""
+    merged = sweep_shards.merge(sweep_shards.load_shards(paths), wanted_seeds)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(sweep_shards.render(merged))
+    os.replace(tmp, output)
+    return merged
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS),
-                        help="Hypothesis seeds to run (default 0..19)")
-    parser.add_argument("--workers", default="auto", help="pytest-xdist workers (N, auto, or 0 for none)")
-    parser.add_argument("--force", action="store_true", help="rerun seeds already in the results")
-    parser.add_argument("--render", action="store_true", help="only rewrite SEED_SWEEP.md")
-    args = parser.parse_args(argv)
-
-    results = load_results()
-    if not args.render:
-        sys.path.insert(0, str(ROOT))
-        os.environ["HYPOTHESIS_PROFILE"] = PROFILE
-        from hypothesis import settings  # noqa: E402
-        __import__("conftest")  # registers the profiles
-        results["profile"] = PROFILE
-        results["max_examples"] = settings.get_profile(PROFILE).max_examples
-        results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-        results["wanted_seeds"] = sorted(set(results.get("wanted_seeds", [])) | set(args.seeds))
-        results["controls"] = collect_controls()
-        for seed in args.seeds:
-            if not args.force and any(record["seed"] == seed for record in results["seeds"]):
-                continue
-            print(f"seed {seed} ...", flush=True)
-            record = run_seed(seed, args.workers, results["controls"])
-            results["seeds"] = [r for r in results["seeds"] if r["seed"] != seed] + [record]
-            save_results(results)
-            print(f"seed {seed}: exit {record['exit_code']}, {record['wall_s'] / 60:.1f} min, "
-                  f"{len(record['false_alarms'])} false alarms", flush=True)
-            REPORT.write_text(render(results))
-    REPORT.write_text(render(results))
-    print(REPORT.read_text())
+    args = parse_args(argv)
+    if args.merge is not None:
+        try:
+            merged = merge_into(args.merge or [args.results], args.seeds, args.output)
+        except ValueError as error:
+            sys.exit(f"seed_sweep.py --merge: refused: {error}")
+        print(args.output.read_text())
+        return 0 if all(not r["false_alarms"] and r["exit_code"] == 0 for r in merged["seeds"]) else 1
+    sys.path.insert(0, str(ROOT))
+    from theory.testing.profiles import PROFILES  # the examples per property of each profile
+    collection = collect_tests(args.tests)
+    controls = collect_controls(args.tests)
+    base = identity(collection, PROFILES[PROFILE])
+    for seed in args.seeds:
+        if not args.force and already_run(args.results, seed, args.splits, args.group, base):
+            print(f"seed {seed}, group {args.group} of {args.splits}: already run at {base['commit']}", flush=True)
+            continue
+        print(f"seed {seed}, group {args.group} of {args.splits} ...", flush=True)
+        record = run_shard(seed, args.splits, args.group, workers=args.workers, collection=collection,
+                           controls=controls, base=base, example_db=args.example_db,
+                           durations=args.durations, store_durations=args.store_durations, tests=args.tests)
+        path = sweep_shards.write_shard(record, args.results)
+        print(f"seed {seed}, group {args.group} of {args.splits}: exit {record['exit_code']}, "
+              f"{len(sweep_shards.expand_ranges(record['selected']))} tests, {record['wall_s'] / 60:.1f} min, "
+              f"{len(record['false_alarms'])} false alarms -> {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}",
+              flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

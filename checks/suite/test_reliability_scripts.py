@@ -24,28 +24,19 @@ a verdict that ignores pytest's exit status misses a crashed pass; findings matc
 alone classify another module's failure.
 """
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-from ..support import skip_without_source_tree
+from ..support import reliability_script, skip_without_source_tree
 
 skip_without_source_tree()
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _script(name):
-    """Import ``reliability/<name>.py`` by path (the folder is not a package; sys.path is left alone)."""
-    spec = importlib.util.spec_from_file_location(f"reliability_{name}", ROOT / "reliability" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mutation_report = _script("mutation_report")
-seed_sweep = _script("seed_sweep")
+mutation_report = reliability_script("mutation_report")
+seed_sweep = reliability_script("seed_sweep")
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" errors="1" failures="1" skipped="2" tests="6">
@@ -91,18 +82,6 @@ def test_failed_positives_and_missed_controls_are_false_alarms_and_xfails_are_no
     assert sorted(alarms) == ["checks/claims/test_lemma_4_1.py::test_control_ascent_is_caught",
                               "checks/numerics/test_numerics_kernels.py::test_kernel_agrees",
                               "checks/numerics/test_numerics_pgd.py::test_pgd_equals_the_reference_loop"]
-
-
-def test_the_sweep_report_lists_every_false_alarm():
-    counts, alarms = sweep_verdict()
-    results = {"profile": "thorough", "max_examples": 200, "wanted_seeds": [0, 1], "controls": sorted(CONTROLS),
-               "seeds": [{"seed": 0, "exit_code": 1, "wall_s": 60.0, "counts": counts, "false_alarms": alarms}]}
-    text = seed_sweep.render(results)
-    assert "**1 of 2 seeds run; 3 false alarms.** Not yet run: seeds 1." in text
-    assert "`checks/claims/test_lemma_4_1.py::test_control_ascent_is_caught` (control missed)" in text
-    # pytest failing outside any test (a collection or internal error) is a false alarm too.
-    crashed = dict(results, seeds=[{"seed": 0, "exit_code": 3, "wall_s": 1.0, "counts": counts, "false_alarms": {}}])
-    assert "**1 of 2 seeds run; 1 false alarm.**" in seed_sweep.render(crashed)
 
 
 @pytest.mark.negative_control
@@ -208,9 +187,9 @@ def test_control_a_merge_by_function_alone_replaces_the_wrong_survivor():
 
 # --- CI's lock (requirements/*.lock) and the drift watch (reliability/drift.py) ---------------------
 
-lockfile = _script("lockfile")
-drift = _script("drift")
-update_lock = _script("update_lock")
+lockfile = reliability_script("lockfile")
+drift = reliability_script("drift")
+update_lock = reliability_script("update_lock")
 
 
 def _pyproject():

@@ -13,8 +13,8 @@ release of a dependency cannot change its verdict; this script shows what a new 
 do before the lock is moved (``python reliability/update_lock.py --upgrade``). Method:
 
 1. A virtual environment (temporary unless ``--venv``/``--keep-venv``) gets the newest pip and
-   build backend, then ``pip install --upgrade --upgrade-strategy eager -e ".[dev]"`` from the
-   checkout: no lock. The install is *editable*, as CI's, so the checkout itself is tested.
+   build backend, then ``pip install --upgrade --upgrade-strategy eager -e ".[dev,fast,redis]"``
+   (the extras the lock pins, ``lockfile.LOCKED_EXTRAS``) from the checkout: no lock. The install is *editable*, as CI's, so the checkout itself is tested.
 2. Every installed distribution's version is compared with the lock (package | locked | newest |
    changed?); the project itself is left out.
 3. The suite runs twice in the checkout with that venv's ``pytest``, each with ``--junitxml``:
@@ -269,9 +269,10 @@ def install(venv):
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     upgrade = ["install", "--upgrade", "--upgrade-strategy", "eager"]
     subprocess.run([str(python), "-m", "pip", *upgrade, "--quiet", "pip", *build_requirements()], check=True)
-    subprocess.run([str(python), "-m", "pip", *upgrade, "--quiet", "-e", ".[dev]"], cwd=ROOT, check=True)
+    target = f".[{','.join(lockfile.LOCKED_EXTRAS)}]"  # the extras the lock pins
+    subprocess.run([str(python), "-m", "pip", *upgrade, "--quiet", "-e", target], cwd=ROOT, check=True)
     return (f"`pip {' '.join(upgrade)} pip {' '.join(map(shlex.quote, build_requirements()))}`, then "
-            f"`pip {' '.join(upgrade)} -e \".[dev]\"` (editable, from the checkout; no lock)")
+            f"`pip {' '.join(upgrade)} -e \"{target}\"` (editable, from the checkout; no lock)")
 
 
 def installed_versions(venv):

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements" / "dev.lock"
 PIP_LOCK = ROOT / "requirements" / "pip.lock"
 LOCKS = (LOCK, PIP_LOCK)
+#: The extras ``requirements/dev.lock`` pins besides the core (and what the drift watch installs unpinned).
+LOCKED_EXTRAS = ("dev", "fast", "redis")
 
 #: ``name[extras] <op> version ; marker`` at the start of a requirement (PEP 508, without URLs).
 _REQUIREMENT = re.compile(

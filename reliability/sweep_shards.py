@@ -5,8 +5,8 @@ of the suite (``--splits N --group i``; the whole suite is ``--splits 1 --group 
 file, ``seed-SS.group-I-of-N.json`` (:func:`shard_name`), records
 
 * what ran: ``seed``, ``splits``, ``group``, ``profile``, ``max_examples``;
-* on what: ``commit`` (``+dirty`` when tracked files differ from it), ``lock`` (sha256 of the lock
-  files of ``requirements/``, names and contents), ``versions`` (Python and the installed
+* on what: ``commit`` (``+dirty`` when tracked files differ from it), ``lock`` (sha256 of the files
+  of ``requirements/``, the locks and pins, names and contents), ``versions`` (Python and the installed
   distributions that decide the draws and the outcomes), ``collection`` (sha256 of the sorted node
   ids of the whole suite, as collected on that machine) and ``collected`` (their number);
 * which tests: ``selected``, the indices into that sorted collection of the tests the shard ran
@@ -47,9 +47,9 @@ def shard_name(seed, splits, group):
 
 
 def lock_digest(folder=LOCK_FOLDER):
-    """sha256 (first 16 hex digits) of the lock files ``*.lock`` of ``folder``, names and contents."""
+    """sha256 (first 16 hex digits) of the files of ``folder`` (the locks and pins), names and contents."""
     digest = hashlib.sha256()
-    for path in sorted(Path(folder).glob("*.lock")):
+    for path in sorted(p for p in Path(folder).iterdir() if p.is_file()):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

@@ -40,8 +40,6 @@ PIP_TOOLS = "pip-tools==7.6.2"
 #: Options common to both locks: hashes, pip and setuptools pinned too, no machine-specific index lines.
 COMMON_OPTIONS = ("--generate-hashes", "--allow-unsafe", "--strip-extras",
                   "--no-emit-index-url", "--no-emit-find-links")
-DEV_OPTIONS = (*COMMON_OPTIONS, "--extra=dev", "--extra=fast", "--extra=redis", "--all-build-deps")
-PIP_OPTIONS = COMMON_OPTIONS
 
 
 def _sibling(name):
@@ -52,6 +50,8 @@ def _sibling(name):
 
 
 lockfile = _sibling("lockfile")
+DEV_OPTIONS = (*COMMON_OPTIONS, *(f"--extra={extra}" for extra in lockfile.LOCKED_EXTRAS), "--all-build-deps")
+PIP_OPTIONS = COMMON_OPTIONS
 
 #: (output, sources, options) of each lock, paths relative to the repository root.
 LOCKS = (("requirements/dev.lock", ("pyproject.toml",), DEV_OPTIONS),

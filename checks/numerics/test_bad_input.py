@@ -69,7 +69,7 @@ from theory.experiments.threshold_sweep import (
 )
 from theory.testing.tolerances import (
     central_difference_stencil, global_cap_rtol, higham_gamma, one_unit_bound_rtols, spectral_norm_rtol,
-    summation_rtol,
+    shifted_exp_rtol, summation_rtol,
 )
 
 NET = draw_network(3, 5, seed=0)
@@ -302,6 +302,7 @@ CASES = [
     (CROSS_ENTROPY.value_and_dvalue, (1.0, np.array([np.inf])), {}, "f"),
     (get_loss, (3,), {}, "loss"),
     (summation_rtol, (0,), {}, "n"),
+    (shifted_exp_rtol, (float("nan"),), {}, "shift"),
     (spectral_norm_rtol, (np.nan,), {}, "n"),
     (one_unit_bound_rtols, (2.5,), {}, "d"),
     (global_cap_rtol, (-1, 3), {}, "m"),

@@ -57,9 +57,14 @@ def install_into_a_fresh_environment(base):
     a .pth file (no network), but not its copy of theory: the wheel's comes first on
     sys.path, and an editable install's finder is not loaded from a borrowed folder.
     Returns the environment's folder and its site-packages.
+
+    The subprocesses run without ``PYTHONPATH``: a checkout on it carries the editable
+    install's egg-info, and pip would take the project for installed and skip the wheel.
     """
     import sysconfig
     import venv
+
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
     source = base / "source"
     for name in ("theory", "checks"):
@@ -70,22 +75,24 @@ def install_into_a_fresh_environment(base):
     build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), str(source)]
     if _setuptools_can_build():
         build.insert(4, "--no-build-isolation")
-    subprocess.run(build, check=True, capture_output=True, timeout=600)
+    subprocess.run(build, check=True, capture_output=True, timeout=600, env=clean)
     (wheel,) = dist.glob("*.whl")
     env_dir = base / "env"
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    "--no-index", str(wheel)], check=True, capture_output=True, timeout=600)
+                    "--no-index", str(wheel)], check=True, capture_output=True, timeout=600, env=clean)
+    assert (env_dir / "bin" / "theory-claims").exists(), "the wheel was not installed"
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()
+                          check=True, capture_output=True, text=True, env=clean).stdout.strip()
     borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(site) / "_borrowed_dependencies.pth").write_text("\n".join(sorted(borrowed)) + "\n")
     return env_dir, Path(site)
 
 
 @needs_source_tree
-def test_the_installed_package_writes_a_report_from_an_empty_folder(tmp_path):
+def test_the_installed_package_writes_a_report_from_an_empty_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # as the seed sweep runs the suite: the checkout on the path
     env_dir, site = install_into_a_fresh_environment(tmp_path)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "HYPOTHESIS_PROFILE", R.EXAMPLE_DB_ENV)}
     for command in (["bin/theory-claims"], ["bin/python", "-m", "theory"]):

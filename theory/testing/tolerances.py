@@ -27,6 +27,7 @@ spectral_norm_rtol(n)       8 n u      backward error of a computed singular val
 one_unit_bound_rtols(d)     4 u,       a one-unit third-derivative bound vs its exact sup
                             32(d+2) u  (below, above)
 global_cap_rtol(m, d)       16(m+d) u  the gradient range's cap vs ‖W‖₂‖a‖₂ computed apart
+shifted_exp_rtol(s)         u|s|       e^{fl(a − b)} against e^{a − b}, s = a − b: the rounded shift
 ==========================  =========  ======================================================
 
 See each constant's comment for the derivation.
@@ -36,7 +37,7 @@ from __future__ import annotations
 
 
 from theory._floats import ELEMENTARY_ULPS, SUBNORMAL_SPACING, UNIT_ROUNDOFF, higham_gamma
-from theory._validation import check_positive_int
+from theory._validation import check_finite_float, check_positive_int
 from theory.testing.statistics import ks_samples
 
 #: The floating-point facts (theory._floats) are re-exported with the checks' tolerances built on them.
@@ -66,6 +67,7 @@ __all__ = [
     "SUBNORMAL_ATOL",
     "BOUND_SHARPNESS_RTOL",
     "summation_rtol",
+    "shifted_exp_rtol",
     "spectral_norm_rtol",
     "one_unit_bound_rtols",
     "global_cap_rtol",
@@ -293,3 +295,19 @@ def global_cap_rtol(m: int, d: int) -> float:
     the products' and ‖a‖'s, 4 (m + 2) u: both inside 16 (m + d) u.
     """
     return 16.0 * (check_positive_int("m", m) + check_positive_int("d", d)) * UNIT_ROUNDOFF
+
+
+def shifted_exp_rtol(shift: float) -> float:
+    r"""Relative error of :math:`e^{\mathrm{fl}(a - b)}` against :math:`e^{a - b}` from the rounded shift, u|s|(1 + u|s|).
+
+    A shift s = a − b of two floats rounds to s(1 + δ) with |δ| ≤ u, and exp turns that
+    argument error into the relative error :math:`e^{|s|u} - 1 \le u|s|(1 + u|s|)` for
+    u|s| ≤ 1: the conditioning of exp, |s|, times u, whatever exp's own rounding
+    (ELEMENTARY_ULPS, counted apart). A log-sum-exp of such terms is 1-Lipschitz in the
+    shifts, so it inherits at most u max|s_k| absolutely. Used for the cross-entropy of
+    logits hundreds apart (the real-data CNN), where u|s| reaches 800 u.
+    shift must be a finite real number.
+    """
+    s = abs(check_finite_float("shift", shift))
+    return UNIT_ROUNDOFF * s * (1.0 + UNIT_ROUNDOFF * s)
+

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import importlib.util
 import json
 import sys
 from collections import Counter, defaultdict
@@ -45,6 +46,7 @@ MUTANTS = ROOT / "mutants" / "theory"
 EQUIVALENTS = ROOT / "reliability" / "equivalent_mutants.json"
 REPORT = ROOT / "MUTATION.md"
 RESULTS = ROOT / "reliability" / "mutation_results.json"
+SAMPLE = ROOT / "reliability" / "mutation_sample.json"
 TARGET = 0.95
 
 #: mutmut's exit codes (mutmut.stats.status_by_exit_code, mutmut 3.8).
@@ -54,6 +56,55 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 DETECTED = ("killed", "timeout", "segfault")
 #: Counters of render() that classify survivors rather than count mutants.
 CLASSES = ("equivalent", "undetectable")
+
+
+def _sibling(name):
+    """Import ``reliability/<name>.py`` by path (the folder is not a package; sys.path is left alone)."""
+    spec = importlib.util.spec_from_file_location(f"reliability_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mutation_sample = _sibling("mutation_sample")
+
+
+def load_sample(path=SAMPLE):
+    """The drawn sample (``reliability/mutation_sample.py``), or None when the run is not a sample."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def sample_lines(rows, sample):
+    """The estimate of a sampled run: the share detected over all mutants, and per module (markdown lines)."""
+    by_module = defaultdict(Counter)
+    for module, _key, status, *_ in rows:
+        by_module[module][status] += 1
+    population = sample["population"]
+    strata, table = [], []
+    for module in sorted(population):
+        c = by_module[module]
+        sampled = len(sample["sample"].get(module, []))
+        checked = sampled - c["not checked"]
+        detected = sum(c[s] for s in DETECTED)
+        strata.append((population[module], checked, detected))
+        low, high = mutation_sample.wilson(detected, checked)
+        share = f"{detected / checked:.1%} ({low:.1%}–{high:.1%})" if checked else "–"
+        table.append(f"| `theory/{module.replace('.', '/')}.py` | {population[module]} | {sampled} | {checked} "
+                     f"| {detected} | {share} |")
+    total = sum(population.values())
+    n = sum(len(keys) for keys in sample["sample"].values())
+    checked = sum(c for _, c, _ in strata)
+    share, low, high, lower = mutation_sample.estimate([stratum for stratum in strata if stratum[1]])
+    verdict = "met" if lower >= TARGET and checked == n else "not met" if checked == n else "not decided yet"
+    return [f"**A stratified random sample of {n} of the {total} mutants of {len(population)} modules** (seed "
+            f"{sample['seed']}; `python reliability/mutation_sample.py`, design in its docstring); "
+            f"{checked} of the {n} checked.",
+            "",
+            f"Estimated share of all {total} mutants detected (equivalent and undetectable ones counted as "
+            f"not detected): **{share:.1%}** (95 % interval {low:.1%}–{high:.1%}; one-sided 95 % lower bound "
+            f"{lower:.1%}). Target ≥ {TARGET:.0%}: {verdict}.",
+            "", "| module | mutants | sampled | checked | detected | share detected (Wilson 95 %) |",
+            "|---|---|---|---|---|---|", *table, ""]
 
 
 def function_sources(path):
@@ -93,12 +144,12 @@ def function_name(key):
 
 
 def collect():
-    """Rows ``(module, key, status, function, before, after)`` for every mutant."""
+    """Rows ``(module, key, status, function, before, after)`` for every mutant (module ``landscape.circle``)."""
     rows = []
-    for meta in sorted(MUTANTS.glob("*.py.meta")):
-        module = meta.name[:-len(".py.meta")]
+    for meta in sorted(MUTANTS.rglob("*.py.meta")):
+        module = ".".join(meta.relative_to(MUTANTS).parts)[:-len(".py.meta")]
         codes = json.loads(meta.read_text())["exit_code_by_key"]
-        sources = function_sources(MUTANTS / f"{module}.py")
+        sources = function_sources(meta.with_name(meta.name[:-len(".meta")]))
         for key, code in sorted(codes.items(), key=lambda kv: (kv[0].rsplit("__mutmut_", 1)[0],
                                                                 int(kv[0].rsplit("_", 1)[1]))):
             status = STATUS.get(code, "suspicious")
@@ -216,7 +267,7 @@ def render(rows, equivalents):
         c = by_module[module]
         all_ = sum(v for k, v in c.items() if k not in CLASSES)
         s1, s2 = score(c)
-        lines.append(f"| `theory/{module}.py` | {all_} | {c['killed']} | {c['timeout']} | {c['survived']} "
+        lines.append(f"| `theory/{module.replace('.', '/')}.py` | {all_} | {c['killed']} | {c['timeout']} | {c['survived']} "
                      f"| {c['no tests']} | {c['not checked']} | {c['equivalent']} | {s1} | {s2} |")
     s1, s2 = score(total)
     lines.append(f"| **all** | {n} | {total['killed']} | {total['timeout']} | {total['survived']} "
@@ -242,9 +293,13 @@ def render(rows, equivalents):
 def results_rows():
     """The rows to report, from mutants/ and the kept results (see the module docstring); keeps them."""
     kept = from_results(json.loads(RESULTS.read_text(encoding="utf-8"))) if RESULTS.exists() else None
+    sample = load_sample()
     if MUTANTS.exists():
         rows = collect()
-        if kept is not None and any(status == "not checked" for _m, _k, status, *_ in rows):
+        if sample is not None:  # a sampled run: its rows alone, the sample's estimate in the report
+            keys = {key for keys in sample["sample"].values() for key in keys}
+            rows = [row for row in rows if row[1] in keys]
+        elif kept is not None and any(status == "not checked" for _m, _k, status, *_ in rows):
             rows = merge(kept, rows)
         RESULTS.write_text(json.dumps(to_results(rows), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         return rows
@@ -257,6 +312,11 @@ def results_rows():
 def main(argv=None):
     rows = results_rows()
     text, unexplained = render(rows, load_equivalents())
+    sample = load_sample()
+    if sample is not None:
+        head, rest = text.split("\n## Survivors not explained", 1)
+        text = head + "\n## The sample's estimate\n\n" + "\n".join(sample_lines(rows, sample)) + \
+            "\n## Survivors not explained" + rest
     setup = ROOT / "reliability" / "mutation_setup.md"
     if setup.exists():
         text += "\n" + setup.read_text(encoding="utf-8")

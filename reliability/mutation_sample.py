@@ -1,13 +1,13 @@
 """A stratified random sample of the mutants of every module of ``theory/``, and its estimate.
 
-Run from the repository root, after mutmut has generated the mutants (``mutmut run`` writes
-``mutants/`` before it runs anything; stop it once "Running mutants" shows, or let it finish)::
+Run from the repository root::
 
+    python reliability/mutation_sample.py --prepare       # mutants/ and the checks of every function
     python reliability/mutation_sample.py --draw          # draw the sample: reliability/mutation_sample.json
-    python reliability/mutation_sample.py --run           # mutmut run --max-children 2 <the sampled mutants>
+    python reliability/mutation_sample.py --run           # mutmut run --max-children 2 <the sampled mutants> (run_mutmut)
     python reliability/mutation_report.py                  # MUTATION.md, with the estimate
 
-Why a sample. mutmut generates about 22 000 mutants of the 73 modules of ``theory/``; at the
+Why a sample. mutmut generates about 22 000 mutants in the 60 modules of ``theory/`` that have function bodies; at the
 rate of the last full run of the seven core modules (2430 mutants in about 2 hours on 2 cores)
 all of them would take about 18 hours. The share of detected mutants is a proportion, and a
 stratified random sample estimates it with a stated error: every module is a stratum, sampled
@@ -84,6 +84,32 @@ def draw(pop, n, seed, minimum=MINIMUM_PER_MODULE):
     return {module: sorted(rng.sample(keys, counts[module])) for module, keys in sorted(pop.items())}
 
 
+#: What ``--run`` runs: the sampled mutants without a result, those not detected, or all.
+WHICH = ("unchecked", "undetected", "all")
+#: mutmut's exit codes of a detected mutant (killed, timed out, crashed; mutmut.stats.status_by_exit_code).
+DETECTED_CODES = frozenset({1, 3, 36, -24, 24, 152, 255, -11, -9})
+
+
+def results(folder=MUTANTS):
+    """``{key: exit code or None}`` from mutmut's result files (``*.meta``) under ``folder``."""
+    out = {}
+    for path in Path(folder).rglob("*.meta"):
+        out.update(json.loads(path.read_text(encoding="utf-8")).get("exit_code_by_key", {}))
+    return out
+
+
+def select(keys, codes, which):
+    """The ``keys`` to run: ``which`` is ``"unchecked"`` (no result yet), ``"undetected"`` (no result, or one
+    that is not a detection: survived, no tests, skipped) or ``"all"``."""
+    if which not in WHICH:
+        raise ValueError(f"which: must be one of {WHICH}, got {which!r}")
+    if which == "all":
+        return list(keys)
+    if which == "unchecked":
+        return [k for k in keys if codes.get(k) is None]
+    return [k for k in keys if codes.get(k) not in DETECTED_CODES]
+
+
 def wilson(detected, n, z=Z_TWO_SIDED):
     """Wilson's interval for a proportion ``detected / n``."""
     if n == 0:
@@ -113,12 +139,19 @@ def estimate(strata):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prepare", action="store_true",
+                        help="generate mutants/ and record the checks per function (mutmut's stats pass), run no mutant")
     parser.add_argument("--draw", action="store_true", help="draw the sample from mutants/ into " + SAMPLE.name)
     parser.add_argument("--run", action="store_true", help="run mutmut on the sampled mutants")
+    parser.add_argument("--which", choices=WHICH, default="unchecked",
+                        help="with --run: the sampled mutants without a result (resume; the default), those "
+                             "not detected (after checks were added) or all of them")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--n", type=int, default=None, help="sample size before the per-module minimum "
                         "(default: sample_size())")
     args = parser.parse_args(argv)
+    if args.prepare and run_mutmut(prepare_only=True) != 0:
+        return 1
     if args.draw:
         pop = population()
         if not pop:
@@ -134,8 +167,61 @@ def main(argv=None):
               f"in {len(pop)} modules -> {SAMPLE.relative_to(ROOT)}")
     if args.run:
         keys = [key for keys in json.loads(SAMPLE.read_text(encoding="utf-8"))["sample"].values() for key in keys]
-        return subprocess.run(["mutmut", "run", "--max-children", "2", *keys], cwd=ROOT).returncode
+        keys = select(keys, results(), args.which)
+        print(f"{len(keys)} sampled mutants to run ({args.which})", flush=True)
+        return run_mutmut(keys) if keys else 0
     return 0
+
+
+#: mutmut's command line, run in-process with one change (see :func:`run_mutmut`).
+_MUTMUT = """
+import sys
+import mutmut.__main__ as main
+from mutmut.runners.harness import BadTestExecutionCommandsException
+
+forced_fail = main.run_forced_fail_test
+
+def run_forced_fail_test(runner):
+    if {prepare_only!r}:
+        print("    prepared: mutants/ and the checks per function; no mutant run")
+        sys.exit(0)
+    try:
+        forced_fail(runner)
+    except BadTestExecutionCommandsException:
+        main.set_mutant_under_test("")
+        print("    done (the forced failure stopped the import of theory: pytest's exit code 4)")
+
+main.run_forced_fail_test = run_forced_fail_test
+sys.path.insert(0, {reliability!r})
+from mutation_children import installed
+
+sys.argv = ["mutmut", *sys.argv[1:]]
+with installed():
+    main.cli()
+"""
+
+
+def run_mutmut(keys=(), max_children=2, prepare_only=False):
+    """``mutmut run --max-children 2 [keys]``, with the forced-failure check accepting an import error.
+
+    Before it runs a mutant, mutmut checks that a forced failure (every mutated function
+    raises) makes the tests fail. ``theory/__init__`` calls a mutated function when it is
+    imported (it installs the old module names), and the checks' modules build strategies and
+    tables from ``theory`` when they are imported, so the forced failure stops pytest at the
+    conftest's import, exit code 4, which mutmut takes for a broken test command. That is the
+    forced failure reaching the code, which is what the check is for; the mutants themselves
+    run after a warm-up import with no mutant active.
+
+    The run also records what the checks' subprocesses call (``mutation_children``), so that the
+    functions only a subprocess runs (the report command, the pytest plugin) get their checks.
+
+    With ``prepare_only`` it stops where the mutants would start: mutants/ generated, the checks
+    of every function recorded (mutmut's stats pass), the clean run passed.
+    """
+    code = _MUTMUT.replace("{reliability!r}", repr(str(ROOT / "reliability")))
+    code = code.replace("{prepare_only!r}", repr(bool(prepare_only)))
+    return subprocess.run([sys.executable, "-c", code, "run", "--max-children", str(max_children), *keys],
+                          cwd=ROOT).returncode
 
 
 if __name__ == "__main__":

@@ -7,8 +7,12 @@
 * the stratified estimate of a fully sampled population has no sampling error (the finite-population
   correction), and Wilson's interval contains the observed share.
 
-Negative control: an estimate without the finite-population correction keeps an interval around a
-population that was sampled whole.
+* a run resumes at the sampled mutants without a result, or re-runs those not detected;
+* in mutmut's stats pass, a subprocess of a check writes the mutated functions it called, and the
+  check's record takes them in (``reliability/mutation_children.py``); outside it, nothing changes.
+
+Negative controls: an estimate without the finite-population correction keeps an interval around a
+population that was sampled whole; a hook that never runs in the subprocess records nothing.
 """
 
 from __future__ import annotations
@@ -79,3 +83,106 @@ def test_wilsons_interval_contains_the_observed_share(case):
     detected, n = case
     low, high = mutation_sample.wilson(detected, n)
     assert 0 <= low <= detected / n <= high <= 1
+
+
+# --- which sampled mutants a run takes --------------------------------------------------------
+
+CODES = st.sampled_from([None, 0, 1, 3, 5, 33, 34, 36, -24, -9])
+
+
+@given(st.dictionaries(st.integers(0, 50).map(lambda i: f"theory.m.x_f__mutmut_{i}"), CODES, min_size=1))
+def test_a_run_takes_the_unchecked_or_the_undetected_mutants(codes):
+    keys = sorted(codes)
+    unchecked = mutation_sample.select(keys, codes, "unchecked")
+    undetected = mutation_sample.select(keys, codes, "undetected")
+    assert unchecked == [k for k in keys if codes[k] is None]
+    assert undetected == [k for k in keys if codes[k] is None or codes[k] in (0, 5, 33, 34)]
+    assert mutation_sample.select(keys, codes, "all") == keys
+    with pytest.raises(ValueError, match="^which: "):
+        mutation_sample.select(keys, codes, "survivors")
+
+
+# --- what the checks' subprocesses call, in mutmut's stats pass --------------------------------
+
+CHILD = """
+import runpy, sys
+runpy.run_path(sys.argv[1], run_name="__mutation_child__")
+from mutmut.mutation.trampoline import wrap_in_trampoline
+
+def x_unit__mutmut_orig():
+    return 1
+
+x_unit__mutmut_orig.__module__ = "theory.geometry"
+
+@wrap_in_trampoline({"_mutmut_orig": x_unit__mutmut_orig})
+def x_unit():
+    pass
+
+assert x_unit() == 1  # a mutated function of theory/, as mutmut writes it, called once
+"""
+
+
+def child_records(tmp_path, mode, run_name="__mutation_child__"):
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("mutmut")
+    children = reliability_script("mutation_children")
+    env = dict(os.environ, **{children.CHILD_STATS_ENV: str(tmp_path)})
+    env.pop("MUTANT_UNDER_TEST", None)
+    if mode is not None:
+        env["MUTANT_UNDER_TEST"] = mode
+    hook = mutation_sample.ROOT / "reliability" / "mutation_children.py"
+    child = CHILD.replace("__mutation_child__", run_name)
+    # cwd: a folder without mutmut's configuration, as the report's fake projects are
+    proc = subprocess.run([sys.executable, "-c", child, str(hook)], env=env, timeout=120, cwd=tmp_path,
+                          capture_output=True, text=True)
+    return proc.returncode, proc.stderr, [path.read_text() for path in tmp_path.glob("*.json")]
+
+
+def check_the_stats_pass_child_writes_what_it_called(tmp_path, run_name="__mutation_child__"):
+    code, err, records = child_records(tmp_path, "stats", run_name)
+    assert code == 0, err  # without the hook, mutmut's own record looks for its configuration and raises
+    assert records == ['["theory.geometry.x_unit"]']
+
+
+def test_a_subprocess_of_the_stats_pass_writes_what_it_called(tmp_path):
+    check_the_stats_pass_child_writes_what_it_called(tmp_path)
+
+
+@pytest.mark.negative_control
+def test_control_a_hook_that_never_runs_in_the_subprocess_is_caught(tmp_path):
+    # The .pth line runs the module under another name (the hook's condition never holds).
+    with pytest.raises(AssertionError):
+        check_the_stats_pass_child_writes_what_it_called(tmp_path, run_name="__main__x")
+
+
+@pytest.mark.parametrize("mode", [None, "theory.geometry.x_unit__mutmut_1"], ids=["no run", "a mutant"])
+def test_a_subprocess_outside_the_stats_pass_writes_nothing(tmp_path, mode):
+    # Outside the stats pass the hook leaves mutmut as it is: the record is mutmut's own.
+    pytest.importorskip("mutmut")
+    import mutmut.stats
+
+    code, err, records = child_records(tmp_path, mode)
+    assert code == 0, err
+    assert records == [] and callable(mutmut.stats.record_trampoline_hit)
+
+
+def test_a_tests_subprocess_records_join_the_tests_record(tmp_path):
+    pytest.importorskip("mutmut")
+    from mutmut.state import state
+
+    children = reliability_script("mutation_children")
+    merge = children.MergeChildRecords(tmp_path)
+    (tmp_path / "stray.json").write_text('["theory.m.x_old"]')
+    merge.pytest_runtest_setup(None)  # an earlier test's leftover is not this test's
+    (tmp_path / "a.json").write_text('["theory.m.x_f", "theory.m.x_g"]')
+    before = set(state()._stats)
+    try:
+        merge.pytest_runtest_teardown(None, None)
+        assert set(state()._stats) - before == {"theory.m.x_f", "theory.m.x_g"}
+        assert not list(tmp_path.iterdir())
+    finally:
+        state()._stats.clear()
+        state()._stats.update(before)

@@ -1,4 +1,4 @@
-"""The layers of ``theory/``: no import points up a layer, no import circle, and the old paths still work.
+"""The layers of ``theory/``: no import points up a layer, no import circle, no import through an old path.
 
 :data:`LAYERS` lists the layers from the bottom; a module may import from its own
 layer or below. Every import counts, at module level or inside a function, since a
@@ -6,9 +6,8 @@ lazy import is still a dependency. Circles are searched among the explicit impor
 (an import of ``theory.a.b`` is an edge to that module, not to the package
 ``theory.a``, which Python executes first anyway).
 
-The old flat layout's public names (``public_names.json``: every public name of every
-module of that layout) stay importable from the old paths, through
-:mod:`theory._moved`; the library itself never imports through those aliases.
+The old flat layout's paths stay importable through :mod:`theory._moved`
+(``test_moved_names.py``); the library itself never imports through those aliases.
 
 Controls: a copy of ``theory/`` with an upward import added, and one with a circle
 added, are each caught.
@@ -18,11 +17,9 @@ from __future__ import annotations
 
 import ast
 import importlib
-import json
 import shutil
 from pathlib import Path
 
-import pytest
 
 from theory._moved import MOVED_MODULES, MOVED_NAMES
 
@@ -190,22 +187,3 @@ def test_control_an_import_circle_within_a_layer_is_caught(tmp_path):
     moved.write_text(moved.read_text(encoding="utf-8") + "\nimport theory._floats  # noqa\n", encoding="utf-8")
     found = check_layers(root)
     assert found is not None and "import circle" in found
-
-
-NAMES = json.loads((Path(__file__).resolve().parents[1] / "public_names.json").read_text(encoding="utf-8"))
-
-
-@pytest.mark.parametrize("module", sorted(NAMES))
-def test_every_public_name_of_the_flat_layout_is_still_importable_from_its_old_path(module):
-    old = importlib.import_module(module)
-    assert [name for name in NAMES[module] if not hasattr(old, name)] == []
-
-
-def test_an_old_module_path_is_the_new_module_itself():
-    for old, new in MOVED_MODULES.items():
-        assert importlib.import_module(old) is importlib.import_module(new)
-
-
-def test_control_a_name_that_never_existed_is_not_importable():
-    with pytest.raises(AttributeError, match="certified_tau_epsilon"):
-        getattr(importlib.import_module("theory.bounds"), "certified_tau_epsilon")

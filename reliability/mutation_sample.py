@@ -60,7 +60,9 @@ def population(folder=MUTANTS):
         module = ".".join(path.relative_to(folder).with_suffix("").parts)
         keys = sorted(set(_DEF.findall(path.read_text(encoding="utf-8"))))
         if keys:
-            out[module] = [f"theory.{module}.{key}" for key in keys]
+            # mutmut names a package's mutants without "__init__" (theory.experiments.real.x_f__mutmut_1).
+            prefix = "theory." + module.removesuffix("__init__").removesuffix(".")
+            out[module] = [f"{prefix}.{key}".replace("theory..", "theory.") for key in keys]
     return out
 
 

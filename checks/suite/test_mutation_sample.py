@@ -106,6 +106,7 @@ def test_a_run_takes_the_unchecked_or_the_undetected_mutants(codes):
 
 CHILD = """
 import runpy, sys
+sys.path.append(sys.argv[2])  # site-packages without its .pth files (python -S): a mutation run's own hook stays out
 runpy.run_path(sys.argv[1], run_name="__mutation_child__")
 from mutmut.mutation.trampoline import wrap_in_trampoline
 
@@ -136,7 +137,10 @@ def child_records(tmp_path, mode, run_name="__mutation_child__"):
     hook = mutation_sample.ROOT / "reliability" / "mutation_children.py"
     child = CHILD.replace("__mutation_child__", run_name)
     # cwd: a folder without mutmut's configuration, as the report's fake projects are
-    proc = subprocess.run([sys.executable, "-c", child, str(hook)], env=env, timeout=120, cwd=tmp_path,
+    import sysconfig
+
+    purelib = sysconfig.get_paths()["purelib"]
+    proc = subprocess.run([sys.executable, "-S", "-c", child, str(hook), purelib], env=env, timeout=120, cwd=tmp_path,
                           capture_output=True, text=True)
     return proc.returncode, proc.stderr, [path.read_text() for path in tmp_path.glob("*.json")]
 
@@ -186,3 +190,14 @@ def test_a_tests_subprocess_records_join_the_tests_record(tmp_path):
     finally:
         state()._stats.clear()
         state()._stats.update(before)
+
+
+def test_the_population_names_mutants_as_mutmut_does(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("def x_available__mutmut_1():\n    pass\n")
+    (tmp_path / "pkg" / "mod.py").write_text("def x_f__mutmut_2():\n    pass\n\ndef xǁCǁm__mutmut_1(self):\n    pass\n")
+    (tmp_path / "top.py").write_text("def x_g__mutmut_1():\n    pass\n")
+    assert mutation_sample.population(tmp_path) == {
+        "pkg.__init__": ["theory.pkg.x_available__mutmut_1"],  # a package's mutants: no "__init__"
+        "pkg.mod": ["theory.pkg.mod.x_f__mutmut_2", "theory.pkg.mod.xǁCǁm__mutmut_1"],
+        "top": ["theory.top.x_g__mutmut_1"]}

@@ -4,7 +4,10 @@ The command runs on the attacks given with ``--attack module:Class`` (here the p
 broken one, so that no optional library is needed): ``conformance.json`` validates against
 :data:`theory.attacks.conformance.SCHEMA_PATH`, the project's PGD conforms on every property, the
 broken attack deviates on the property meant for it with a shrunk reproducer in both files, and a
-malformed ``--attack`` is a usage error (exit status 2).
+malformed ``--attack`` is a usage error (exit status 2). The libraries that are not installed are
+listed as not run (a row and a note); without ``--out`` the files go to ``report/``, into a folder
+made as needed; the Markdown starts with its title and ends with one newline; ``--help`` says what
+each option does.
 """
 
 import json
@@ -54,3 +57,42 @@ def test_a_malformed_attack_is_a_usage_error(spec, capsys):
 def test_an_object_that_does_not_fit_the_protocol_is_refused():
     with pytest.raises(TypeError, match="lacks"):
         load_attack("collections:OrderedDict")
+
+
+def test_libraries_that_are_missing_are_listed_and_the_report_goes_to_report_by_default(tmp_path, monkeypatch, capsys):
+    import theory.attacks.libraries as libraries
+
+    monkeypatch.setattr(libraries, "available_attacks", lambda: ([], {"torchattacks": "not installed"}))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--examples", "1", "--attack", "theory.attacks:ProjectPGD"]) == 0
+    report = json.loads((tmp_path / "report" / "conformance.json").read_text(encoding="utf-8"))
+    text = (tmp_path / "report" / "conformance.md").read_text(encoding="utf-8")
+    assert report["missing"] == {"torchattacks": "not installed"}
+    assert [entry["attack"] for entry in report["attacks"]] == [load_attack("theory.attacks:ProjectPGD").name]
+    assert "| torchattacks | — | " + " | ".join("not run" for _ in PROPERTIES) + " |" in text
+    assert "\nNot run:\n- torchattacks: not installed\n" in text
+    assert "note: torchattacks not run: not installed" in capsys.readouterr().err
+
+
+def test_the_markdown_starts_with_its_title_and_ends_with_one_newline(tmp_path):
+    _, text = run(tmp_path, "theory.attacks:ProjectPGD", examples=1)
+    assert text.startswith("# Conformance of L2 PGDs with the paper's algorithm\n\nPer attack and property")
+    assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_the_files_are_written_into_a_folder_that_does_not_exist_yet(tmp_path):
+    from theory.attacks.conformance import conformance, write
+
+    paths = write(conformance([], {"foolbox": "not installed"}), tmp_path / "a" / "b")
+    assert [p.name for p in paths] == ["conformance.json", "conformance.md"] and all(p.exists() for p in paths)
+    assert json.loads(paths[0].read_text(encoding="utf-8"))["missing"] == {"foolbox": "not installed"}
+
+
+def test_the_help_says_what_each_option_does(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert exit_.value.code == 0
+    for phrase in ("folder for conformance.md and conformance.json", "draws per single-step property",
+                   "check this attack too (repeatable)", "only the attacks given with --attack"):
+        assert phrase in text

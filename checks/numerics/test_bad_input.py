@@ -252,6 +252,7 @@ CASES = [
     (annulus_derivatives, (PROB, [1.0], [0.0]), {}, "d"),
     (annulus_derivatives, (PROB2, [1.0], [np.nan]), {}, "theta"),
     (annulus_derivatives, (PROB2, [0.0], [1.0]), {}, "eps"),
+    (annulus_derivatives, (PROB2, [1.0, 2.0], [0.0]), {}, "eps"),  # eps and theta of different lengths
     (box_derivative_bounds, (PROB2, [1.0], [0.5], [0.0], [0.1]), {}, "eps_lo"),
     (fold_free_annulus, ("p", 1.0, 2.0), {}, "problem"),
     (fold_free_annulus, (PROB2, 1.0, 0.5), {}, "eps_hi"),

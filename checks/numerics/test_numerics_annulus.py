@@ -1,0 +1,63 @@
+"""The annulus certificate's box bounds hold at the points of their box (``theory.certificates.annulus``).
+
+:func:`box_derivative_bounds` bounds, over a box [ε_a, ε_b] × [θ_a, θ_b], |∂_θ g| by M_1,
+|∂_θ² g| by S_θθ, |∂_ε∂_θ g| by S_εθ and |∂_ε² g| by S_εε (g = ∂_θ L(εu(θ)), d = 2). On a grid
+of the box, with the certified values and rounding errors of :func:`annulus_derivatives`:
+
+* |∂_θ g| <= M_1 + its error at every point;
+* by the mean value theorem, between two points of the box that differ in θ only (in ε only),
+  ∂_θ g moves by at most S_θθ |Δθ| (S_εθ |Δε|) and ∂_ε g by at most S_εθ |Δθ| (S_εε |Δε|),
+  plus the two points' errors: no finite-difference truncation enters.
+
+Negative control: bounds a thousand times too small are caught (the grid sees the derivatives
+of the box, not only its centre).
+"""
+
+import numpy as np
+from hypothesis import given, note, strategies as st
+import pytest
+
+from ..support import counterexample, holds
+from theory.certificates.annulus import annulus_derivatives, box_derivative_bounds
+from theory.testing.strategies import log_uniform, problems
+
+#: Grid points per side of the box.
+GRID = 5
+
+
+def boxes():
+    """(problem (d = 2), ε_a, ε_b, θ_a, θ_b): radii up to the problem's ε, arcs up to a quarter turn."""
+    return st.tuples(problems(d=2, m=st.integers(1, 40)), log_uniform(0.05, 1.0), log_uniform(1e-3, 1.0),
+                     st.floats(0.0, 2 * np.pi), log_uniform(1e-3, np.pi / 2))
+
+
+def check_the_bounds_hold_on_the_grid(problem, lo_fraction, width_fraction, theta_a, arc, bounds=box_derivative_bounds):
+    ea = lo_fraction * problem.eps
+    eb = ea * (1.0 + width_fraction)
+    tb = theta_a + arc
+    S_tt, S_et, S_ee, M1 = (float(b[0]) for b in bounds(problem, [ea], [eb], [theta_a], [tb]))
+    note(f"box eps [{ea!r}, {eb!r}] x theta [{theta_a!r}, {tb!r}]: S_tt {S_tt!r}, S_et {S_et!r}, "
+         f"S_ee {S_ee!r}, M1 {M1!r}")
+    E, T = np.meshgrid(np.linspace(ea, eb, GRID), np.linspace(theta_a, tb, GRID), indexing="ij")
+    values, errors = annulus_derivatives(problem, E.ravel(), T.ravel())
+    dtheta, deps = values[1].reshape(E.shape), values[2].reshape(E.shape)
+    err_t, err_e = errors[1].reshape(E.shape), errors[2].reshape(E.shape)
+    assert np.all(np.abs(dtheta) <= M1 + err_t), "|d_theta g| exceeds M1"
+    step_t, step_e = np.diff(T, axis=1), np.diff(E, axis=0)
+    # along theta (axis 1) and along eps (axis 0), neighbours on the grid
+    assert np.all(np.abs(np.diff(dtheta, axis=1)) <= S_tt * step_t + err_t[:, 1:] + err_t[:, :-1]), "S_tt"
+    assert np.all(np.abs(np.diff(deps, axis=1)) <= S_et * step_t + err_e[:, 1:] + err_e[:, :-1]), "S_et (theta)"
+    assert np.all(np.abs(np.diff(dtheta, axis=0)) <= S_et * step_e + err_t[1:] + err_t[:-1]), "S_et (eps)"
+    assert np.all(np.abs(np.diff(deps, axis=0)) <= S_ee * step_e + err_e[1:] + err_e[:-1]), "S_ee"
+
+
+@given(boxes())
+def test_the_box_bounds_hold_at_every_point_of_a_grid_of_the_box(case):
+    check_the_bounds_hold_on_the_grid(*case)
+
+
+@pytest.mark.negative_control
+def test_control_the_bounds_of_a_smaller_box_are_caught():
+    def too_small(*box):
+        return tuple(b * 1e-3 for b in box_derivative_bounds(*box))
+    counterexample(boxes(), holds(check_the_bounds_hold_on_the_grid, bounds=too_small), shrink=False)

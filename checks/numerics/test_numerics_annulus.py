@@ -9,8 +9,11 @@ of the box, with the certified values and rounding errors of :func:`annulus_deri
   ∂_θ g moves by at most S_θθ |Δθ| (S_εθ |Δε|) and ∂_ε g by at most S_εθ |Δθ| (S_εε |Δε|),
   plus the two points' errors: no finite-difference truncation enters.
 
-Negative control: bounds a thousand times too small are caught (the grid sees the derivatives
-of the box, not only its centre).
+:func:`annulus_tau_eps` is the cover of :func:`fold_free_annulus` from ε₀ to its cap, with the same
+budget and resolution, an annulus of one radius included; the cover's fields are consistent.
+
+Negative controls: bounds a thousand times too small are caught (the grid sees the derivatives
+of the box, not only its centre); a τ that ignores the resolution asked for is caught.
 """
 
 import numpy as np
@@ -18,7 +21,8 @@ from hypothesis import given, note, strategies as st
 import pytest
 
 from ..support import counterexample, holds
-from theory.certificates.annulus import annulus_derivatives, box_derivative_bounds
+from theory.certificates.annulus import annulus_derivatives, box_derivative_bounds, fold_free_annulus
+from theory.certificates.tau import annulus_tau_eps
 from theory.testing.strategies import log_uniform, problems
 
 #: Grid points per side of the box.
@@ -61,3 +65,34 @@ def test_control_the_bounds_of_a_smaller_box_are_caught():
     def too_small(*box):
         return tuple(b * 1e-3 for b in box_derivative_bounds(*box))
     counterexample(boxes(), holds(check_the_bounds_hold_on_the_grid, bounds=too_small), shrink=False)
+
+
+# --- the certified radius is the cover of the annulus from eps_lo ------------------------------
+
+def covers():
+    """(problem (d = 2), ε₀, eps_cap / ε₀ >= 1 (1: an annulus of one radius), a resolution rtol)."""
+    return st.tuples(problems(d=2, m=st.integers(1, 20)), st.sampled_from([1.0, 1.5, 4.0]),
+                     st.sampled_from([1e-3, 1e-2]))
+
+
+def check_the_tau_is_the_cover(problem, ratio, rtol, tau=annulus_tau_eps):
+    lo = 0.5 * problem.eps
+    got = tau(problem, lo, lo * ratio, max_boxes=40, rtol=rtol)
+    want = fold_free_annulus(problem, lo, lo * ratio, max_boxes=40, rtol=rtol)
+    note(f"{got!r}")
+    assert vars(got) == vars(want)
+    assert got.eps_lo == lo and got.eps_hi == lo * ratio and lo <= got.reached <= lo * ratio
+    assert got.proved == (got.reached >= got.eps_hi) and got.stopped in ("complete", "resolution", "budget")
+    assert got.boxes <= got.evaluations <= 40
+
+
+@given(covers())
+def test_the_annulus_tau_is_the_cover_of_the_annulus_from_eps_lo_with_its_settings(case):
+    check_the_tau_is_the_cover(*case)
+
+
+@pytest.mark.negative_control
+def test_control_a_tau_that_drops_the_resolution_is_caught():
+    def dropped(problem, lo, cap, *, max_boxes, rtol):  # the bug: one coarse resolution, whatever was asked
+        return fold_free_annulus(problem, lo, cap, max_boxes=max_boxes, rtol=0.5)
+    counterexample(covers(), holds(check_the_tau_is_the_cover, tau=dropped), shrink=False)

@@ -264,7 +264,9 @@ CASES = [
     (shell_derivatives, (PROB2, [0], [1.0], [0.0], [0.0]), {}, "d"),
     (shell_derivatives, (PROB, [0], [0.0], [0.0], [0.0]), {}, "eps"),
     (shell_box_bounds, (PROB, [0], [1.0], [0.5], [0.0], [0.1], [0.0], [0.1]), {}, "eps_lo"),
+    (shell_box_bounds, (PROB, [0], [0.0], [0.5], [0.0], [0.1], [0.0], [0.1]), {}, "eps_lo"),  # eps_lo = 0
     (fold_free_shell, (PROB, 1.0, 0.5), {}, "eps_hi"),
+    (fold_free_shell, (PROB, 0.5, 1.0), dict(rtol=0.0), "rtol"),
     (fold_free_shell, (PROB2, 1.0, 2.0), {}, "d"),
     (shell_tau_eps, (PROB, -1.0), {}, "eps_cap"),
     (sphere_critical_points, (PROB2,), {}, "d"),

@@ -1,0 +1,113 @@
+"""The threshold experiments (``theory.experiments.threshold_sweep``) compute what they say, on small runs.
+
+* ``tau_ratio_distribution``: one draw per (width, seed) in order; each draw's τ_ε, T and T_scan are
+  those of :func:`theory.landscape.minima_threshold`, the certificate of ``method`` and
+  :func:`theory.landscape.scan_threshold` called directly; its ratios are min(T, cap)/τ_ε; every
+  summary (per width and over all draws) counts and summarises exactly its draws;
+* ``count_changes``: the radii where the count of minima changes, starting at eps_lo, each count
+  that of a certified circle scan at that radius;
+* ``blind_spots``: a draw is listed exactly when the doubling search is more than 1 % above the
+  threshold.
+
+Smoke-sized (widths of a few units, one or two draws): the experiments' own numbers are in
+``findings.json``; these checks guard the bookkeeping that turns draws into them.
+
+Negative control: a summary that drops a censored draw is caught.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, note, strategies as st
+
+from ..support import counterexample, holds
+from theory.certificates.tau import certified_tau_eps
+from theory.experiments import threshold_sweep as T
+from theory.landscape.circle import circle_critical_points
+from theory.landscape.threshold import THRESHOLD_EPS_CAP, minima_threshold, scan_threshold
+from theory.problem import Problem, make_problem
+
+
+def runs():
+    # (widths, first seed, draws): two draws of one width, or one draw of two (about 0.4 s a run)
+    return st.one_of(st.tuples(st.lists(st.integers(1, 6), min_size=1, max_size=1), st.integers(0, 50), st.just(2)),
+                     st.tuples(st.lists(st.integers(1, 6), min_size=2, max_size=2, unique=True), st.integers(0, 50),
+                               st.just(1)))
+
+
+def summary_counts(rows, cap):
+    return dict(censored=sum(not np.isfinite(r["threshold"]) for r in rows),
+                violations=sum(r["tau"] > min(r["threshold"], r["threshold_scan"]) for r in rows),
+                unresolved=sum(r["unresolved"] > 0 for r in rows),
+                certified_counts=sum(r["certified_counts"] for r in rows))
+
+
+def check_the_summaries_count_their_draws(result, widths, seed, draws):
+    cap, table = result["eps_cap"], result["draws_table"]
+    assert cap == THRESHOLD_EPS_CAP and (result["d"], result["draws"], result["seed"]) == (2, draws, seed)
+    assert [(r["m"], r["seed"]) for r in table] == [(m, s) for m in widths for s in range(seed, seed + draws)]
+    for r in table:
+        assert r["ratio"] == min(r["threshold"], cap) / r["tau"]
+        assert r["ratio_scan"] == min(r["threshold_scan"], cap) / r["tau"]
+    assert [row["m"] for row in result["rows"]] == widths
+    for block, rows in [(row, [r for r in table if r["m"] == row["m"]]) for row in result["rows"]] + \
+            [(result["all"], table)]:
+        for key, value in summary_counts(rows, cap).items():
+            assert block[key] == value, key
+        for name in ("ratio", "ratio_scan"):
+            ratios = [r[name] for r in rows]
+            assert block[name]["n"] == len(rows) and block[name]["min"] == min(ratios)
+            assert block[name]["max"] == max(ratios) and block[name]["median"] == pytest.approx(np.median(ratios))
+
+
+@given(runs())
+def test_the_ratio_table_summarises_exactly_its_draws(case):
+    widths, seed, draws = case
+    check_the_summaries_count_their_draws(T.tau_ratio_distribution(widths=widths, draws=draws, seed=seed), *case)
+
+
+@pytest.mark.negative_control
+def test_control_a_summary_that_drops_a_censored_draw_is_caught():
+    def dropped(widths, seed, draws):
+        result = T.tau_ratio_distribution(widths=widths, draws=draws, seed=seed)
+        result["all"]["censored"] = max(0, result["all"]["censored"] - 1)  # the bug
+        return check_the_summaries_count_their_draws(result, widths, seed, draws)
+    counterexample(runs(), holds(dropped), shrink=False)
+
+
+@pytest.mark.parametrize("method", ["auto", "contraction", "annulus"])
+def test_each_draw_is_the_threshold_searches_and_the_certificate_called_directly(method):
+    result = T.tau_ratio_distribution(widths=[3], draws=1, seed=0, method=method)
+    row, cap = result["draws_table"][0], result["eps_cap"]
+    problem = make_problem(2, 3, seed=0, input_scale=1.0, eps=cap)
+    found = minima_threshold(problem, eps_cap=cap)
+    tau = found.certified_tau if method == "auto" else certified_tau_eps(problem, eps_cap=cap, method=method)
+    assert (row["tau"], row["threshold"]) == (tau, found.eps) and result["method"] == method
+    assert row["threshold_scan"] == scan_threshold(problem, eps_cap=cap, ratio=T.RATIO_SCAN).eps
+
+
+@given(st.integers(1, 5), st.integers(0, 20), st.sampled_from([0.3, 0.6]))
+def test_count_changes_lists_where_the_certified_count_of_minima_changes(m, seed, width):
+    problem = make_problem(2, m, seed=seed, ratio=0.5)
+    lo, hi = problem.eps, problem.eps * (1.0 + width)
+    changes = T.count_changes(problem, lo, hi, steps=6)
+    note(f"{changes!r}")
+    radii = np.linspace(lo, hi, 6)
+    assert changes[0][0] == lo
+    assert all(a[1] != b[1] for a, b in zip(changes, changes[1:]))
+    for eps, k, certified in changes:
+        assert eps in radii
+        scan = circle_critical_points(Problem(problem.net, problem.x, problem.y, eps, problem.loss))
+        assert (k, certified) == (sum(p.kind == "minimum" for p in scan.points), bool(scan.certified))
+
+
+def test_a_blind_spot_is_listed_exactly_when_doubling_overshoots_the_threshold():
+    spots = T.blind_spots(widths=[3], draws=3, seed=0, steps=4)
+    listed = {(s["m"], s["seed"]) for s in spots}
+    for seed in range(3):
+        problem = make_problem(2, 3, seed=seed, input_scale=1.0, eps=THRESHOLD_EPS_CAP)
+        found = minima_threshold(problem, eps_cap=THRESHOLD_EPS_CAP)
+        old = T._doubling_threshold(problem, eps_cap=THRESHOLD_EPS_CAP)
+        over = min(old.eps, THRESHOLD_EPS_CAP) > min(found.eps, THRESHOLD_EPS_CAP) * 1.01
+        assert ((3, seed) in listed) == over
+    for s in spots:
+        assert s["doubling"] > s["threshold"] and s["changes"][0][1] >= 1

@@ -7,6 +7,7 @@
   reference criterion (numpy, ``Problem.net.grad``) holds, up to rounding. Control: the
   compiled rule with ten times the threshold (an injected bug) is caught.
 * At δ = 0 (no tangent space) the rule is not met, on both kernels.
+* A float32 or integer batch is taken as its float64 copy, bit for bit.
 
 The compiled step's values against the reference are in ``test_numerics_kernels.py`` and
 ``test_numerics_hostile.py``; the rest of PGD's checks (``test_numerics_pgd.py``) run on
@@ -106,3 +107,18 @@ def test_the_output_rule_is_not_met_at_the_centre_and_pgd_until_starts_there(ker
     with using_kernel(kernel):
         hit = pgd_until(problem, starts, 0.1, output_criterion(problem, 0.1), max_steps=3)
     assert np.all(hit.times != 0)
+
+
+@needs_compiled
+def test_the_compiled_step_takes_any_float_input_as_float64():
+    # The loops are compiled for float64: a float32 or integer batch is converted first, and
+    # gives what its float64 copy gives, bit for bit.
+    with using_kernel("compiled"):
+        step = fused_kernel(PINNED, 2)
+        assert isinstance(step, CompiledStep)
+        delta = np.array([[0.01, -0.02, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+        loss, grad = step(delta)
+        loss64, grad64 = step(delta.astype(np.float64))
+        assert grad.dtype == np.float64 and np.array_equal(grad, grad64) and np.array_equal(loss, loss64)
+        loss_int, grad_int = step(np.zeros((2, 3), dtype=np.int64))
+        assert np.array_equal(grad_int, step(np.zeros((2, 3)))[1])

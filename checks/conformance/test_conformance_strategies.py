@@ -1,0 +1,56 @@
+"""The conformance draws cover what ``theory.attacks.strategies`` says, and the sphere-start control starts on the sphere.
+
+* :func:`attack_cases`: d in 2..784, m in 1..64, ‖x‖ in [0.01, 100], ε/‖x‖ in [10^-3, 3], the quadratic loss;
+* :func:`regime_attack_cases`: Theorem 3.1's regime with ε in [0.3, 0.99] ε_max(m) (Lemma 4.5's setting);
+* ``SphereStart.start`` (the control of the uniform start): n points of norm ε, the same for a seed,
+  different for another.
+
+Negative control: the regime's draws checked against a narrower band of ε, [0.5, 0.99] ε_max, are
+caught (the band's lower end is reached).
+"""
+
+import numpy as np
+from hypothesis import given, strategies as st
+import pytest
+
+from ..support import counterexample, holds
+from theory.attacks.reference import SphereStart
+from theory.attacks.strategies import MAX_DIM, attack_cases, regime_attack_cases
+from theory.geometry import vector_norm
+from theory.testing.regimes import regime
+from theory.testing.tolerances import FEW_OPS_RTOL
+
+
+@given(attack_cases())
+def test_the_attack_draws_lie_in_the_stated_ranges(case):
+    problem, seed = case
+    norm = float(vector_norm(problem.x))
+    assert 2 <= problem.d <= MAX_DIM and 1 <= problem.net.m <= 64 and problem.loss.name == "quadratic"
+    assert 1e-2 * (1 - FEW_OPS_RTOL) <= norm <= 1e2 * (1 + FEW_OPS_RTOL)
+    assert 1e-3 * (1 - FEW_OPS_RTOL) <= problem.eps / norm <= 3.0 * (1 + FEW_OPS_RTOL)
+    assert isinstance(seed, int)
+
+
+def check_the_regime_draws_have_eps_in_the_band(problem, seed, low=0.3, high=0.99):
+    fraction = problem.eps / regime("theorem_3_1").eps_max(problem.net.m)
+    assert low * (1 - FEW_OPS_RTOL) <= fraction <= high * (1 + FEW_OPS_RTOL), fraction
+
+
+@given(regime_attack_cases())
+def test_the_regime_draws_have_eps_between_a_third_and_all_of_eps_max(case):
+    check_the_regime_draws_have_eps_in_the_band(*case)
+
+
+@pytest.mark.negative_control
+def test_control_a_narrower_band_is_caught():
+    counterexample(regime_attack_cases(), holds(check_the_regime_draws_have_eps_in_the_band, low=0.5), shrink=False)
+
+
+@given(attack_cases(), st.integers(1, 6))
+def test_the_sphere_start_control_starts_on_the_sphere(case, n):
+    problem, seed = case
+    start = SphereStart().start(problem, n, seed)
+    assert start.shape == (n, problem.d)
+    assert np.allclose(vector_norm(start), problem.eps, rtol=FEW_OPS_RTOL, atol=0.0)
+    assert np.array_equal(start, SphereStart().start(problem, n, seed))
+    assert not np.array_equal(start, SphereStart().start(problem, n, seed + 1))

@@ -13,7 +13,9 @@ from hypothesis import assume, event, example, given, note
 
 from ..support import counterexample
 from theory.attacks import BROKEN_ATTACKS, ProjectPGD, check_attack
-from theory.attacks.properties import PROPERTIES, START_DRAWS, check_ends_at_critical_point, identify_step_rule
+from theory.attacks.properties import (DELTA_MINUS_STEPS, PROPERTIES, START_DRAWS, STEP_POINTS,
+                                      check_ends_at_critical_point, identify_step_rule)
+from theory.testing.regimes import gradient_lower_bound, regime
 from theory.problem import make_problem
 from theory.attacks.conformance import SLOW_PROPERTIES
 from theory.attacks.strategies import attack_cases, cases_for, regime_attack_cases
@@ -98,6 +100,15 @@ def test_the_start_draws_reach_the_stated_power():
 def test_the_reference_never_enters_delta_minus_under_condition_6(case):
     evidence = check_property(REFERENCE, "avoids_delta_minus", *case)
     event("condition (6) holds" if evidence is not None else "outside Lemma 4.5")
+
+
+def test_the_delta_minus_verdict_reports_the_rule_the_lemmas_constants_and_the_iterates_seen():
+    problem = make_problem(7, 130, seed=0, input_scale=1.0, eps=0.0075)  # inside Lemma 4.5's setting
+    evidence = PROPERTIES["avoids_delta_minus"](REFERENCE, problem, 0)
+    assert evidence is not None, "condition (6) fails on the pinned draw"
+    assert evidence["rule"] == "raw" and evidence["iterates"] == (DELTA_MINUS_STEPS + 1) * STEP_POINTS
+    assert evidence["eta"] == 0.5 * regime("theorem_3_1").eta_max(problem.net.m, problem.eps)
+    assert evidence["lb"] == gradient_lower_bound(problem.bounds.dloss_lower)
 
 
 CONTROLS = [(broken, name) for broken, names in BROKEN_ATTACKS.items() for name in names]

@@ -205,7 +205,7 @@ def _constants_theorem_5_1():
     from theory.testing import regimes as R
 
     return {**_width(), **_eps_rule("theorem_3_1"), "tau_eps": f"{R.TAU_EPS_FACTOR:g} eps_max(m) of Theorem 3.1",
-            "certified tau_eps": "per draw, theory.bounds.certified_tau_eps"}
+            "certified tau_eps": "per draw, theory.certificates.tau.certified_tau_eps"}
 
 
 def _constants_section_5_1():

@@ -110,11 +110,13 @@ def sample_lines(rows, sample):
 def function_sources(path):
     """``{function name: source}`` of every function and method in a mutated module (methods as Class.x...)."""
     text = path.read_text(encoding="utf-8")
-    tree = ast.parse(text)
+    lines = text.splitlines()
     out = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and "__mutmut_" in node.name:
-            body = ast.get_source_segment(text, node)
+            # The lines of the def (a slice: get_source_segment re-splits the module per call,
+            # which takes minutes on a module of a few thousand mutants).
+            body = "\n".join(lines[node.lineno - 1:node.end_lineno])
             # The def line carries the mutant's name: write the function's own name instead,
             # so that a mutated default argument shows as a change of that line.
             base = node.name.rsplit("__mutmut_", 1)[0]
@@ -128,11 +130,14 @@ def mutant_change(sources, key):
     base = local.rsplit("__mutmut_", 1)[0]
     orig, mutated = sources.get(base + "__mutmut_orig", ""), sources.get(local, "")
     before, after = [], []
-    for line in difflib.ndiff(orig.splitlines(), mutated.splitlines()):
-        if line.startswith("- "):
-            before.append(line[2:].strip())
-        elif line.startswith("+ "):
-            after.append(line[2:].strip())
+    # unified_diff, not ndiff: the same changed lines, without ndiff's quadratic search for similar ones
+    for line in difflib.unified_diff(orig.splitlines(), mutated.splitlines(), n=0, lineterm=""):
+        if line.startswith(("---", "+++", "@@")):
+            continue
+        if line.startswith("-"):
+            before.append(line[1:].strip())
+        elif line.startswith("+"):
+            after.append(line[1:].strip())
     return " / ".join(before), " / ".join(after)
 
 

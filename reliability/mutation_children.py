@@ -19,7 +19,8 @@ subprocess runs the mutated code as it should: it inherits ``MUTANT_UNDER_TEST``
 * the pytest process of the stats pass gets a plugin (:class:`MergeChildRecords`) that, before
   mutmut closes a test's record, adds the names the test's subprocesses wrote.
 
-The ``.pth`` file is removed when the run ends. A subprocess that ends without running its exit
+The ``.pth`` file is removed when the run ends (a run killed outright leaves it: it does nothing
+without ``THEORY_MUTATION_CHILD_STATS`` set, and the next run replaces it and removes it). A subprocess that ends without running its exit
 handlers (killed, ``os._exit``) leaves no record: its functions stay without checks, which only
 under-counts what the checks cover.
 """

@@ -13,7 +13,7 @@ of the box, with the certified values and rounding errors of :func:`annulus_deri
 budget and resolution, an annulus of one radius included; the cover's fields are consistent.
 
 Negative controls: bounds a thousand times too small are caught (the grid sees the derivatives
-of the box, not only its centre); a τ that ignores the resolution asked for is caught.
+of the box, not only its centre); a τ that ignores the budget asked for is caught.
 """
 
 import numpy as np
@@ -92,7 +92,7 @@ def test_the_annulus_tau_is_the_cover_of_the_annulus_from_eps_lo_with_its_settin
 
 
 @pytest.mark.negative_control
-def test_control_a_tau_that_drops_the_resolution_is_caught():
-    def dropped(problem, lo, cap, *, max_boxes, rtol):  # the bug: one coarse resolution, whatever was asked
-        return fold_free_annulus(problem, lo, cap, max_boxes=max_boxes, rtol=0.5)
+def test_control_a_tau_that_drops_the_budget_is_caught():
+    def dropped(problem, lo, cap, *, max_boxes, rtol):  # the bug: a budget of one box, whatever was asked
+        return fold_free_annulus(problem, lo, cap, max_boxes=1, rtol=rtol)
     counterexample(covers(), holds(check_the_tau_is_the_cover, tau=dropped), shrink=False)

@@ -6,16 +6,21 @@ sentences (``quotes``) verbatim; this module fails when a quote is missing from
 the documentation (the documentation drifted from ``findings.json``), when
 ``findings.json`` lacks a registered finding, and when a cheap finding
 recomputed now differs from its stored value (``findings.json`` drifted from
-the code). Controls: the documentation with one number changed, and a stored
-value changed, are both caught.
+the code). Every finding's smoke run (the same code over a few draws, about a
+second each) is recomputed and compared with its stored one: its quotes and every
+count, size and label, so that a change to any finding's code shows here, not
+only when the full command is run again; its proportions and sizes are checked
+against what was asked. Controls: the documentation with one number changed, a
+stored value changed, and a smoke run at another size are all caught.
 """
 
 import json
+import math
 
 import pytest
 
 from ..support import SOURCE_TREE, skip_without_source_tree
-from theory.experiments.findings import FINDINGS, compute
+from theory.experiments.findings import FINDINGS, compute, fmt, main, pct
 
 skip_without_source_tree()
 
@@ -84,3 +89,131 @@ def test_the_statistical_alternative_is_within_the_measured_effect():
     row = next(r for r in stored()["escape_by_ratio"]["rows"] if r["ratio"] == ESCAPE_RATIO)
     assert ALTERNATIVE_DIFFER <= row["differ"]["ci95"][0]
     assert ALTERNATIVE_Q <= row["q"]["ci95"][0]
+
+
+# --- the smoke runs ------------------------------------------------------------------------
+
+SMOKE = {f.key: f for f in FINDINGS}
+
+
+def exact_leaves(value, path=""):
+    """``{path: leaf}`` of every leaf of a finding's result that is not a float (counts, sizes, labels, quotes).
+
+    Floats are compared through the quotes, which print them as the documentation does; the
+    rest must agree exactly. The timing (``seconds``) is left out.
+    """
+    if isinstance(value, dict):
+        return {k: v for key, item in value.items() if key != "seconds"
+                for k, v in exact_leaves(item, f"{path}/{key}").items()}
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in exact_leaves(item, f"{path}[{i}]").items()}
+    return {} if isinstance(value, float) else {path: value}
+
+
+def smoke_differences(stored_run, recomputed_run):
+    """Paths where two runs of a finding differ: in a quote, or in a leaf :func:`exact_leaves` keeps."""
+    a, b = exact_leaves(stored_run), exact_leaves(recomputed_run)
+    return sorted(path for path in a.keys() | b.keys() if a.get(path, object()) != b.get(path, object()))
+
+
+def proportions(value):
+    """Every ``{successes, n, rate, ci95}`` dict inside a finding's result."""
+    if isinstance(value, dict):
+        if {"successes", "n", "rate", "ci95"} <= value.keys():
+            yield value
+        for item in value.values():
+            yield from proportions(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from proportions(item)
+
+
+def stored_smoke():
+    return json.loads(STORED.read_text())["smoke"]
+
+
+def sizes(key, run, smoke):
+    """(what the run reports as its size, what its smoke arguments ask for), per finding."""
+    widths, draws = smoke.get("widths"), smoke.get("draws")
+    return {
+        "gradient_floor_failures": lambda: ([(r["d"], r["n"]) for r in run["rows"]], [(d, draws) for d in smoke["dims"]]),
+        "lemma_4_2_largest_ratio": lambda: (run["n"], 8 * (draws // 8)),
+        "theorem_3_1_rates": lambda: ((run["n"], len(run["time_exponents"]), run["fractions"]),
+                                      (draws, draws, list(smoke["fractions"]))),
+        "escape_by_ratio": lambda: (run["n"], draws),
+        "landscape_minima": lambda: (run["n"], draws),
+        "per_draw_monotonicity": lambda: (run["pairs"], smoke["pairs"]),
+        "threshold_by_width": lambda: (([r["m"] for r in run["rows"]], run["draws"]), (list(widths), draws)),
+        "certificate_ratio": lambda: ([run[m]["summary"]["n"] for m in ("auto", "contraction")], [len(widths) * draws] * 2),
+        "tau_against_regime": lambda: (run["n"], draws),
+        "threshold_blind_spots": lambda: (run["quotes"][0].split(" of ")[1], f"{len(widths) * draws} draws"),
+    }[key]()
+
+
+def test_every_finding_has_a_stored_smoke_run():
+    assert sorted(stored_smoke()) == sorted(SMOKE)
+    assert all(f.smoke for f in FINDINGS), "every finding has a smoke size"
+
+
+@pytest.mark.parametrize("key", sorted(SMOKE))
+def test_each_finding_recomputed_at_its_smoke_size_equals_its_stored_smoke_run(key):
+    run = compute([key], smoke=True)[key]
+    assert smoke_differences(stored_smoke()[key], run) == []
+    assert run["quotes"] == stored_smoke()[key]["quotes"]
+    reported, asked = sizes(key, run, SMOKE[key].smoke)
+    assert reported == asked
+    for share in proportions(run):
+        assert share["rate"] == share["successes"] / share["n"]
+        assert share["ci95"][0] <= share["rate"] <= share["ci95"][1]
+
+
+def test_the_command_stores_the_findings_and_their_smoke_runs_and_merges_a_subset(tmp_path, capsys):
+    out = tmp_path / "findings.json"
+    key = "lemma_4_2_largest_ratio"
+    assert main(["--only", key, "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert sorted(data) == ["command", "environment", "findings", "smoke"]
+    assert list(data["findings"]) == [key] and list(data["smoke"]) == [key]
+    assert data["findings"][key]["n"] == 8 * (200_000 // 8) and data["smoke"][key]["n"] == 800
+    assert data["findings"][key]["claim"] == "lemma_4_2"
+    assert data["command"] == "python -m theory.experiments.findings"
+    assert f"{key} (" in capsys.readouterr().out
+    other = "tau_against_regime"
+    assert main(["--smoke", "--only", other, "--out", str(out)]) == 0
+    merged = json.loads(out.read_text())
+    assert list(merged["findings"]) == [key]
+    assert list(merged["smoke"]) == sorted([key, other], key=list(SMOKE).index)
+    assert merged["smoke"][key] == data["smoke"][key]
+
+
+def test_the_command_lists_the_findings_and_rejects_an_unknown_key(tmp_path, capsys):
+    assert main(["--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[:2] for line in lines] == [[f.key, f.claim] for f in FINDINGS]
+    with pytest.raises(SystemExit) as stop:
+        main(["--only", "no_such_finding", "--out", str(tmp_path / "f.json")])
+    assert stop.value.code == 2 and "no_such_finding" in capsys.readouterr().err
+    assert not (tmp_path / "f.json").exists()
+
+
+@pytest.mark.parametrize("value, digits, text", [
+    (1.0 * 100, 2, "100"), (99.96, 2, "100"), (0.5, 3, "0.5"), (123.4, 3, "123"), (12345.6, 3, "12346"),
+    (0.0012345, 3, "0.00123"), (1e-4, 3, "1.00e-04"), (2e5, 3, "2.00e+05"), (-150.0, 2, "-150"), (0, 3, "0"),
+    (math.inf, 3, "inf"), (-math.inf, 3, "-inf"), (math.nan, 3, "nan"), (None, 3, "nan"),
+])
+def test_numbers_print_with_their_significant_digits_and_no_exponent_for_ordinary_sizes(value, digits, text):
+    assert fmt(value, digits) == text
+
+
+def test_a_proportion_prints_as_a_percentage():
+    assert (pct(1.0), pct(0.034), pct(0.0)) == ("100 %", "3.4 %", "0 %")
+
+
+@pytest.mark.negative_control
+def test_control_a_smoke_run_at_another_size_is_caught():
+    key = "escape_by_ratio"
+    assert smoke_differences(stored_smoke()[key], compute_at(key, draws=SMOKE[key].smoke["draws"] + 1))
+
+
+def compute_at(key, **kwargs):
+    return json.loads(json.dumps(SMOKE[key].measure(**kwargs), default=float))

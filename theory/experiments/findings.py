@@ -1,6 +1,6 @@
 r"""The numbers the documentation (README.md and docs/) quotes, recomputed over stated draws with 95 % confidence intervals.
 
-``python -m theory.experiments.findings [--out findings.json] [--only KEY,...] [--list]``
+``python -m theory.experiments.findings [--out findings.json] [--only KEY,...] [--smoke] [--list]``
 
 Each finding is a function of this module, registered in :data:`FINDINGS`; it
 draws its own problems from fixed seeds (so the output is a function of the
@@ -9,11 +9,13 @@ code and the library versions), states n, and returns its numbers with exact
 order statistics for medians, Student t for means) and the sentences
 (``quotes``) that the documentation prints verbatim. ``checks/suite/test_findings.py``
 keeps the documentation and ``findings.json`` in step, and recomputes the cheap
-findings to keep ``findings.json`` in step with the code.
+findings and every finding's smoke run (:attr:`Finding.smoke`, the same code over a
+few draws, stored under ``"smoke"``) to keep ``findings.json`` in step with the code.
 
 The whole command takes several minutes on 2 cores (each finding's cost is in
-its docstring); ``--only`` recomputes a subset and merges it into an existing
-output file.
+its docstring) and stores the findings and their smoke runs; ``--only`` recomputes a
+subset and merges it into an existing output file; ``--smoke`` recomputes the smoke
+runs only (seconds).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -39,12 +41,19 @@ LEVEL = 0.95
 
 @dataclass(frozen=True)
 class Finding:
-    """One measured finding: ``key``, the claim it belongs to, and the function that measures it."""
+    """One measured finding: ``key``, the claim it belongs to, and the function that measures it.
+
+    ``smoke`` holds the keyword arguments of a run of ``measure`` small enough for the checks
+    (about a second): the same code over fewer draws, stored under ``"smoke"`` in findings.json
+    by ``--smoke`` and recomputed by ``checks/suite/test_findings.py``, so that every line of
+    every finding runs in the suite, not only in the full command.
+    """
 
     key: str
     claim: str
-    measure: Callable[[], dict]
+    measure: Callable[..., dict]
     cheap: bool = False
+    smoke: dict = field(default_factory=dict)
 
 
 def fmt(value, digits=3):
@@ -56,7 +65,9 @@ def fmt(value, digits=3):
     if value == 0:
         return "0"
     if 1e-3 <= abs(value) < 1e5:
-        return f"{value:.{digits}g}"
+        text = f"{value:.{digits}g}"
+        # An integer part longer than ``digits`` (100 at 2 digits): whole, not "1e+02".
+        return f"{value:.0f}" if "e" in text else text
     return f"{value:.{digits - 1}e}"
 
 
@@ -323,11 +334,11 @@ def per_draw_monotonicity(pairs=MONOTONE_PAIRS, ratios=MONOTONE_RATIOS, seed=0):
 # --- Theorem 5.1: the threshold, the certificate, the blind spot -------------------------
 
 
-def threshold_by_width():
+def threshold_by_width(widths=None, draws=None):
     r"""The empirical threshold (first radius with two minima) per width, and its trend against (log m)^-2.
 
-    :func:`theory.experiments.threshold_sweep.threshold_sweep` with its defaults (d = 2, m = 8, 32,
-    128, 512, 20 draws each, seeds 0-19, input scale 1, cap 20); medians with a
+    :func:`theory.experiments.threshold_sweep.threshold_sweep`'s setting (d = 2, ``widths`` m = 8, 32,
+    128, 512, ``draws`` 20 each, seeds 0-19, input scale 1, cap 20); medians with a
     distribution-free 95 % interval (draws with one minimum up to the cap count
     as infinite), and the fitted exponent p of median ∝ (log m)^-p. About 40 s.
     """
@@ -335,33 +346,37 @@ def threshold_by_width():
     from theory.problem import make_problem
     from theory.experiments.threshold_sweep import PAPER_EXPONENT, SWEEP_DRAWS, SWEEP_WIDTHS, fit_log_exponent
 
+    widths = SWEEP_WIDTHS if widths is None else tuple(widths)
+    draws = SWEEP_DRAWS if draws is None else int(draws)
     rows = []
-    for m in SWEEP_WIDTHS:
-        thr = [minima_threshold(make_problem(2, m, seed=s, eps=THRESHOLD_EPS_CAP)).eps for s in range(SWEEP_DRAWS)]
+    for m in widths:
+        thr = [minima_threshold(make_problem(2, m, seed=s, eps=THRESHOLD_EPS_CAP)).eps for s in range(draws)]
         rows.append(dict(m=m, median=float(np.median(thr)), ci95=median_ci(thr, level=LEVEL),
                          censored=int(np.sum(~np.isfinite(thr)))))
     usable = [(r["m"], r["median"]) for r in rows if np.isfinite(r["median"])]
     p = fit_log_exponent(*zip(*usable))
     quotes = ["median thresholds " + ", ".join(f"{fmt(r['median'])} ({_interval(*r['ci95'])})" for r in rows)
-              + f" at m = {', '.join(str(r['m']) for r in rows)} ({SWEEP_DRAWS} draws each)",
+              + f" at m = {', '.join(str(r['m']) for r in rows)} ({draws} draws each)",
               f"fitted exponent p = {fmt(p, 2)} against the paper's {fmt(PAPER_EXPONENT)}"]
-    return dict(rows=rows, exponent=p, draws=SWEEP_DRAWS, quotes=quotes)
+    return dict(rows=rows, exponent=p, draws=draws, quotes=quotes)
 
 
-def certificate_ratio():
+def certificate_ratio(widths=None, draws=None):
     r"""Empirical threshold / certified τ_ε over 150 draws: the fold-free annulus certificate and the contraction alone.
 
-    :func:`theory.experiments.threshold_sweep.tau_ratio_distribution` (d = 2, m = 8, 32, 128, seeds
-    0-49, input scale 1) with ``method="auto"`` (the annulus for d = 2) and
+    :func:`theory.experiments.threshold_sweep.tau_ratio_distribution` (d = 2, ``widths`` m = 8, 32,
+    128, ``draws`` seeds 0-49, input scale 1) with ``method="auto"`` (the annulus for d = 2) and
     ``method="contraction"``: median with its distribution-free 95 % interval,
     10 % and 90 % quantiles, min and max, and the draws where τ_ε would exceed a
     threshold (violations). About 4 minutes.
     """
-    from theory.experiments.threshold_sweep import tau_ratio_distribution
+    from theory.experiments.threshold_sweep import RATIO_DRAWS, RATIO_WIDTHS, tau_ratio_distribution
 
+    widths = RATIO_WIDTHS if widths is None else tuple(widths)
+    draws = RATIO_DRAWS if draws is None else int(draws)
     out, quotes = {}, []
     for method in ("auto", "contraction"):
-        result = tau_ratio_distribution(method=method)
+        result = tau_ratio_distribution(method=method, widths=widths, draws=draws)
         r = result["all"]["ratio"]
         out[method] = dict(summary=r, violations=result["all"]["violations"], censored=result["all"]["censored"],
                            by_width={row["m"]: row["ratio"]["median"] for row in result["rows"]})
@@ -400,16 +415,18 @@ def tau_against_regime(draws=400):
                 quotes=quotes)
 
 
-def threshold_blind_spots():
+def threshold_blind_spots(widths=None, draws=None):
     r"""Draws whose count of minima is not monotone in ε where the doubling search overshoots.
 
-    :func:`theory.experiments.threshold_sweep.blind_spots` over the 150 draws of :func:`certificate_ratio`.
-    About 2 minutes.
+    :func:`theory.experiments.threshold_sweep.blind_spots` over the draws of :func:`certificate_ratio`
+    (``widths`` times ``draws``: 3 times 50 by default). About 2 minutes.
     """
-    from theory.experiments.threshold_sweep import blind_spots
+    from theory.experiments.threshold_sweep import RATIO_DRAWS, RATIO_WIDTHS, blind_spots
 
-    spots = blind_spots()
-    quotes = [f"{len(spots)} of 150 draws"]
+    widths = RATIO_WIDTHS if widths is None else tuple(widths)
+    draws = RATIO_DRAWS if draws is None else int(draws)
+    spots = blind_spots(widths=widths, draws=draws)
+    quotes = [f"{len(spots)} of {len(widths) * draws} draws"]
     for spot in spots:
         quotes.append(f"m = {spot['m']}, seed {spot['seed']}: the doubling search reported {fmt(spot['doubling'])}, "
                       f"{fmt(spot['doubling'] / spot['threshold'])} times the first window ({fmt(spot['threshold'])})")
@@ -417,21 +434,25 @@ def threshold_blind_spots():
 
 
 FINDINGS = (
-    Finding("gradient_floor_failures", "lemma_4_1", gradient_floor_failures),
-    Finding("lemma_4_2_largest_ratio", "lemma_4_2", lemma_4_2_largest_ratio, cheap=True),
-    Finding("theorem_3_1_rates", "theorem_3_1", theorem_3_1_rates),
-    Finding("escape_by_ratio", "section_5_1", escape_by_ratio),
-    Finding("landscape_minima", "section_5_1", landscape_minima),
-    Finding("per_draw_monotonicity", "section_5_1", per_draw_monotonicity),
-    Finding("threshold_by_width", "theorem_5_1", threshold_by_width),
-    Finding("certificate_ratio", "theorem_5_1", certificate_ratio),
-    Finding("tau_against_regime", "theorem_5_1", tau_against_regime),
-    Finding("threshold_blind_spots", "theorem_5_1", threshold_blind_spots),
+    Finding("gradient_floor_failures", "lemma_4_1", gradient_floor_failures,
+            smoke=dict(draws=200, dims=(1, 2))),
+    Finding("lemma_4_2_largest_ratio", "lemma_4_2", lemma_4_2_largest_ratio, cheap=True, smoke=dict(draws=800)),
+    Finding("theorem_3_1_rates", "theorem_3_1", theorem_3_1_rates, smoke=dict(draws=2, fractions=(0.9, 0.6, 0.4))),
+    Finding("escape_by_ratio", "section_5_1", escape_by_ratio, smoke=dict(draws=10)),
+    Finding("landscape_minima", "section_5_1", landscape_minima, smoke=dict(draws=8)),
+    Finding("per_draw_monotonicity", "section_5_1", per_draw_monotonicity, smoke=dict(pairs=60)),
+    Finding("threshold_by_width", "theorem_5_1", threshold_by_width, smoke=dict(widths=(8, 32), draws=3)),
+    Finding("certificate_ratio", "theorem_5_1", certificate_ratio, smoke=dict(widths=(8,), draws=3)),
+    Finding("tau_against_regime", "theorem_5_1", tau_against_regime, smoke=dict(draws=10)),
+    Finding("threshold_blind_spots", "theorem_5_1", threshold_blind_spots, smoke=dict(widths=(8,), draws=3)),
 )
 
 
-def compute(keys=None):
-    """Run the findings named in ``keys`` (all by default); returns {key: result} with timing and claim."""
+def compute(keys=None, smoke=False):
+    """Run the findings named in ``keys`` (all by default); returns {key: result} with timing and claim.
+
+    With ``smoke``, each runs at its :attr:`Finding.smoke` size instead of its full one.
+    """
     by_key = {f.key: f for f in FINDINGS}
     keys = list(by_key) if keys is None else list(keys)
     unknown = [k for k in keys if k not in by_key]
@@ -440,7 +461,8 @@ def compute(keys=None):
     out = {}
     for key in keys:
         start = time.perf_counter()
-        result = by_key[key].measure()
+        finding = by_key[key]
+        result = finding.measure(**(finding.smoke if smoke else {}))
         result = json.loads(json.dumps(result, default=float))  # plain JSON types
         result["claim"] = by_key[key].claim
         result["seconds"] = round(time.perf_counter() - start, 1)
@@ -463,26 +485,31 @@ def main(argv=None):
     parser.add_argument("--out", default="findings.json", help="output file (merged when --only is given)")
     parser.add_argument("--only", help="comma-separated keys to recompute")
     parser.add_argument("--list", action="store_true", help="list the findings and exit")
+    parser.add_argument("--smoke", action="store_true",
+                        help='run each finding at its small size and store it under "smoke" (what the checks recompute)')
     args = parser.parse_args(argv)
     if args.list:
         for f in FINDINGS:
             print(f"{f.key}\t{f.claim}\t{(f.measure.__doc__ or '').strip().splitlines()[0]}")
         return 0
     keys = None if args.only is None else [k.strip() for k in args.only.split(",") if k.strip()]
+    # The full findings and their smoke runs (--smoke: the smoke runs only, merged into --out).
+    sections = ("smoke",) if args.smoke else ("findings", "smoke")
     try:
-        results = compute(keys)
+        computed = {section: compute(keys, smoke=section == "smoke") for section in sections}
     except ValueError as exc:
         parser.error(str(exc))
     path = Path(args.out)
-    data = {"findings": {}}
-    if keys is not None and path.exists():
+    data = {}
+    if (keys is not None or args.smoke) and path.exists():
         data = json.loads(path.read_text())
-    data["findings"].update(results)
-    data["findings"] = {f.key: data["findings"][f.key] for f in FINDINGS if f.key in data["findings"]}
+    for section, results in computed.items():
+        merged = {**data.get(section, {}), **results}
+        data[section] = {f.key: merged[f.key] for f in FINDINGS if f.key in merged}
     data["environment"] = _environment()
     data["command"] = "python -m theory.experiments.findings"
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    for key, result in results.items():
+    for key, result in computed[sections[0]].items():
         print(f"{key} ({result['seconds']} s):")
         for quote in result["quotes"]:
             print(f"  {quote}")

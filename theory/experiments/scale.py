@@ -21,10 +21,11 @@ Escape, made explicit
   not escaped within ESCAPE_SLOW_STEPS = 20 steps (2.5 times that).
 
 Calibration (d = 2, m = 32, r = 1, 40 seeds; ``python -m theory.experiments.calibration``):
-at ‖x‖ = 0.01 the loss drop after 10 steps is 0.245 to 0.252 of the range for
-every seed; at ‖x‖ = 1 and 100 its median is lower (0.16, 0.20) but its
-spread is wide (10 % quantile 0.08, 90 % quantile 0.38): the mean escape speed
-does not separate the scales, the tail of slow escapes does.
+at ‖x‖ = 0.01 the loss drop after 10 steps is 0.245 to 0.266 of the range for
+every seed (10 % to 90 % quantile 0.246 to 0.252); at ‖x‖ = 1 and 100 its median
+is lower (0.158, 0.196) but its spread is wide (10 % quantiles 0.081 and 0.085,
+90 % quantiles 0.378 and 0.388): the mean escape speed does not separate the
+scales, the tail of slow escapes does.
 """
 
 from __future__ import annotations

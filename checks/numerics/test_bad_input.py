@@ -62,7 +62,10 @@ from theory.pgd import (
     step_product,
 )
 from theory.problem import Problem, make_problem
-from theory.testing.regimes import definiteness_margin, gradient_failure_probability, min_width, regime
+from theory.testing.regimes import (
+    definiteness_margin, gradient_failure_probability, gradient_lower_bound, interior_decrease_constant, min_width,
+    regime,
+)
 from theory.experiments.scale import count_minima, escape_steps
 from theory.experiments.threshold_sweep import (
     blind_spots, count_changes, fit_log_exponent, tau_ratio_distribution,
@@ -184,6 +187,8 @@ CASES = [
     (sign_test_critical, (-1, 0.01), {}, "n"),
     (sign_test_power, (10, 0.01, 2.0), {}, "q"),
     (sign_test_draws, (0.01, 0.9, 0.4), {}, "q"),
+    (sign_test_draws, (0.01, 0.9, 0.5), {}, "q"),
+    (sign_test_draws, (0.01, 0.9, 1.5), {}, "q"),
     (paired_sign_test_power, (0, 0.01, 0.5, 0.8), {}, "draws"),
     (paired_sign_test_draws, (0.01, 1.0, 0.5, 0.8), {}, "power"),
     (ks_critical, (0, 0.01), {}, "n"),
@@ -193,6 +198,7 @@ CASES = [
     (proportion_ci, (1, 3), dict(level=1.0), "level"),
     (median_ci, ([],), {}, "values"),
     (mean_ci, ([1.0],), {}, "values"),
+    (mean_ci, ([1.0, 2.0],), dict(level=1.5), "level"),
     (per_run_false_fail, (0.0, 10), {}, "alpha"),
     (remark3_schedule, (0.0, 10), {}, "beta"),
     (remark3_schedule, (1.0, np.inf), {}, "z"),
@@ -210,8 +216,11 @@ CASES = [
     (regime("theorem_3_1").eps_max, (2,), {}, "m"),
     (regime("theorem_3_1").eta_max, (100, np.nan), {}, "eps"),
     (regime("lemma_4_3").eta_max, (100, 0.1), {}, "step size"),
+    (regime("theorem_3_1").eta_max, (2, 0.1), {}, "m"),
     (regime, ("lemma_9_9",), {}, "claim"),
     (gradient_failure_probability, (3,), dict(floor=0.0), "floor"),
+    (gradient_lower_bound, (1.0,), dict(floor=0.0), "floor"),
+    (interior_decrease_constant, (1.0,), dict(floor=-1.0), "floor"),
     (definiteness_margin, (-1.0,), {}, "dloss_lower"),
     (certified_gradient_floor, (NET, np.ones(4), 0.1), {}, "x"),
     (certified_gradient_floor, (NET, np.ones(3), 0.0), {}, "eps"),
@@ -240,6 +249,9 @@ CASES = [
     (minima_threshold, (PROB,), dict(rtol=0.0), "rtol"),
     (minima_threshold, (PROB2,), dict(max_boxes=0), "max_boxes"),
     (scan_threshold, (PROB,), dict(ratio=1.0), "ratio"),
+    (scan_threshold, (PROB,), dict(ratio=np.nan), "ratio"),
+    (scan_threshold, (PROB,), dict(eps_cap=-1.0), "eps_cap"),
+    (minima_threshold, (PROB2,), dict(eps_cap=0.0), "eps_cap"),
     (scan_threshold, (PROB,), dict(eps_lo=-1.0), "eps_lo"),
     (certified_tau_eps, (PROB2,), dict(method="bisection"), "method"),
     (certified_tau_eps, (PROB,), dict(method="annulus"), "method"),
@@ -312,6 +324,7 @@ CASES = [
     (global_cap_rtol, (4, 0), {}, "d"),
     (higham_gamma, (0,), {}, "n"),
     (central_difference_stencil, (7,), {}, "order"),
+    (central_difference_stencil, (0,), {}, "order"),
     (central_difference_stencil, (8, 1), {}, "factor"),
     (QUADRATIC.value_error, (0.0, np.array([np.nan])), {}, "f"),
     (CROSS_ENTROPY.dvalue_error, (1.5, 0.0), {}, "y"),

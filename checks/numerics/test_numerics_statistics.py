@@ -3,9 +3,13 @@
 The sign test's critical value is checked from both sides (its tail is at most
 α, one less would exceed it); its power at q = 1/2 is its false-fail rate; the
 KS power bound is a lower bound on the rejection rate of the real test against
-a law at the stated distance; the intervals cover what they claim. Controls:
-a critical value one too small breaks the false-fail budget; a KS "bound"
-without the DKW margin overstates the power.
+a law at the stated distance; the intervals cover what they claim. The sample
+sizes are the smallest that reach the power (the sign test's by its definition,
+KS's by the monotone bound, from both sides); the median's interval is the pair
+of order statistics of the largest admissible rank, the mean's Student's t.
+Controls: a critical value one too small breaks the false-fail budget; a KS
+"bound" without the DKW margin overstates the power; a sample size one too large
+and a median interval one rank too narrow are caught.
 """
 
 import numpy as np
@@ -16,8 +20,9 @@ from scipy import stats
 
 from ..support import counterexample, holds
 from theory.testing.statistics import (
-    ks_critical, ks_power_lower_bound, median_ci, paired_sign_test_power, per_run_false_fail, proportion_ci,
-    sign_test_critical, sign_test_power,
+    ks_critical, ks_power_lower_bound, ks_samples, mean_ci, median_ci, paired_sign_test_draws,
+    paired_sign_test_power, per_run_false_fail, proportion_ci, sign_test_critical, sign_test_draws,
+    sign_test_power,
 )
 from theory.testing.strategies import log_uniform, seeds
 from theory.testing.tolerances import IDENTITY_RTOL
@@ -128,3 +133,90 @@ def test_median_interval_brackets_the_sample_median_between_order_statistics(n, 
 def test_per_run_false_fail_is_the_union_of_independent_examples():
     assert per_run_false_fail(1e-6, 4000) == pytest.approx(1 - (1 - 1e-6) ** 4000, rel=1e-12)
     assert per_run_false_fail(1e-6, 4000) <= 4000 * 1e-6
+
+
+# --- sample sizes: the smallest that reach the power ------------------------------------------
+
+powers = st.floats(0.5, 0.99)
+
+
+def check_ks_samples(alpha, power, distance, samples=ks_samples):
+    n = samples(alpha, power, distance)
+    note(f"n = {n}")
+    assert ks_power_lower_bound(n, alpha, distance) >= power
+    assert n == 1 or ks_power_lower_bound(n - 1, alpha, distance) < power  # the bound grows with n
+
+
+@given(log_uniform(1e-6, 0.1), powers, st.floats(0.05, 0.5))
+def test_ks_samples_is_the_smallest_size_whose_power_bound_reaches_the_power(alpha, power, distance):
+    check_ks_samples(alpha, power, distance)
+
+
+def check_sign_test_draws(alpha, power, q, draws=sign_test_draws):
+    n = draws(alpha, power, q)
+    note(f"n = {n}")
+    assert sign_test_power(n, alpha, q) >= power
+    assert all(sign_test_power(k, alpha, q) < power for k in range(1, n))
+
+
+@given(log_uniform(1e-4, 0.1), powers, st.floats(0.65, 0.95))
+def test_sign_test_draws_is_the_first_size_whose_power_reaches_the_power(alpha, power, q):
+    check_sign_test_draws(alpha, power, q)
+
+
+@given(log_uniform(1e-2, 0.1), st.floats(0.5, 0.8), st.floats(0.5, 1.0), st.floats(0.8, 0.95))
+def test_paired_sign_test_draws_is_the_first_number_of_draws_whose_power_reaches_the_power(alpha, power, differ, q):
+    n = paired_sign_test_draws(alpha, power, differ, q)
+    assert paired_sign_test_power(n, alpha, differ, q) >= power
+    assert n == 1 or paired_sign_test_power(n - 1, alpha, differ, q) < power
+
+
+@pytest.mark.negative_control
+def test_control_sample_sizes_one_too_large_are_caught():
+    counterexample(st.tuples(log_uniform(1e-6, 0.1), powers, st.floats(0.05, 0.5)),
+                   holds(check_ks_samples, samples=lambda *a: ks_samples(*a) + 1), shrink=False)
+    counterexample(st.tuples(log_uniform(1e-4, 0.1), powers, st.floats(0.65, 0.95)),
+                   holds(check_sign_test_draws, draws=lambda *a: sign_test_draws(*a) + 1), shrink=False)
+
+
+# --- the intervals' definitions ---------------------------------------------------------------
+
+
+def check_median_rank(x, level, interval=median_ci):
+    """``interval`` is (x_(j), x_(n+1−j)) with j the largest rank with 2P(B < j) <= 1 − level."""
+    x = np.sort(x)
+    n = x.size
+    low, high = interval(x, level=level)
+    ranks = np.arange(1, n // 2 + 1)
+    ok = ranks[2.0 * stats.binom.cdf(ranks - 1, n, 0.5) <= 1.0 - level]
+    if ok.size == 0:
+        assert (low, high) == (-np.inf, np.inf)
+        return
+    j = int(ok[-1])
+    note(f"n = {n}, j = {j}")
+    assert (low, high) == (x[j - 1], x[n - j])
+
+
+@given(st.integers(1, 300), st.floats(0.5, 0.999), seeds())
+def test_median_interval_is_the_pair_of_order_statistics_of_the_largest_admissible_rank(n, level, seed):
+    check_median_rank(np.random.default_rng(seed).standard_normal(n), level)
+
+
+@pytest.mark.negative_control
+def test_control_a_median_interval_one_rank_too_narrow_is_caught():
+    def narrow(x, level):
+        x = np.sort(x)
+        low, high = median_ci(x, level=level)
+        j = int(np.searchsorted(x, low)) + 1
+        return (x[j], x[x.size - j - 1]) if np.isfinite(low) and j < x.size // 2 else (low, high)
+
+    counterexample(st.tuples(st.integers(10, 300), st.floats(0.5, 0.99), seeds()).map(
+        lambda c: (np.random.default_rng(c[2]).standard_normal(c[0]), c[1])),
+        holds(check_median_rank, interval=narrow))
+
+
+@given(st.integers(2, 200), st.floats(0.5, 0.999), seeds())
+def test_mean_interval_is_students_t_interval(n, level, seed):
+    x = np.random.default_rng(seed).standard_normal(n)
+    expected = stats.t.interval(level, n - 1, loc=x.mean(), scale=stats.sem(x))
+    np.testing.assert_allclose(mean_ci(x, level=level), expected, rtol=IDENTITY_RTOL, atol=IDENTITY_RTOL)

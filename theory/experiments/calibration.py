@@ -15,7 +15,7 @@ the documented sizes and finds the numbers in the docstrings that quote them:
    (the escape sign test per ratio is a finding: ``python -m theory.experiments.findings``,
    key ``escape_by_ratio``).
 6. The conformance draws of the convergence properties (:mod:`theory.attacks.strategies`,
-   d <= 64, derandomized): the share with a positive certified gradient floor and the share
+   d <= 64, seeded): the share with a positive certified gradient floor and the share
    meeting :data:`theory.attacks.properties.KAPPA_MAX`, with 95 % intervals, on ``--draws`` / 2 draws.
 """
 
@@ -132,9 +132,15 @@ def section_5_1(seeds=SECTION_5_1_SEEDS):
     return rows
 
 
+#: The seed of experiment 6's Hypothesis draws. Derandomized draws are seeded from a digest
+#: of the test function, which differs between a pytest run, the command and a mutated copy of
+#: this module; an explicit seed gives the same draws in all of them (for one Hypothesis version).
+CONFORMANCE_FLOOR_SEED = 20200713
+
+
 def conformance_floor(draws):
     """Experiment 6: ``[{name, successes, n, ci95, line}]``: the conformance draws' certified floor and KAPPA_MAX."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, given, seed, settings
     from hypothesis import strategies as st
 
     from theory.attacks.properties import KAPPA_MAX, converges_in_budget
@@ -144,7 +150,8 @@ def conformance_floor(draws):
 
     positive, meets = [], []
 
-    @settings(max_examples=draws, derandomize=True, database=None, deadline=None,
+    @seed(CONFORMANCE_FLOOR_SEED)
+    @settings(max_examples=draws, derandomize=False, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(attack_cases(d=st.integers(2, 64)))
     def record(case):

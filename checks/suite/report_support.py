@@ -127,3 +127,74 @@ def synthetic_study(steps=12, n=6):
     training = TrainingStudy({(s, e): (panel(s, 0.1, 1.0 / (1 + e)), 0.95) for s in (0.1, 10.0) for e in (0, 30)},
                              0, np.arange(n), steps, 0.1)
     return study, training
+
+
+#: The pinned report of the Markdown's golden file: every kind of section and line it can print.
+GOLDEN = Path(__file__).resolve().parent / "report_golden.md"
+
+
+def golden_records():
+    """Pinned records: a failed property with its replay, a margin with and without its bound, a passed
+    literal statement (a weakness), found and missed controls, a finding, a self-test failure."""
+    by_module = {claim.module: claim for claim in CLAIMS}
+    t31, l43, l41 = by_module["test_theorem_3_1"], by_module["test_lemma_4_3"], by_module["test_lemma_4_1"]
+    base = {"duration_s": 0.5, "markers": [], "xfail_reason": None, "text": "", "tally": None}
+    failing = ("checks/claims/test_theorem_3_1.py:9: in test_p\n    assert n < 50\nE   AssertionError: distance 2.1 x K'\n"
+               "E   Failing test case: test_p(\nE       case=(make_problem(7, 130, seed=3), 1),\nE   )\n"
+               "E   You can reproduce this test case by temporarily adding @reproduce_failure('6.1', b'AXic') as a "
+               "decorator on your test function\n")
+    margin = {"value": 0.25, "phase": "generate", "status": "passed", "observed": 0.5, "allowed": 2.0,
+              "side": "upper", "recipe": "make_problem(7, 130, seed=1)", "notes": []}
+    lower = {"value": 0.75, "phase": "generate", "status": "passed", "observed": 4.0, "allowed": 3.0,
+             "side": "lower", "recipe": None, "notes": []}
+    bare = {"value": 0.5, "phase": "generate", "status": "passed", "notes": []}
+
+    def record(claim, name, kind, outcome, **extra):
+        module = claim.module if claim else "test_numerics_x"
+        return {**base, "nodeid": f"checks/claims/{module}.py::{name}", "module": module, "name": name,
+                "claim": claim.key if claim else None, "kind": kind, "outcome": outcome, **extra}
+
+    return [
+        record(t31, "test_p", "property", "failed", text=failing),
+        record(t31, "test_q", "property", "passed", tally={"examples": 40, "failing": 0, "gave_up": 0,
+               "first_failure": None, "evidence": {"certified": 30, "sampled": 10}, "margins": {"distance": margin}}),
+        record(t31, "test_control_found", "control", "passed",
+               tally={"examples": 3, "failing": 1, "gave_up": 0, "first_failure": 3, "evidence": {}, "margins": {}}),
+        record(t31, "test_control_missed", "control", "failed"),
+        record(t31, "test_finding_x", "finding", "passed"),
+        record(l43, "test_r", "property", "passed", tally={"examples": 7, "failing": 0, "gave_up": 0,
+               "first_failure": None, "evidence": {"searched": 7}, "margins": {"cos [lower bound]": lower}}),
+        record(l41, "test_s", "property", "passed", tally={"examples": 2, "failing": 0, "gave_up": 0,
+               "first_failure": None, "evidence": {}, "margins": {"floor": bare}}),
+        *(record(l43, name, "literal", "passed") for name in list(l43.repairs)[:1]),
+        *(record(l43, name, "literal", "xfailed", text="E   AssertionError: cos 0.9 > beta\nE   Falsifying example: t(n=2)") for name in list(l43.repairs)[1:2]),
+        record(None, "test_numerics_y", "property", "failed", text="E   AssertionError: rounding 3 ulp"),
+        record(None, "test_numerics_z", "property", "passed"),
+    ]
+
+
+def golden_report(clean=False):
+    """The pinned report; ``clean``: without the weak records (no weaknesses, no failures), on a
+    derandomized profile with a commit, an example database and no extra sections."""
+    if clean:
+        meta = {**META, "commit": "abc1234", "example_database": ".hypothesis/examples",
+                "profile": {"name": "ci", "max_examples": 5, "derandomize": True}}
+        recs = [r for r in golden_records() if r["outcome"] == "passed" and r["kind"] != "literal"]
+        return R.build_report({"exit_status": 0, "records": recs, "wall_s": 3.0}, meta=meta)
+    meta = {**META, "figure1": {"status": "run", "message": "Figure 1 drawn.", "table": "| a |\n|---|\n| 1 |",
+                                "files": ["figure1.png", "figure1.md"]},
+            "real_data": {"status": "run", "message": "Real data run.", "table": "| b |\n|---|\n| 2 |",
+                          "files": ["figure2.png", "figure3.png"]},
+            "conformance": {"status": "run", "message": "Attacks run.", "table": "| c |\n|---|\n| 3 |"}}
+    return R.build_report({"exit_status": 1, "records": golden_records(), "wall_s": 12.0}, meta=meta)
+
+
+def golden_markdown():
+    """The two pinned reports' Markdown, one after the other (what the golden file holds)."""
+    return R.render_markdown(golden_report()) + "\n<!-- the clean report -->\n\n" + R.render_markdown(golden_report(True))
+
+
+if __name__ == "__main__":
+    # python -m checks.suite.report_support: rewrite the golden Markdown after a deliberate change of the report.
+    GOLDEN.write_text(golden_markdown(), encoding="utf-8")
+    print(f"wrote {GOLDEN}")

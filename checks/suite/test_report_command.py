@@ -25,7 +25,7 @@ from theory.report import markdown
 from theory.report.cli import main
 from theory.report.claims import CLAIMS, claim_for_module
 
-from .report_support import ROOT, records, report_of, run_command, synthetic_study
+from .report_support import GOLDEN, ROOT, golden_markdown, records, report_of, run_command, synthetic_study
 
 # --- the command end to end on a fake checks folder -----------------------------------------
 
@@ -266,3 +266,23 @@ def test_report_has_the_real_data_section_when_the_real_extra_is_installed(proje
     assert (project / "report" / "escape.md").exists() == installed
     assert "## Figures 2 and 3 on real data (digits, CNN)" in text
     assert ("| ratio r | convention |" in text) if installed else ("the `real` extra is not installed" in text)
+
+
+def golden_difference(text):
+    """The unified diff of ``text`` against the golden Markdown (empty when they agree)."""
+    import difflib
+
+    return "".join(difflib.unified_diff(GOLDEN.read_text(encoding="utf-8").splitlines(True), text.splitlines(True),
+                                        "report_golden.md", "rendered", n=1))
+
+
+def test_the_markdown_of_the_pinned_reports_is_the_golden_file():
+    # Every line the Markdown can print, on two pinned reports (report_support.golden_report). After
+    # a deliberate change of the report's text: python -m checks.suite.report_support, and review the diff.
+    assert golden_difference(golden_markdown()) == ""
+
+
+@pytest.mark.negative_control
+def test_control_a_changed_anchor_differs_from_the_golden_file(monkeypatch):
+    monkeypatch.setattr(markdown, "_anchor", lambda claim: claim["key"])
+    assert golden_difference(golden_markdown()) != ""

@@ -1,7 +1,9 @@
 """The experiment commands of section 5.1: Figure 1's table, PNG and PDF; the real-data tables, figures and command.
 
 Smoke tests of programs, not properties of a claim: the claims themselves are
-checked in ``checks/claims/test_section_5_1.py``.
+checked in ``checks/claims/test_section_5_1.py``. What each figure shows (panels, titles,
+markers, paths, legends, texts) is compared with a golden description
+(``figure_support.py``); the control draws Figure 1 with one step fewer.
 """
 
 import json
@@ -9,17 +11,37 @@ import json
 import pytest
 
 from .report_support import synthetic_study
+from theory.experiments import figure1 as figure1_module
 from theory.experiments.scale import FIGURE_RATIOS, FIGURE_SCALES
 
 
 def test_figure1_command_writes_the_table(tmp_path):
     from theory.experiments.figure1 import main
 
-    assert main(["--out", str(tmp_path), "--draws", "2"]) == 0
+    assert main(["--out", str(tmp_path), "--draws", "2", "--seed", "3", "--width", "16"]) == 0
     table = json.loads((tmp_path / "figure1_minima.json").read_text())
+    assert (table["d"], table["width"], table["draws"], table["seed"]) == (2, 16, 2, 3)
     assert len(table["panels"]) == len(FIGURE_SCALES) * len(FIGURE_RATIOS)
     assert all(p["scan_certified"] == 1.0 for p in table["panels"])
-    assert "| 0.01 | 0.1 |" in (tmp_path / "figure1_minima.md").read_text()
+    md = (tmp_path / "figure1_minima.md").read_text()
+    assert md.startswith("Local minima of L on the sphere per Figure 1 panel: d = 2, m = 16, 2 draws (seeds 3..4).")
+    assert "| 0.01 | 0.1 |" in md
+
+
+def test_figure1_command_says_what_it_skips_without_matplotlib_and_rejects_bad_arguments(tmp_path, monkeypatch,
+                                                                                         capsys):
+    monkeypatch.setattr(figure1_module, "plots_available", lambda: False)
+    assert figure1_module.main(["--out", str(tmp_path / "new"), "--draws", "1"]) == 0
+    captured = capsys.readouterr()
+    assert ("matplotlib is not installed: figure1.png skipped, table only (install the plots extra: "
+            "pip install '.[plots]')") in captured.err
+    assert "wrote" not in captured.out and not (tmp_path / "new" / "figure1.png").exists()
+    assert (tmp_path / "new" / "figure1_minima.md").exists()
+    for bad in (["--draws", "0"], ["--width", "0"], ["--seed", "-1"]):
+        with pytest.raises(SystemExit) as stop:
+            figure1_module.main(bad)
+        assert stop.value.code == 2
+        assert "--draws and --width must be >= 1 and --seed >= 0" in capsys.readouterr().err
 
 
 def test_figure1_command_draws_the_png_with_the_plots_extra(tmp_path):
@@ -79,3 +101,39 @@ def test_real_data_command_rejects_bad_arguments():
     with pytest.raises(SystemExit) as info:
         main(["--images", "0"])
     assert info.value.code == 2
+
+
+def differences(drawn_now, golden, path=""):
+    """Where two figure descriptions differ (``path: golden -> now``), at most 20 of them."""
+    if isinstance(golden, dict) and isinstance(drawn_now, dict):
+        keys = sorted(golden.keys() | drawn_now.keys())
+        return [d for k in keys for d in differences(drawn_now.get(k), golden.get(k), f"{path}/{k}")][:20]
+    if isinstance(golden, list) and isinstance(drawn_now, list) and len(golden) == len(drawn_now):
+        return [d for i, (a, b) in enumerate(zip(drawn_now, golden)) for d in differences(a, b, f"{path}[{i}]")][:20]
+    return [] if drawn_now == golden else [f"{path}: {golden!r} -> {drawn_now!r}"]
+
+
+def test_figure1_shows_what_its_golden_description_shows():
+    # Panels, titles, markers, paths, colour bars, legend and explanation (checks/suite/figure_support.py);
+    # after a deliberate change of the figure: python -m checks.suite.figure_support, and review the diff.
+    pytest.importorskip("matplotlib")
+    from .figure_support import figure1, golden_figures
+
+    assert differences(figure1(), golden_figures()["figure1"]) == []
+
+
+def test_figures_2_and_3_show_what_their_golden_description_shows():
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("torch")
+    from .figure_support import figures_2_and_3, golden_figures
+
+    assert differences(figures_2_and_3(), golden_figures()["figures_2_and_3"]) == []
+
+
+@pytest.mark.negative_control
+def test_control_a_figure_with_one_step_fewer_differs_from_its_golden_description(monkeypatch):
+    pytest.importorskip("matplotlib")
+    from .figure_support import figure1, golden_figures
+
+    monkeypatch.setattr(figure1_module, "FIGURE_STEPS", figure1_module.FIGURE_STEPS - 1)
+    assert differences(figure1(), golden_figures()["figure1"]) != []

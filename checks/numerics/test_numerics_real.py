@@ -1,4 +1,4 @@
-"""The real-data machinery (extra ``real``): the loss, its gradient, the local maxima, the escape times, the data and the training.
+"""The real-data machinery (extra ``real``): the loss, its gradient, the local maxima, the escape times, the data, the training, the studies and the command.
 
 Skipped without torch and scikit-learn.
 """
@@ -228,3 +228,76 @@ def test_control_the_absolute_step_is_not_invariant_under_rescaling():
     counterexample(st.tuples(SEEDS, st.sampled_from((0.125, 8.0))),
                    lambda c: check_rescaling_leaves_escape_unchanged(*c, convention="absolute") is None,
                    shrink=False, max_examples=3)
+
+
+# --- the studies and the command: what they record and write --------------------------------
+
+
+def test_the_escape_study_records_its_settings_images_and_one_panel_per_scale_and_ratio():
+    from theory.experiments.real.study import escape_study
+
+    images, steps = np.array([0, 5]), 4
+    study = escape_study(seed=0, images=images, scales=(1.0,), ratios=(0.1, 0.3), steps=steps, epochs=1)
+    assert (study.seed, study.steps, study.epochs, study.test_size) == (0, steps, 1, len(data.load(1.0).y_test))
+    assert np.array_equal(study.images, images) and sorted(study.panels) == [(1.0, 0.1), (1.0, 0.3)]
+    assert 0.0 <= study.accuracy[1.0] <= 1.0
+    for (scale, ratio), panel in study.panels.items():
+        assert (panel.scale, panel.ratio) == (scale, ratio)
+        assert math.isclose(panel.eps, data.epsilon(data.load(scale), ratio))
+        assert np.array_equal(panel.images, images)
+        assert panel.found.shape == panel.zero_gradient.shape == (2,)
+        assert sorted(panel.losses) == sorted(panel.times) == sorted(panel.first_step) == sorted(C.CONVENTIONS)
+        for convention in C.CONVENTIONS:
+            assert panel.losses[convention].shape == (steps + 1, 2) and panel.times[convention].shape == (2,)
+    assert_rejects(escape_study, seed=-1, name="seed")
+
+
+def test_the_command_runs_both_studies_on_its_images_and_writes_figures_and_tables(tmp_path, monkeypatch, capsys):
+    import json as json_module
+
+    pytest.importorskip("matplotlib")
+
+    import theory.experiments.real.__main__ as command
+    import theory.experiments.real.study as study_module
+
+    from ..suite.report_support import synthetic_study
+
+    study, training = synthetic_study()
+    calls = {}
+    monkeypatch.setattr(study_module, "escape_study", lambda **kw: calls.setdefault("escape", kw) and study)
+    monkeypatch.setattr(study_module, "training_study", lambda **kw: calls.setdefault("training", kw) and training)
+    summary, files = command.run(str(tmp_path / "out"), images=3, seed=2)
+    chosen = command.image_subset(len(data.load(1.0).y_test), 3)
+    for name in ("escape", "training"):
+        assert calls[name]["seed"] == 2 and np.array_equal(calls[name]["images"], chosen)
+    expected = [f"figure{k}.{ext}" for k in (2, 3) for ext in ("png", "pdf")]
+    assert [f.rsplit("/", 1)[1] for f in files] == expected + ["escape.md", "escape.json"]
+    assert all(f.startswith(str(tmp_path / "out")) for f in files)
+    stored = json_module.loads((tmp_path / "out" / "escape.json").read_text(encoding="utf-8"))
+    assert stored == json_module.loads(json_module.dumps(summary, default=float))
+    monkeypatch.setattr("theory.experiments.figure1.plots_available", lambda: False)
+    _, files = command.run(str(tmp_path / "bare"), images=3, seed=2)
+    assert [f.rsplit("/", 1)[1] for f in files] == ["escape.md", "escape.json"]
+    assert "matplotlib is not installed: figures 2 and 3 skipped (install the plots extra)" in capsys.readouterr().err
+
+
+def test_the_command_line_passes_its_folder_images_and_seed_and_prints_the_table(tmp_path, monkeypatch, capsys):
+    import theory.experiments.real.__main__ as command
+
+    seen = {}
+
+    def fake_run(out, *, images, seed):
+        seen.update(out=out, images=images, seed=seed)
+        folder = tmp_path / out
+        folder.mkdir(exist_ok=True)
+        (folder / "escape.md").write_text("the table\n", encoding="utf-8")
+        return {}, [str(folder / "escape.md")]
+
+    monkeypatch.setattr(command, "run", fake_run)
+    monkeypatch.chdir(tmp_path)
+    assert command.main(["--out", "given", "--images", "4", "--seed", "1"]) == 0
+    assert seen == {"out": "given", "images": 4, "seed": 1}
+    out = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'given' / 'escape.md'}" in out and "the table" in out
+    assert command.main([]) == 0 and seen == {"out": "real", "images": None, "seed": 0}
+    assert torch.get_num_threads() == max(1, min(2, __import__("os").cpu_count() or 1))

@@ -13,7 +13,11 @@ independent computation:
 * the scan's slabs start at ``eps_lo`` and go up by ``ratio``, and its ``certified_tau`` is the
   contraction radius.
 
-Control: the bracket reported the wrong way round (``eps`` and ``below`` exchanged) is caught.
+On the pinned draws where it does, the certified τ_ε reaches the first fold: the threshold's
+top is within 2 rtol above it (tightness; soundness is Theorem 5.1's check).
+
+Controls: the bracket reported the wrong way round (``eps`` and ``below`` exchanged), and box
+bounds a hundred times too loose (which stop the cover short of the fold), are caught.
 """
 
 import dataclasses
@@ -22,6 +26,7 @@ import numpy as np
 import pytest
 
 import theory.landscape.threshold as threshold
+from theory.certificates.tau import certified_tau_eps
 from theory.certificates.uniqueness import contraction_tau_eps
 from theory.landscape.circle import circle_critical_points
 from theory.landscape.sphere_scan import sphere_critical_points
@@ -132,3 +137,34 @@ def test_control_a_bracket_the_wrong_way_round_is_caught():
     swapped = dataclasses.replace(result, eps=result.below, below=result.eps)
     with pytest.raises(AssertionError):
         check_threshold_result(problem, swapped)
+
+
+#: Pinned families whose certified τ_ε reaches the first fold (the annulus for d = 2, the shell for d = 3):
+#: the first radius with two minima is within the threshold's resolution above τ_ε.
+REACHES_THE_FOLD = [(2, 8, 0), (2, 8, 1), (2, 32, 0), (2, 8, 3), (3, 8, 1), (3, 8, 3)]
+
+
+def check_tau_reaches_the_fold(problem, tau, result):
+    """τ_ε <= the threshold (soundness) and the threshold's top is within 2 rtol above τ_ε (tightness)."""
+    assert tau <= result.eps
+    assert result.eps <= tau * (1 + 2 * THRESHOLD_RTOL), f"tau = {tau} stops short of the fold at {result.eps}"
+
+
+@pytest.mark.parametrize("d, m, seed", REACHES_THE_FOLD)
+def test_the_certified_tau_reaches_the_first_fold_on_the_pinned_draws(d, m, seed):
+    problem = family(d, m, seed)
+    result = minima_threshold(problem)
+    assert result.certified_tau == certified_tau_eps(problem, eps_cap=THRESHOLD_EPS_CAP)
+    check_tau_reaches_the_fold(problem, result.certified_tau, result)
+
+
+@pytest.mark.negative_control
+def test_control_box_bounds_a_hundred_times_too_loose_stop_short_of_the_fold():
+    # The cover subdivides where a bound is loose: bounds 10 times too loose still reach the fold
+    # on this draw (smaller boxes, more of them); 100 times too loose exhaust the budget first.
+    from theory.certificates.tau import _annulus_tau
+
+    problem = family(*REACHES_THE_FOLD[0])
+    loose = _annulus_tau(problem, THRESHOLD_EPS_CAP, bound_factor=100.0)
+    with pytest.raises(AssertionError, match="stops short"):
+        check_tau_reaches_the_fold(problem, loose, minima_threshold(problem))

@@ -137,3 +137,24 @@ def test_control_local_extrema_with_the_kinds_swapped_differ_from_the_two_calls(
         return (_points(maxima), _points(minima)) == extrema_as_two_calls(problem, 0, "auto")
 
     counterexample(circle_problems(), holds, shrink=False)
+
+
+#: A d = 4 draw (the multi-start search) whose points, with their hit counts, depend on the seed and on n_starts.
+SEARCHED = dict(d=4, m=6, seed=1)
+
+
+@pytest.mark.parametrize("finder", [critical_points, local_minima, local_maxima], ids=lambda f: f.__name__)
+def test_the_finders_defaults_are_the_documented_starts_seed_and_method(finder):
+    problem = make_problem(SEARCHED["d"], SEARCHED["m"], seed=SEARCHED["seed"], ratio=1.0)
+    default = _points(finder(problem))
+    assert default == _points(finder(problem, n_starts=DEFAULT_STARTS, seed=0, method="auto"))
+    # The comparison can fail: another seed or number of starts gives other hits on this draw.
+    assert default != _points(finder(problem, seed=1))
+    assert default != _points(finder(problem, n_starts=DEFAULT_STARTS // 2))
+
+
+def test_local_extrema_passes_its_starts_and_seed_to_the_search():
+    problem = make_problem(SEARCHED["d"], SEARCHED["m"], seed=SEARCHED["seed"], ratio=1.0)
+    minima, maxima = local_extrema(problem, n_starts=5, seed=3)
+    assert (_points(minima), _points(maxima)) == (_points(local_minima(problem, n_starts=5, seed=3)),
+                                                  _points(local_maxima(problem, n_starts=5, seed=3)))

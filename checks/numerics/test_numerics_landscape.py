@@ -5,7 +5,10 @@ maxima alternate (between two zeros of the tangential derivative where it
 rises, there is one where it falls); the scan finds every point the search
 finds (the search may miss some, never the scan); the search reports how many
 runs reached each point; :func:`theory.landscape.search.local_extrema` (one scan for
-both kinds) gives exactly the lists of ``local_minima`` and ``local_maxima``.
+both kinds) gives exactly the lists of ``local_minima`` and ``local_maxima``; the finders'
+defaults are the documented ones; the worst pair of gradient directions
+(:func:`theory.landscape.min_gradient_cosine`) is on the sphere, reports its own cosine and
+is a local minimum (no pair 1e-4 ε away is lower; control: the search without its refinement).
 
 Negative controls: the extrema with their kinds swapped are caught. A deliberately wrong bound is caught: the scan with its
 Lipschitz bounds divided by 1000 and a coarse initial grid "proves" arcs
@@ -32,6 +35,7 @@ from theory.landscape.search import DEFAULT_STARTS, MERGE_RTOL
 from theory.landscape.circle import _circle_scan, circle_critical_points
 from theory.landscape.search import critical_points, local_extrema, local_maxima, local_minima
 from theory.problem import make_problem
+from theory.testing.tolerances import UNIT_ROUNDOFF
 from theory.testing.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, seeds, widths
 
 
@@ -158,3 +162,62 @@ def test_local_extrema_passes_its_starts_and_seed_to_the_search():
     minima, maxima = local_extrema(problem, n_starts=5, seed=3)
     assert (_points(minima), _points(maxima)) == (_points(local_minima(problem, n_starts=5, seed=3)),
                                                   _points(local_maxima(problem, n_starts=5, seed=3)))
+
+
+# --- the worst pair of gradient directions (Lemma 4.5's condition (6)) ------------------------
+
+#: Step of the neighbourhood check, in units of ε, and what a local minimum may lose to a
+#: neighbour at that distance: the cosine is smooth, so near a minimum a move of h changes it
+#: by O(h²) = 1e-8 times its curvature (of order 1 to 10 here); 1e-6 = 100 h² leaves room,
+#: while a point that is not a minimum loses O(h) = 1e-4 times the slope.
+NEIGHBOUR_STEP, NEIGHBOUR_SLACK = 1e-4, 1e-6
+
+
+def pair_cosine(problem, pair):
+    from theory.geometry import cosine
+
+    return float(cosine(problem.net.grad(problem.x + pair[0]), problem.net.grad(problem.x + pair[1])))
+
+
+def check_worst_pair(problem, result, seed=0):
+    """The reported cosine is the pair's, the pair is on the sphere, and no nearby pair is lower."""
+    from theory.geometry import vector_norm
+
+    assert result.delta.shape == (2, problem.d)
+    np.testing.assert_allclose(vector_norm(result.delta), problem.eps, rtol=1e-12)
+    # The sampled pairs' cosines come from a product of unit gradients, the refined ones from cosine():
+    # the two roundings of a d-term dot product in [-1, 1] differ by at most about 2 (d + 2) u.
+    assert abs(result.value - pair_cosine(problem, result.delta)) <= 2 * (problem.d + 2) * UNIT_ROUNDOFF
+    rng = np.random.default_rng(seed)
+    for _ in range(32):
+        pair = result.delta + NEIGHBOUR_STEP * problem.eps * rng.standard_normal(result.delta.shape)
+        pair = problem.eps * pair / vector_norm(pair, keepdims=True)
+        assert pair_cosine(problem, pair) >= result.value - NEIGHBOUR_SLACK, "a nearby pair is lower"
+
+
+@pytest.mark.parametrize("d, m, seed", [(2, 8, 0), (3, 8, 1), (4, 16, 2), (7, 130, 0)])
+def test_the_worst_gradient_pair_is_a_local_minimum_of_the_cosine_on_the_sphere(d, m, seed):
+    from theory.landscape.worst_case import min_gradient_cosine
+
+    problem = make_problem(d, m, seed=seed, ratio=1.0)
+    check_worst_pair(problem, min_gradient_cosine(problem, seed=0))
+
+
+def test_in_one_dimension_the_worst_pair_is_the_two_points_of_the_sphere():
+    from theory.landscape.worst_case import min_gradient_cosine
+
+    problem = make_problem(1, 4, seed=0, ratio=1.0)
+    result = min_gradient_cosine(problem, seed=0)
+    both = np.array([[-problem.eps], [problem.eps]])
+    assert result.value == min(pair_cosine(problem, both), 1.0)
+
+
+@pytest.mark.negative_control
+def test_control_a_search_without_its_refinement_is_not_a_local_minimum(monkeypatch):
+    import theory.landscape.worst_case as worst_case
+    from scipy.optimize import OptimizeResult
+
+    monkeypatch.setattr(worst_case, "minimize", lambda fun, x0, **kw: OptimizeResult(x=np.asarray(x0)))
+    problem = make_problem(4, 16, seed=2, ratio=1.0)
+    with pytest.raises(AssertionError, match="nearby pair is lower"):
+        check_worst_pair(problem, worst_case.min_gradient_cosine(problem, seed=0))

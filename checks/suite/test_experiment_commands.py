@@ -8,6 +8,8 @@ markers, paths, legends, texts) is compared with a golden description
 
 import json
 
+import numpy as np
+
 import pytest
 
 from .report_support import synthetic_study
@@ -137,3 +139,28 @@ def test_control_a_figure_with_one_step_fewer_differs_from_its_golden_descriptio
 
     monkeypatch.setattr(figure1_module, "FIGURE_STEPS", figure1_module.FIGURE_STEPS - 1)
     assert differences(figure1(), golden_figures()["figure1"]) != []
+
+
+def test_the_minima_table_summarises_exactly_its_draws():
+    from theory.certificates.uniqueness import uniqueness_certificate
+    from theory.experiments.scale import count_minima, figure_problem, minima_table
+
+    (row,) = minima_table(scales=(100.0,), ratios=(1.0,), draws=4, seed=8, width=8)
+    problems = [figure_problem(s, 100.0, 1.0, width=8) for s in range(8, 12)]
+    counts = [count_minima(p, s) for p, s in zip(problems, range(8, 12))]
+    minima = [n for n, _ in counts]
+    assert max(minima) > 1 and min(minima) == 1, "the pinned draws have one and several minima"
+    assert row == dict(scale=100.0, ratio=1.0, eps=100.0, mean_minima=float(np.mean(minima)),
+                       max_minima=max(minima), one_minimum=float(np.mean(np.array(minima) == 1)),
+                       scan_certified=float(np.mean([c for _, c in counts])),
+                       unique_certified=float(np.mean([uniqueness_certificate(p).certified for p in problems])))
+
+
+def test_the_escape_step_is_its_fraction_of_eps_over_the_mean_gradient_at_64_uniform_points():
+    from theory.experiments.scale import ESCAPE_STEP_FRACTION, escape_step_size, figure_problem
+    from theory.geometry import uniform_ball, vector_norm
+
+    problem = figure_problem(3, 1.0, 0.3)
+    points = uniform_ball(np.random.default_rng(3), 64, problem.d, problem.eps)
+    mean = float(np.mean(vector_norm(problem.loss_grad(points))))
+    assert escape_step_size(problem, 3) == ESCAPE_STEP_FRACTION * problem.eps / mean

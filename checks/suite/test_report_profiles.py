@@ -59,3 +59,41 @@ def test_control_a_profile_without_a_parent_is_derandomized_on_ci():
     # locally and silently derandomized once Hypothesis detects CI.
     assert profile_settings({}, "naive") == {"naive": RANDOMIZED_WITH_DATABASE}
     assert profile_settings({"CI": "true"}, "naive") != {"naive": RANDOMIZED_WITH_DATABASE}
+
+
+# --- which profile, and the database it is given ------------------------------------------------
+
+
+@pytest.mark.parametrize("environ, profile", [
+    ({}, "dev"), ({"CI": "true"}, "ci"), ({"HYPOTHESIS_PROFILE": "thorough"}, "thorough"),
+    ({"HYPOTHESIS_PROFILE": "report", "CI": "true"}, "report"), ({"GITHUB_ACTIONS": "true"}, "dev"),
+])
+def test_the_profile_is_the_variable_else_ci_on_ci_else_dev(environ, profile):
+    from theory.testing.profiles import selected_profile
+
+    assert selected_profile(environ) == profile
+
+
+@pytest.fixture
+def restored_profiles():
+    from hypothesis import settings
+
+    from theory.testing.profiles import load_profile
+
+    loaded = settings.get_current_profile_name()
+    yield load_profile
+    load_profile(ROOT / "checks", {**os.environ, "HYPOTHESIS_PROFILE": loaded})
+
+
+def test_the_randomized_profiles_use_the_database_the_given_environment_names(tmp_path, restored_profiles):
+    from hypothesis import settings
+
+    from theory.report import example_database_path
+
+    name = restored_profiles(ROOT / "checks", {"THEORY_EXAMPLE_DB": str(tmp_path / "db"), "HYPOTHESIS_PROFILE": "ci"})
+    assert name == "ci" and settings.get_current_profile_name() == "ci"
+    for profile in ("dev", "report", "thorough"):
+        assert example_database_path(environ={"THEORY_EXAMPLE_DB": str(tmp_path / "db")}) == tmp_path / "db"
+        assert settings.get_profile(profile).database.path == tmp_path / "db"
+    for profile in ("ci", "mutation"):
+        assert settings.get_profile(profile).database is None and settings.get_profile(profile).derandomize

@@ -127,6 +127,7 @@ CASES = [
     (Problem, ("net", np.ones(3), 0.0, 0.1), {}, "net"),
     (PROB.loss_grad, (NAN,), {}, "delta"),
     (PROB.loss_hessian, (np.ones(2),), {}, "delta"),
+    (PROB.loss_hvp, (GOOD, NAN), {}, "v"),
     (vector_norm, (None,), {}, "x"),
     (vector_norm, (3.0,), {}, "x"),
     (vector_norm, (NAN,), {}, "x"),

@@ -96,3 +96,12 @@ def test_control_a_tau_that_drops_the_budget_is_caught():
     def dropped(problem, lo, cap, *, max_boxes, rtol):  # the bug: a budget of one box, whatever was asked
         return fold_free_annulus(problem, lo, cap, max_boxes=1, rtol=rtol)
     counterexample(covers(), holds(check_the_tau_is_the_cover, tau=dropped), shrink=False)
+
+
+@pytest.mark.parametrize("eps_lo, eps_hi, edges", [
+    (1.0, 1.0, [1.0, 1.0]), (1.0, 3.0, [1.0, 2.0, 4.0]), (0.5, 4.0, [0.5, 1.0, 2.0, 4.0]), (1.0, 1.5, [1.0, 2.0]),
+])
+def test_the_slab_edges_double_from_eps_lo_to_the_first_at_or_above_eps_hi(eps_lo, eps_hi, edges):
+    from theory.certificates._boxes import slab_edges
+
+    assert slab_edges(eps_lo, eps_hi) == edges

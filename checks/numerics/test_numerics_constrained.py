@@ -330,3 +330,12 @@ def test_control_open_sets_miss_their_boundary_points():
         cos, width = descent_cosine(problem, delta), np.sqrt(eta) / lb
         return np.where(cos > 1 - width, 1, np.where(cos < -1 + width, -1, 0))
     assert not boundary_points_are_in_their_sets(open_sets)
+
+
+def test_a_cosine_of_the_wrong_shape_is_rejected_naming_the_batch_shape_of_delta():
+    from theory.constrained import delta_eta_region
+
+    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    delta = np.full((2, 3), 0.01)
+    with pytest.raises(ValueError, match=r"cosine must have the batch shape \(2,\) of delta, got \(3,\)"):
+        delta_eta_region(problem, delta, eta=0.1, gradient_lower_bound=1.0, cosine=np.zeros(3))

@@ -168,3 +168,14 @@ def test_control_box_bounds_a_hundred_times_too_loose_stop_short_of_the_fold():
     loose = _annulus_tau(problem, THRESHOLD_EPS_CAP, bound_factor=100.0)
     with pytest.raises(AssertionError, match="stops short"):
         check_tau_reaches_the_fold(problem, loose, minima_threshold(problem))
+
+
+def test_the_shell_method_passes_its_box_budget_and_defaults_to_the_shells():
+    from theory.certificates.shell import SHELL_MAX_BOXES, shell_tau_eps
+
+    problem = family(3, 8, 1)
+    assert certified_tau_eps(problem, eps_cap=THRESHOLD_EPS_CAP, method="shell") == shell_tau_eps(
+        problem, THRESHOLD_EPS_CAP, max_boxes=SHELL_MAX_BOXES)
+    small = certified_tau_eps(problem, eps_cap=THRESHOLD_EPS_CAP, method="shell", max_boxes=4)
+    assert small == shell_tau_eps(problem, THRESHOLD_EPS_CAP, max_boxes=4)
+    assert small < certified_tau_eps(problem, eps_cap=THRESHOLD_EPS_CAP, method="shell"), "the budget binds here"

@@ -164,3 +164,37 @@ def test_the_escape_step_is_its_fraction_of_eps_over_the_mean_gradient_at_64_uni
     points = uniform_ball(np.random.default_rng(3), 64, problem.d, problem.eps)
     mean = float(np.mean(vector_norm(problem.loss_grad(points))))
     assert escape_step_size(problem, 3) == ESCAPE_STEP_FRACTION * problem.eps / mean
+
+
+def test_the_real_data_sign_test_and_verdicts_follow_their_definitions():
+    from scipy.stats import binomtest
+
+    from theory.experiments.real import constants as C
+    from theory.experiments.real.report import verdict
+    from theory.experiments.real.summary import sign_test_p
+
+    assert sign_test_p(0, 0) == 1.0
+    assert sign_test_p(3, 3) == binomtest(3, 6, 0.5, alternative="greater").pvalue
+    assert sign_test_p(6, 0) == 0.5 ** 6
+    low, high = 0.5 * C.REPORT_ALPHA, 1.0
+    assert verdict({"p_small_faster": low, "p_small_slower": high}) == "faster"
+    assert verdict({"p_small_faster": high, "p_small_slower": low}) == "slower"
+    assert verdict({"p_small_faster": C.REPORT_ALPHA, "p_small_slower": high}) == "no significant difference"
+
+
+def test_the_real_data_tables_are_markdown_tables_with_the_training_comparison_before_and_after():
+    pytest.importorskip("torch")
+    from theory.experiments.real.report import study_json, study_markdown, training_comparisons
+
+    study, training = synthetic_study()
+    rows = training_comparisons(training)
+    assert {(r["before"], r["after"]) for r in rows} == {(0, 30)}
+    text = study_markdown(study_json(study, training))
+    tables, run = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            run.append(line)
+        elif run:
+            tables, run = tables + [run], []
+    assert len(tables) >= 2
+    assert [set(table[1]) for table in tables] == [{"|", "-"}] * len(tables)  # a header, then its separator

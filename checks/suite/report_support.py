@@ -168,7 +168,8 @@ def golden_records():
                "first_failure": None, "evidence": {}, "margins": {"floor": bare}}),
         *(record(l43, name, "literal", "passed") for name in list(l43.repairs)[:1]),
         *(record(l43, name, "literal", "xfailed", text="E   AssertionError: cos 0.9 > beta\nE   Falsifying example: t(n=2)") for name in list(l43.repairs)[1:2]),
-        record(None, "test_numerics_y", "property", "failed", text="E   AssertionError: rounding 3 ulp"),
+        record(None, "test_numerics_y", "property", "failed",  # no "E" lines: the message is the last line
+               text="checks/numerics/test_numerics_x.py:3: in test_numerics_y\n    assert x\nAssertionError: rounding 3 ulp"),
         record(None, "test_numerics_z", "property", "passed"),
     ]
 

@@ -12,8 +12,13 @@
 Smoke-sized (widths of a few units, one or two draws): the experiments' own numbers are in
 ``findings.json``; these checks guard the bookkeeping that turns draws into them.
 
+The command: each mode's table and JSON are its function's result; each bad argument is
+rejected with its reason.
+
 Negative control: a summary that drops a censored draw is caught.
 """
+
+import json
 
 import numpy as np
 import pytest
@@ -111,3 +116,57 @@ def test_a_blind_spot_is_listed_exactly_when_doubling_overshoots_the_threshold()
         assert ((3, seed) in listed) == over
     for s in spots:
         assert s["doubling"] > s["threshold"] and s["changes"][0][1] >= 1
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_the_sweep_command_prints_its_table_and_writes_what_the_function_returns(tmp_path, capsys):
+    out = tmp_path / "sweep.json"
+    assert T.main(["--widths", "8,32", "--draws", "2", "--seed", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    result = T.threshold_sweep(d=2, widths=[8, 32], draws=2, seed=1)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    assert text.startswith("d = 2, 2 draws per width, input scale 1\n")
+    for row in result["rows"]:
+        assert (f"| {row['m']} | {row['median_threshold']:.3g} | {row['median_tau']:.3g} | {row['min_ratio']:.3g} | "
+                f"{row['finite']}/2 |") in text
+    assert f"fitted exponent p (threshold ~ (log m)^-p): {result['exponent']:.2f}; paper: 2" in text
+
+
+def test_the_ratio_command_prints_one_row_per_width_and_one_for_all(capsys):
+    assert T.main(["--ratios", "--widths", "8", "--draws", "2", "--method", "contraction", "--scan-ratio", "1.1"]) == 0
+    text = capsys.readouterr().out
+    result = T.tau_ratio_distribution(d=2, widths=[8], draws=2, method="contraction", scan_ratio=1.1)
+    assert "method contraction" in text.splitlines()[0] and "T_scan: certified counts 1.1 apart" in text
+    for r in result["rows"] + [dict(m="all", **result["all"])]:
+        q = r["ratio"]
+        assert f"| {r['m']} | {q['n']} | {q['median']:.4f} (" in text
+        assert f"| {r['censored']} | {r['violations']} | {r['unresolved']} | {r['certified_counts']} of {q['n']} |" in text
+
+
+def test_the_blind_spot_command_names_its_draws(capsys):
+    assert T.main(["--blind-spots", "--widths", "8", "--draws", "2"]) == 0
+    spots = T.blind_spots(widths=[8], draws=2)
+    assert capsys.readouterr().out.startswith(
+        f"d = 2, 2 draws per width, widths [8]: {len(spots)} draws where the doubling search steps over")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dim", "1"], "--dim must be >= 2"), (["--draws", "0"], "--draws >= 1"), (["--widths", "1"], "widths >= 2"),
+    (["--seed", "-1"], "--seed >= 0"), (["--ratios", "--blind-spots"], "at most one of --ratios and --blind-spots"),
+    (["--blind-spots", "--dim", "3"], "--blind-spots needs --dim 2"),
+    (["--ratios", "--scan-ratio", "1.0"], "--scan-ratio must be > 1"), (["--method", "nope"], "invalid choice"),
+])
+def test_the_command_rejects_bad_arguments_with_their_reason(argv, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        T.main(argv)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_command_help_names_the_default_widths(capsys):
+    with pytest.raises(SystemExit):
+        T.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"default: {','.join(map(str, T.SWEEP_WIDTHS))}; with --ratios or --blind-spots " in text
+    assert ",".join(map(str, T.RATIO_WIDTHS)) in text

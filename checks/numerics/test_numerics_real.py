@@ -301,3 +301,19 @@ def test_the_command_line_passes_its_folder_images_and_seed_and_prints_the_table
     assert f"wrote {tmp_path / 'given' / 'escape.md'}" in out and "the table" in out
     assert command.main([]) == 0 and seen == {"out": "real", "images": None, "seed": 0}
     assert torch.get_num_threads() == max(1, min(2, __import__("os").cpu_count() or 1))
+
+
+def test_the_adversaries_of_adversarial_training_stay_in_the_ball_and_raise_the_loss():
+    digits = data.load(1.0)
+    net = model.build(0)
+    x = torch.as_tensor(digits.x_test[:16])
+    y = torch.as_tensor(digits.y_test[:16])
+    eps = data.epsilon(digits, 0.1)
+    generator = torch.Generator().manual_seed(0)
+    adversaries = model.pgd_adversaries(net, x, y, eps, generator=generator)
+    assert adversaries.dtype == x.dtype and adversaries.shape == x.shape
+    delta = (adversaries - x).reshape(16, -1).norm(dim=1)
+    assert torch.all(delta <= eps * (1 + 1e-12))
+    with torch.no_grad():
+        before, after = model.cross_entropy(net(x), y), model.cross_entropy(net(adversaries), y)
+    assert torch.all(after >= before), "every PGD adversary raises its loss"

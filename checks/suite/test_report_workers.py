@@ -1,6 +1,7 @@
 """The claims report under several pytest-xdist workers says what one process says."""
 
 import json
+import re
 
 import pytest
 
@@ -23,6 +24,20 @@ def test_report_with_two_workers_says_what_one_process_says(project):
     # Two xdist workers send their tallies to the controller at once: every test is
     # reported once, with the same outcome, status and weaknesses as without workers.
     assert report_summary(project, "--workers", "2") == report_summary(project)
+
+
+def group_lines(output):
+    """The progress lines that close a group of tests (``<elapsed>  <group>: N tests, ...``)."""
+    return sorted(line.split("  ", 1)[1].split(",")[0] for line in output.splitlines()
+                  if re.match(r"^ *\d+m\d+s  [^\[].*: \d+ tests, ", line))
+
+
+def test_with_two_workers_each_group_of_tests_is_closed_once_when_all_its_tests_are_done(project):
+    # The controller learns the collected tests from the workers; without them it would close a
+    # group after each of its tests.
+    assert group_lines(run_command(project, "--workers", "2").stdout) == ["Lemma 4.2: 6 tests",
+                                                                          "test_numerics_fake: 1 tests"]
+    assert group_lines(run_command(project).stdout) == ["Lemma 4.2: 6 tests", "test_numerics_fake: 1 tests"]
 
 
 @pytest.mark.negative_control

@@ -222,3 +222,15 @@ def test_control_a_process_with_another_key_prefix_does_not_start_from_the_count
     _worker(redis_url, "run", tmp_path / "one")
     other = _worker(redis_url, "run", tmp_path / "two", prefix="not-shared:")
     assert other["failed"] and other["first"] != 1000
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("redis://user:secret@host:6379/0", "redis://user:***@host:6379/0"),
+    ("redis://user:pa:ss@host:1/2", "redis://user:***@host:1/2"),  # a colon inside the password
+    ("redis://us@er:secret@host:1/2", "redis://us@er:***@host:1/2"),  # the host follows the last @
+    ("redis://host:6379/0", "redis://host:6379/0"), ("redis://user@host:1/0", "redis://user@host:1/0"),
+])
+def test_a_redis_url_is_shown_without_its_password(url, shown):
+    from theory.testing.example_database import _redact
+
+    assert _redact(url) == shown

@@ -47,7 +47,7 @@ from theory.certificates.shell import (
 from theory.landscape.sphere_scan import sphere_critical_points
 from theory.landscape.circle import circle_critical_points
 from theory.landscape.worst_case import condition_6, min_gradient_norm
-from theory.landscape.search import critical_points
+from theory.landscape.search import critical_points, local_extrema
 from theory.landscape.threshold import minima_threshold, scan_threshold
 from theory.landscape.critical import newton_on_sphere, tangent_basis
 from theory.experiments.findings import compute as findings_compute
@@ -226,6 +226,7 @@ CASES = [
     (certified_gradient_floor, (NET, np.ones(4), 0.1), {}, "x"),
     (certified_gradient_floor, (NET, np.ones(3), 0.0), {}, "eps"),
     (critical_points, (PROB,), dict(n_starts=0), "n_starts"),
+    (local_extrema, (PROB2,), dict(n_starts=0), "n_starts"),  # the circle scan ignores it; still checked
     (critical_points, (make_problem(1, 3, seed=0, eps=0.1),), {}, "d"),
     (newton_on_sphere, (PROB, np.ones(4)), {}, "delta"),
     (tangent_basis, (np.zeros(3),), {}, "delta"),

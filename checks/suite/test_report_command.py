@@ -74,6 +74,15 @@ def _previous_report(project):
     return old
 
 
+def test_a_pytest_usage_error_writes_no_report_and_names_its_exit_status(project):
+    old = _previous_report(project)
+    result = run_command(project, "-k", "(")  # an expression pytest cannot parse: exit status 4
+    assert result.returncode == 1
+    assert ("error: pytest did not finish (exit status 4); no report written, any previous report in report "
+            "is unchanged") in result.stderr
+    assert (old / "claims.md").read_text() == "previous report\n"
+
+
 def test_interrupted_run_leaves_the_previous_report_untouched(project):
     old = _previous_report(project)
     marker = project / "started"

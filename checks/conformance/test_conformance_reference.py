@@ -8,6 +8,7 @@ coordinate clip instead of the projection, a normalised step presented as raw) i
 negative control of the property named there: Hypothesis finds a draw where it deviates.
 """
 
+import numpy as np
 import pytest
 from hypothesis import assume, event, example, given, note
 
@@ -125,3 +126,26 @@ def test_control_each_broken_attack_is_caught_by_its_property(broken, name):
 
 def test_every_property_has_a_control():
     assert {name for names in BROKEN_ATTACKS.values() for name in names} == set(PROPERTIES)
+
+
+class _RecordingPGD(ProjectPGD):
+    """The reference, recording the shape of every batch its step is given."""
+
+    def __init__(self):
+        self.shapes = []
+
+    def step(self, problem, delta, eta):
+        self.shapes.append(np.shape(delta))
+        return super().step(problem, delta, eta)
+
+
+def test_the_projection_property_steps_one_point_at_a_time_with_its_own_step_size():
+    # One eta per point (a move of length 2 eps): an attack whose step couples the rows of a batch
+    # must be given each point alone.
+    from theory.attacks.properties import check_euclidean_projection
+
+    attack = _RecordingPGD()
+    problem = make_problem(3, 5, seed=0, ratio=0.1)
+    assert check_euclidean_projection(attack, problem, 0)["rule"] == "raw"
+    # The step rule is identified on one batch of STEP_POINTS points, then each point is stepped alone.
+    assert attack.shapes == [(STEP_POINTS, 3)] + [(1, 3)] * STEP_POINTS

@@ -217,3 +217,15 @@ def test_control_a_smoke_run_at_another_size_is_caught():
 
 def compute_at(key, **kwargs):
     return json.loads(json.dumps(SMOKE[key].measure(**kwargs), default=float))
+
+
+def test_the_smoke_command_stores_every_smoke_run_and_keeps_the_full_findings(tmp_path, capsys):
+    out = tmp_path / "findings.json"
+    out.write_text(json.dumps({"findings": {"kept": {"quotes": ["a full finding"]}}}))
+    assert main(["--smoke", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["findings"] == {"kept": {"quotes": ["a full finding"]}}  # --smoke leaves the full findings alone
+    assert list(data["smoke"]) == [f.key for f in FINDINGS]
+    assert all(smoke_differences(stored_smoke()[key], run) == [] for key, run in data["smoke"].items())
+    printed = capsys.readouterr().out
+    assert all(f"{f.key} (" in printed for f in FINDINGS)

@@ -317,3 +317,18 @@ def test_the_adversaries_of_adversarial_training_stay_in_the_ball_and_raise_the_
     with torch.no_grad():
         before, after = model.cross_entropy(net(x), y), model.cross_entropy(net(adversaries), y)
     assert torch.all(after >= before), "every PGD adversary raises its loss"
+
+
+def test_the_minimum_drop_is_its_share_of_eps_times_the_first_gradients_norm():
+    grad0 = np.array([[3.0, 4.0], [0.0, 0.0], [1e-3, 0.0]])
+    np.testing.assert_allclose(escape.minimum_drop(0.5, grad0, share=0.1), [0.25, 0.0, 5e-5], rtol=FEW_OPS_RTOL)
+    assert_rejects(escape.minimum_drop, 0.0, grad0, name="eps")
+
+
+def test_the_missing_extra_is_named_when_it_is_required(monkeypatch):
+    import theory.experiments.real as real
+
+    monkeypatch.setattr(real, "available", lambda: False)
+    with pytest.raises(ModuleNotFoundError) as missing:
+        real.require()
+    assert str(missing.value) == real.MISSING_MESSAGE and "real" in real.MISSING_MESSAGE

@@ -5,7 +5,9 @@ title, labels, scales, limits, ticks, lines (marker, style, colours, sizes, numb
 filled areas and texts, each number to 4 significant digits. :func:`drawn` runs a drawing
 function with ``savefig`` recording that description instead of writing files.
 ``python -m checks.suite.figure_support`` rewrites ``figures_golden.json`` after a deliberate
-change of a figure (it needs the ``plots`` and ``real`` extras); review the diff.
+change of a figure (it needs the ``plots`` and ``real`` extras); review the diff. The file records
+the matplotlib release it was drawn with: automatic limits and default sizes may change with
+another, so the checks compare under that release only (:func:`other_matplotlib`).
 """
 
 import json
@@ -114,7 +116,18 @@ def golden_figures():
     return json.loads(GOLDEN_FIGURES.read_text(encoding="utf-8"))
 
 
+def other_matplotlib():
+    """Why the golden description does not apply here (another matplotlib release), or None."""
+    import matplotlib
+
+    recorded = golden_figures()["matplotlib"]
+    return None if matplotlib.__version__ == recorded else f"drawn with matplotlib {recorded}, here {matplotlib.__version__}"
+
+
 if __name__ == "__main__":
-    GOLDEN_FIGURES.write_text(json.dumps({"figure1": figure1(), "figures_2_and_3": figures_2_and_3()},
+    import matplotlib
+
+    GOLDEN_FIGURES.write_text(json.dumps({"matplotlib": matplotlib.__version__, "figure1": figure1(),
+                                          "figures_2_and_3": figures_2_and_3()},
                                          indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {GOLDEN_FIGURES}")

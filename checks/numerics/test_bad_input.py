@@ -192,6 +192,7 @@ CASES = [
     (sign_test_draws, (0.01, 0.9, 1.5), {}, "q"),
     (paired_sign_test_power, (0, 0.01, 0.5, 0.8), {}, "draws"),
     (paired_sign_test_draws, (0.01, 1.0, 0.5, 0.8), {}, "power"),
+    (paired_sign_test_draws, (0.01, 0.5, 0.5, 0.8), dict(max_draws=0), "max_draws"),
     (ks_critical, (0, 0.01), {}, "n"),
     (ks_power_lower_bound, (10, 0.01, 0.0), {}, "distance"),
     (ks_samples, (0.01, 0.0, 0.1), {}, "power"),

@@ -221,3 +221,12 @@ def test_control_a_search_without_its_refinement_is_not_a_local_minimum(monkeypa
     problem = make_problem(4, 16, seed=2, ratio=1.0)
     with pytest.raises(AssertionError, match="nearby pair is lower"):
         check_worst_pair(problem, worst_case.min_gradient_cosine(problem, seed=0))
+
+
+def test_the_search_counts_the_runs_that_reach_each_point_and_circle_means_the_scan():
+    problem = make_problem(SEARCHED["d"], SEARCHED["m"], seed=SEARCHED["seed"], ratio=1.0)
+    points = critical_points(problem)
+    # 2 (16 + 2) runs end on a handful of points: some point is reached more than once.
+    assert len(points) < DEFAULT_STARTS and max(p.hits for p in points) >= 2
+    circle = make_problem(2, 8, seed=0, ratio=1.0)
+    assert _points(critical_points(circle, method="circle")) == _points(circle_critical_points(circle).points)

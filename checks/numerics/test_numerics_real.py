@@ -183,6 +183,18 @@ def test_real_data_functions_reject_bad_input():
     assert_rejects(escape.step_sizes, net, x, y, 0.1, np.zeros((2, 64)), "sign", name="convention")
     assert_rejects(model.train, digits, seed=-1, epochs=1, name="seed")
     assert_rejects(model.train_checkpoints, digits, seed=0, epochs=(), name="epochs")
+    assert_rejects(model.train_checkpoints, digits, seed=0, epochs=(-1,), name="epochs")
+    assert_rejects(model.train_checkpoints, digits, seed=0, epochs=(1,), adversarial_eps=0.0, name="adversarial_eps")
+
+
+def test_training_from_a_given_network_leaves_it_unchanged():
+    digits = data.load(1.0)
+    start = model.build(1)
+    before = [p.detach().clone() for p in start.parameters()]
+    trained = model.train_checkpoints(digits, seed=1, epochs=(0, 1), start=start)
+    assert all(torch.equal(p, q) for p, q in zip(start.parameters(), before))
+    assert all(torch.equal(p, q) for p, q in zip(trained[0].parameters(), before))  # epoch 0: the start itself
+    assert not all(torch.equal(p, q) for p, q in zip(trained[1].parameters(), before))
 
 
 def rescaled_runs(seed, factor, convention, steps=30):

@@ -247,3 +247,12 @@ def test_the_smoke_command_stores_every_smoke_run_and_keeps_the_full_findings(tm
     assert data["command"] == "python -m theory.experiments.findings" and "numpy" in data["environment"]
     printed = capsys.readouterr().out
     assert all(f"{f.key} (" in printed for f in FINDINGS)
+
+
+def test_the_command_help_names_its_options(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert stop.value.code == 0 and text.startswith("usage: python -m theory.experiments.findings")
+    for phrase in ("list the findings and exit", "comma-separated keys to recompute", "what the checks recompute"):
+        assert phrase in text

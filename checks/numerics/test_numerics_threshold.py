@@ -11,7 +11,8 @@ independent computation:
 * ``evaluations`` is the number of landscapes the finder computed, ``boxes`` the boxes of its
   covers (both counted by wrapping the functions it calls), ``method`` what ran;
 * the scan's slabs start at ``eps_lo`` and go up by ``ratio``, and its ``certified_tau`` is the
-  contraction radius.
+  contraction radius; without any certified radius (the label at f(x)) the scan starts
+  THRESHOLD_MAX_DOUBLINGS halvings below the cap.
 
 On the pinned draws where it does, the certified τ_ε reaches the first fold: the threshold's
 top is within 2 rtol above it (tightness; soundness is Theorem 5.1's check).
@@ -179,3 +180,17 @@ def test_the_shell_method_passes_its_box_budget_and_defaults_to_the_shells():
     small = certified_tau_eps(problem, eps_cap=THRESHOLD_EPS_CAP, method="shell", max_boxes=4)
     assert small == shell_tau_eps(problem, THRESHOLD_EPS_CAP, max_boxes=4)
     assert small < certified_tau_eps(problem, eps_cap=THRESHOLD_EPS_CAP, method="shell"), "the budget binds here"
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_without_a_certified_radius_the_scan_starts_thirty_halvings_below_the_cap(d):
+    # The label at f(x): ∂L/∂f(x) = 0, so no certificate holds at any radius (τ_ε = 0); two minima
+    # appear at once, so the bracket's bottom is the scan's start.
+    from theory.landscape.threshold import THRESHOLD_MAX_DOUBLINGS
+
+    p = family(d, 8, 0)
+    problem = Problem(p.net, p.x, float(p.net.value(p.x)), THRESHOLD_EPS_CAP, p.loss)
+    start = THRESHOLD_EPS_CAP * 2.0 ** -THRESHOLD_MAX_DOUBLINGS
+    for result in (minima_threshold(problem), scan_threshold(problem)):
+        assert result.certified_tau == 0.0 and result.method == "scan"
+        assert result.below == start and start < result.eps <= start * (1 + THRESHOLD_RTOL)

@@ -207,3 +207,11 @@ def test_the_real_data_tables_are_markdown_tables_with_the_training_comparison_b
             tables, run = tables + [run], []
     assert len(tables) >= 2
     assert [set(table[1]) for table in tables] == [{"|", "-"}] * len(tables)  # a header, then its separator
+
+
+def test_a_paired_comparison_counts_ties_apart_from_slower_and_faster_pairs():
+    from theory.experiments.real.summary import paired_comparison
+
+    row = paired_comparison([1, 2, 3, 5], [1, 1, 4, 5])  # a tie, small slower, small faster, a tie
+    assert (row["n"], row["slower"], row["faster"], row["ties"]) == (4, 1, 1, 2)
+    assert row["q_slower"] == 0.5

@@ -86,10 +86,13 @@ def draw(pop, n, seed, minimum=MINIMUM_PER_MODULE):
     return {module: sorted(rng.sample(keys, counts[module])) for module, keys in sorted(pop.items())}
 
 
-#: What ``--run`` runs: the sampled mutants without a result, those not detected, or all.
-WHICH = ("unchecked", "undetected", "all")
+#: What ``--run`` runs: the sampled mutants without a result, those not detected, those not
+#: killed (the undetected and the timed-out or crashed ones), or all.
+WHICH = ("unchecked", "undetected", "unkilled", "all")
 #: mutmut's exit codes of a detected mutant (killed, timed out, crashed; mutmut.stats.status_by_exit_code).
 DETECTED_CODES = frozenset({1, 3, 36, -24, 24, 152, 255, -11, -9})
+#: mutmut's exit codes of a killed mutant: a check failed.
+KILLED_CODES = frozenset({1, 3})
 
 
 def results(folder=MUTANTS):
@@ -102,13 +105,16 @@ def results(folder=MUTANTS):
 
 def select(keys, codes, which):
     """The ``keys`` to run: ``which`` is ``"unchecked"`` (no result yet), ``"undetected"`` (no result, or one
-    that is not a detection: survived, no tests, skipped) or ``"all"``."""
+    that is not a detection: survived, no tests, skipped), ``"unkilled"`` (the undetected and those
+    that timed out or crashed: no check failed) or ``"all"``."""
     if which not in WHICH:
         raise ValueError(f"which: must be one of {WHICH}, got {which!r}")
     if which == "all":
         return list(keys)
     if which == "unchecked":
         return [k for k in keys if codes.get(k) is None]
+    if which == "unkilled":
+        return [k for k in keys if codes.get(k) not in KILLED_CODES]
     return [k for k in keys if codes.get(k) not in DETECTED_CODES]
 
 
@@ -147,7 +153,8 @@ def main(argv=None):
     parser.add_argument("--run", action="store_true", help="run mutmut on the sampled mutants")
     parser.add_argument("--which", choices=WHICH, default="unchecked",
                         help="with --run: the sampled mutants without a result (resume; the default), those "
-                             "not detected (after checks were added) or all of them")
+                             "not detected (after checks were added), those not killed (also the timed-out "
+                             "ones) or all of them")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--n", type=int, default=None, help="sample size before the per-module minimum "
                         "(default: sample_size())")
@@ -196,9 +203,10 @@ def run_forced_fail_test(runner):
 main.run_forced_fail_test = run_forced_fail_test
 sys.path.insert(0, {reliability!r})
 from mutation_children import installed
+import mutation_order
 
 sys.argv = ["mutmut", *sys.argv[1:]]
-with installed():
+with installed(), mutation_order.installed():
     main.cli()
 """
 
@@ -215,7 +223,8 @@ def run_mutmut(keys=(), max_children=2, prepare_only=False):
     run after a warm-up import with no mutant active.
 
     The run also records what the checks' subprocesses call (``mutation_children``), so that the
-    functions only a subprocess runs (the report command, the pytest plugin) get their checks.
+    functions only a subprocess runs (the report command, the pytest plugin) get their checks,
+    and it runs a mutant's checks fastest first (``mutation_order``).
 
     With ``prepare_only`` it stops where the mutants would start: mutants/ generated, the checks
     of every function recorded (mutmut's stats pass), the clean run passed.

@@ -7,12 +7,14 @@
 * the stratified estimate of a fully sampled population has no sampling error (the finite-population
   correction), and Wilson's interval contains the observed share.
 
-* a run resumes at the sampled mutants without a result, or re-runs those not detected;
+* a run resumes at the sampled mutants without a result, or re-runs those not detected or not killed;
+* a mutant's checks run fastest first, in mutant runs only (``reliability/mutation_order.py``);
 * in mutmut's stats pass, a subprocess of a check writes the mutated functions it called, and the
   check's record takes them in (``reliability/mutation_children.py``); outside it, nothing changes.
 
 Negative controls: an estimate without the finite-population correction keeps an interval around a
-population that was sampled whole; a hook that never runs in the subprocess records nothing.
+population that was sampled whole; a hook that never runs in the subprocess records nothing; without
+the ordering, ``-x`` stops at the slow failing check.
 """
 
 from __future__ import annotations
@@ -91,15 +93,88 @@ CODES = st.sampled_from([None, 0, 1, 3, 5, 33, 34, 36, -24, -9])
 
 
 @given(st.dictionaries(st.integers(0, 50).map(lambda i: f"theory.m.x_f__mutmut_{i}"), CODES, min_size=1))
-def test_a_run_takes_the_unchecked_or_the_undetected_mutants(codes):
+def test_a_run_takes_the_unchecked_the_undetected_or_the_unkilled_mutants(codes):
     keys = sorted(codes)
     unchecked = mutation_sample.select(keys, codes, "unchecked")
     undetected = mutation_sample.select(keys, codes, "undetected")
     assert unchecked == [k for k in keys if codes[k] is None]
     assert undetected == [k for k in keys if codes[k] is None or codes[k] in (0, 5, 33, 34)]
+    assert mutation_sample.select(keys, codes, "unkilled") == [k for k in keys if codes[k] not in (1, 3)]
     assert mutation_sample.select(keys, codes, "all") == keys
     with pytest.raises(ValueError, match="^which: "):
         mutation_sample.select(keys, codes, "survivors")
+
+
+# --- a mutant's checks, fastest first ----------------------------------------------------------
+
+ORDERED = """
+import sys
+import pytest
+sys.path.insert(0, sys.argv[1])
+import mutation_order
+durations = {"test_order.py::test_slow_failing": 9.0, "test_order.py::test_quick_failing": 0.1,
+             "test_order.py::test_middle": 1.0}
+plugins = [mutation_order.FastestFirst(durations)] if sys.argv[2] == "ordered" else []
+sys.exit(pytest.main(["-x", "-q", "-p", "no:cacheprovider", "test_order.py"], plugins=plugins))
+"""
+
+ORDER_TESTS = """
+def test_slow_failing():
+    print("RAN slow")
+    assert False
+def test_unknown():
+    print("RAN unknown")
+def test_middle():
+    print("RAN middle")
+def test_quick_failing():
+    print("RAN quick")
+    assert False
+"""
+
+
+def ran_checks(tmp_path, mode):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_order.py").write_text(ORDER_TESTS)
+    proc = subprocess.run([sys.executable, "-c", ORDERED, str(mutation_sample.ROOT / "reliability"), mode],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    return [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("RAN ")]
+
+
+def test_a_mutants_checks_run_fastest_first_and_the_first_failure_ends_the_run(tmp_path):
+    assert ran_checks(tmp_path, "ordered") == ["quick"]
+
+
+@pytest.mark.negative_control
+def test_control_without_the_ordering_the_run_stops_at_the_slow_failing_check(tmp_path):
+    assert ran_checks(tmp_path, "unordered") == ["slow"]
+
+
+def test_the_ordering_sorts_by_duration_and_puts_unknown_checks_last_in_their_order():
+    from types import SimpleNamespace
+
+    order = reliability_script("mutation_order")
+    items = [SimpleNamespace(nodeid=n) for n in ("u1", "b", "u2", "a", "c")]
+    order.FastestFirst({"a": 0.5, "b": 2.0, "c": 0.5}).pytest_collection_modifyitems(None, None, items)
+    assert [item.nodeid for item in items] == ["a", "c", "b", "u1", "u2"]
+
+
+@pytest.mark.parametrize("mode", ["", "theory.geometry.x_unit__mutmut_1", "stats"])
+def test_the_ordering_joins_every_mutmut_pytest_run_but_the_stats_pass(monkeypatch, mode):
+    pytest.importorskip("mutmut")
+    from mutmut.runners import harness
+
+    order = reliability_script("mutation_order")
+    calls = []
+    monkeypatch.setattr(harness.PytestRunner, "execute_pytest", lambda self, params, **kw: calls.append(kw) or 0)
+    monkeypatch.setenv("MUTANT_UNDER_TEST", mode)
+    with order.installed():
+        harness.PytestRunner.execute_pytest(None, ["-x"], plugins=["other"])
+    harness.PytestRunner.execute_pytest(None, ["-x"])  # after the block: mutmut's own again
+    kinds = [[type(p).__name__ for p in kw.get("plugins", [])] for kw in calls]
+    assert kinds == [["str"] if mode == "stats" else ["FastestFirst", "str"], []]
 
 
 # --- what the checks' subprocesses call, in mutmut's stats pass --------------------------------

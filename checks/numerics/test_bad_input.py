@@ -51,6 +51,7 @@ from theory.landscape.search import critical_points, local_extrema
 from theory.landscape.threshold import minima_threshold, scan_threshold
 from theory.landscape.critical import newton_on_sphere, tangent_basis
 from theory.experiments.findings import compute as findings_compute
+from theory.experiments.rate_models import compare_rate_models
 from theory.certificates.fixed_point import fixed_point_distance_bound
 from theory.testing.statistics import (
     ks_critical, ks_power_lower_bound, ks_samples, mean_ci, median_ci, paired_sign_test_draws,
@@ -202,6 +203,10 @@ CASES = [
     (mean_ci, ([1.0],), {}, "values"),
     (mean_ci, ([1.0, 2.0],), dict(level=1.5), "level"),
     (per_run_false_fail, (0.0, 10), {}, "alpha"),
+    (compare_rate_models, ([0.1, 0.01], [1.0, 2.0]), {}, "etas"),
+    (compare_rate_models, ([0.1, 0.01, 2.0], [1.0, 2.0, 3.0]), {}, "etas"),
+    (compare_rate_models, ([0.1, 0.01, 0.001], [1.0, 0.0, 3.0]), {}, "times"),
+    (compare_rate_models, ([0.1, 0.01, 0.001], [1.0, 2.0]), {}, "times"),
     (remark3_schedule, (0.0, 10), {}, "beta"),
     (remark3_schedule, (1.0, np.inf), {}, "z"),
     (constant_schedule, (0.0,), {}, "eta"),

@@ -194,3 +194,15 @@ def test_without_a_certified_radius_the_scan_starts_thirty_halvings_below_the_ca
     for result in (minima_threshold(problem), scan_threshold(problem)):
         assert result.certified_tau == 0.0 and result.method == "scan"
         assert result.below == start and start < result.eps <= start * (1 + THRESHOLD_RTOL)
+
+
+@pytest.mark.parametrize("cap", [THRESHOLD_EPS_CAP, 0.7 * THRESHOLD_EPS_CAP])
+def test_the_contraction_radius_tries_no_radius_above_its_cap(cap, monkeypatch):
+    # eps_cap is the largest radius tried: the bracket starts at the largest power of two <= cap.
+    import theory.certificates.uniqueness as uniqueness
+
+    tried, certificate = [], uniqueness.uniqueness_certificate
+    monkeypatch.setattr(uniqueness, "uniqueness_certificate", lambda p, eps: tried.append(eps) or certificate(p, eps))
+    tau = contraction_tau_eps(family(2, 8, 0), eps_cap=cap)
+    assert len(tried) > 2 and 0.0 < tau < cap, (tau, tried)
+    assert max(tried) == cap, tried  # the cap first, then only radii below it

@@ -181,6 +181,7 @@ def theorem_3_1_rates(draws=RATE_DRAWS, fractions=RATE_FRACTIONS):
     itself sets D ∝ η^{1/2} near a non-degenerate minimum (D ≈ ‖Γ‖/μ), so
     the slope checks the rule, not the dynamics. About 1 minute.
     """
+    from theory.experiments.rate_models import compare_rate_models
     from theory.geometry import uniform_ball, vector_norm
     from theory.landscape.critical import newton_on_sphere
     from theory.pgd import output_criterion, pgd_until
@@ -204,19 +205,10 @@ def theorem_3_1_rates(draws=RATE_DRAWS, fractions=RATE_FRACTIONS):
         times = hits.times.max(axis=1).astype(float)
         dist = np.array([max(float(vector_norm(hits.deltas[i, j] - newton_on_sphere(problem, hits.deltas[i, j])[0]))
                              for j in range(4)) for i in range(etas.size)])
-        x = np.log(etas)
-        y = np.log(times)
-        a_fit = np.polyfit(x, y, 1)
-        rss_a = float(np.sum((np.polyval(a_fit, x) - y) ** 2))
-        b_shape = -x + np.log(-x)  # log(eta^-1 log(1/eta))
-        c = float(np.mean(y - b_shape))
-        rss_b = float(np.sum((b_shape + c - y) ** 2))
-        k = x.size
-        bic_a = k * np.log(rss_a / k + 1e-300) + 2 * np.log(k)
-        bic_b = k * np.log(rss_b / k + 1e-300) + 1 * np.log(k)
-        prefer_b += bic_b < bic_a
-        slopes_t.append(float(-a_fit[0]))
-        slopes_d.append(float(np.polyfit(x, np.log(dist), 1)[0]))
+        rates = compare_rate_models(etas, times)
+        prefer_b += rates["prefers_log"]
+        slopes_t.append(rates["exponent"])
+        slopes_d.append(float(np.polyfit(np.log(etas), np.log(dist), 1)[0]))
     med_t, ci_t = float(np.median(slopes_t)), median_ci(slopes_t, level=LEVEL)
     med_d, ci_d = float(np.median(slopes_d)), median_ci(slopes_d, level=LEVEL)
     pref = _proportion(prefer_b, draws)
@@ -398,6 +390,8 @@ def tau_against_regime(draws=400):
     from theory.certificates.uniqueness import contraction_tau_eps
     from theory.problem import make_problem
     from theory.testing.regimes import WIDTH_SPAN, min_width, regime
+
+    from .rate_models import compare_rate_models
 
     rule = regime("theorem_3_1")
     ratios = []

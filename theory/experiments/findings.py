@@ -391,8 +391,6 @@ def tau_against_regime(draws=400):
     from theory.problem import make_problem
     from theory.testing.regimes import WIDTH_SPAN, min_width, regime
 
-    from .rate_models import compare_rate_models
-
     rule = regime("theorem_3_1")
     ratios = []
     for seed in range(draws):

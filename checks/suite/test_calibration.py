@@ -17,20 +17,21 @@ caught.
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
 
-import os
-
 import hypothesis
+import numpy as np
 import pytest
 
 import theory.attacks.properties as properties
 import theory.experiments.scale as scale
 import theory.testing.regimes as regimes
 from theory.experiments import calibration
-from theory.experiments.calibration import definiteness, gradient_at_x, hessian_at_x, section_5_1, tau_eps
+from theory.experiments.calibration import (definiteness, gradient_at_x, hessian_at_x, near_critical_points,
+                                            section_5_1, tau_eps)
 
 from ..support import SOURCE_TREE
 
@@ -187,3 +188,18 @@ def test_control_a_changed_quote_and_another_size_are_caught():
     changed = [quote.replace(f"{result['min']:.3f}", f"{result['min'] + 0.001:.3f}") for quote in gradient_quotes(result)]
     assert missing(changed, regimes)
     assert missing(gradient_quotes(gradient_at_x(100)), regimes)
+
+
+def test_the_near_critical_points_lie_on_the_sphere_at_the_cosine_either_way():
+    from theory.geometry import unit
+    from theory.testing.regimes import NEAR_CRITICAL_COSINE
+
+    rng = np.random.default_rng(0)
+    g = unit(rng.standard_normal(7))
+    pts = near_critical_points(g, rng, 16, 0.3)
+    assert pts.shape == (32, 7)
+    np.testing.assert_allclose(np.linalg.norm(pts, axis=1), 0.3, rtol=1e-12)
+    np.testing.assert_allclose(pts @ g / 0.3, np.repeat([NEAR_CRITICAL_COSINE, -NEAR_CRITICAL_COSINE], 16), atol=1e-12)
+    tangent = pts - np.outer(pts @ g, g)
+    np.testing.assert_allclose(tangent[:16], tangent[16:], atol=1e-12)
+    assert np.linalg.matrix_rank(tangent[:16]) == 6, "the tangent parts span the tangent space"

@@ -58,6 +58,18 @@ def hessian_at_x(draws):
     return out
 
 
+def near_critical_points(g, rng, n, eps):
+    """``2n`` points of the sphere of radius ``eps`` at cosine ``+c`` (the first n) and ``−c`` with the unit ``g``.
+
+    c is :data:`NEAR_CRITICAL_COSINE`; the tangent parts are ``n`` random directions orthogonal to
+    ``g``, the same for both halves. Shape (2n, d).
+    """
+    t = rng.standard_normal((n, g.size))
+    t = unit(t - (t @ g)[:, None] * g)
+    side = np.sqrt(1 - NEAR_CRITICAL_COSINE ** 2)
+    return np.concatenate([eps * unit(NEAR_CRITICAL_COSINE * g + side * t), eps * unit(-NEAR_CRITICAL_COSINE * g + side * t)])
+
+
 def definiteness(draws):
     """Experiment 3: ``{n, min, q01, line}``: Lemma 4.4's least eigenvalue of −sgn(λ*)Ξ near critical points."""
     rule, worst = regime("lemma_4_4"), []
@@ -66,12 +78,8 @@ def definiteness(draws):
         m = min_width(d) * (1 + s % 2)
         p = make_problem(d, m, seed=s, eps=0.99 * rule.eps_max(m))
         rng = np.random.default_rng(s)
-        g = unit(p.net.grad(p.x))
-        t = rng.standard_normal((64, d))
-        t = unit(t - (t @ g)[:, None] * g)
-        side = np.sqrt(1 - NEAR_CRITICAL_COSINE ** 2)
-        pts = np.concatenate([uniform_sphere(rng, 256, d, p.eps), p.eps * unit(NEAR_CRITICAL_COSINE * g + side * t),
-                              p.eps * unit(-NEAR_CRITICAL_COSINE * g + side * t)])
+        near = near_critical_points(unit(p.net.grad(p.x)), rng, 64, p.eps)
+        pts = np.concatenate([uniform_sphere(rng, 256, d, p.eps), near])
         pts = pts[np.abs(cosine(p.net.grad(p.x + pts), pts)) >= NEAR_CRITICAL_COSINE]
         xi = -np.sign(lagrange_multiplier(p, pts))[:, None, None] * constrained_hessian(p, pts)
         worst.append(np.linalg.eigvalsh(xi)[:, 0].min())

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import re
 import subprocess
@@ -182,6 +183,9 @@ def main(argv=None):
     return 0
 
 
+#: The environment of a mutation run: one OpenMP / MKL thread per process (see :func:`run_mutmut`).
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
 #: mutmut's command line, run in-process with one change (see :func:`run_mutmut`).
 _MUTMUT = """
 import sys
@@ -226,13 +230,19 @@ def run_mutmut(keys=(), max_children=2, prepare_only=False):
     functions only a subprocess runs (the report command, the pytest plugin) get their checks,
     and it runs a mutant's checks fastest first (``mutation_order``).
 
+    mutmut forks each mutant's process from one that has run the checks. torch's OpenMP thread
+    pool does not survive a fork: a forked child's first parallel operation waits forever on a
+    lock its parent's threads held, and the mutant counts as a timeout without any check having
+    run. The run therefore sets :data:`SINGLE_THREADED` (one thread per process, which is also
+    what two children on two cores should use).
+
     With ``prepare_only`` it stops where the mutants would start: mutants/ generated, the checks
     of every function recorded (mutmut's stats pass), the clean run passed.
     """
     code = _MUTMUT.replace("{reliability!r}", repr(str(ROOT / "reliability")))
     code = code.replace("{prepare_only!r}", repr(bool(prepare_only)))
     return subprocess.run([sys.executable, "-c", code, "run", "--max-children", str(max_children), *keys],
-                          cwd=ROOT).returncode
+                          cwd=ROOT, env={**os.environ, **SINGLE_THREADED}).returncode
 
 
 if __name__ == "__main__":

@@ -105,6 +105,41 @@ def test_a_run_takes_the_unchecked_the_undetected_or_the_unkilled_mutants(codes)
         mutation_sample.select(keys, codes, "survivors")
 
 
+def test_a_mutation_run_is_single_threaded_and_passes_its_mutants(monkeypatch):
+    import subprocess
+    from types import SimpleNamespace
+
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append((args, kw)) or SimpleNamespace(returncode=0))
+    assert mutation_sample.run_mutmut(["theory.m.x_f__mutmut_1"]) == 0
+    (args, kw), = calls
+    assert args[-4:] == ["run", "--max-children", "2", "theory.m.x_f__mutmut_1"]
+    assert kw["env"]["OMP_NUM_THREADS"] == "1" and kw["env"]["MKL_NUM_THREADS"] == "1"
+    assert kw["cwd"] == mutation_sample.ROOT
+
+
+TORCH_FORK = """
+import os, torch
+a = torch.randn(400, 400)
+(a @ a).sum()
+pid = os.fork()
+if pid == 0:
+    (a @ a).sum()
+    os._exit(0)
+os._exit(os.waitpid(pid, 0)[1])
+"""
+
+
+def test_torch_works_in_a_forked_child_of_a_single_threaded_process():
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    env = {**os.environ, **mutation_sample.SINGLE_THREADED}
+    assert subprocess.run([sys.executable, "-c", TORCH_FORK], env=env, timeout=120).returncode == 0
+
+
 # --- a mutant's checks, fastest first ----------------------------------------------------------
 
 ORDERED = """

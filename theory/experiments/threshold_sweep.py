@@ -65,6 +65,7 @@ from theory.problem import Problem, make_problem
 from theory._validation import check_positive_float, check_positive_int, check_seed
 from theory.problem import check_problem
 from theory.testing.regimes import THRESHOLD_TREND_DRAWS, THRESHOLD_TREND_WIDTHS
+from theory.testing.statistics import median_ci
 
 __all__ = ["PAPER_EXPONENT", "SWEEP_WIDTHS", "SWEEP_DRAWS", "CHECK_WIDTHS", "CHECK_DRAWS", "RATIO_WIDTHS",
            "RATIO_DRAWS", "RATIO_SCAN", "MEDIAN_CI_LEVEL", "fit_log_exponent", "threshold_sweep", "tau_ratio_distribution",
@@ -144,21 +145,6 @@ def threshold_sweep(*, d=2, widths=SWEEP_WIDTHS, draws=SWEEP_DRAWS, seed=0, inpu
 MEDIAN_CI_LEVEL = 0.95
 
 
-def _median_ci(values, level=MEDIAN_CI_LEVEL):
-    r"""Distribution-free confidence interval of the median from order statistics.
-
-    With B ~ Binomial(n, 1/2), :math:`P(X_{(k)} \le \text{median} \le X_{(n-k+1)}) \ge 1 - 2P(B \le k - 1)`;
-    k is the largest with :math:`2P(B \le k - 1) \le 1 - \text{level}` (the whole range when none is).
-    """
-    from scipy.stats import binom
-
-    x = np.sort(np.asarray(values, dtype=float))
-    n = x.size
-    ks = [k for k in range(1, n // 2 + 1) if 2.0 * binom.cdf(k - 1, n, 0.5) <= 1.0 - level]
-    k = max(ks) if ks else 1
-    return float(x[k - 1]), float(x[n - k])
-
-
 def _summary(ratios):
     """Median (with its 95 % confidence interval), 10 % and 90 % quantiles, min, max and n of ratios (NaN when empty)."""
     ratios = np.asarray(ratios, dtype=float)
@@ -166,8 +152,8 @@ def _summary(ratios):
         nan = float("nan")
         return dict(n=0, median=nan, median_ci=(nan, nan), q10=nan, q90=nan, min=nan, max=nan)
     q10, median, q90 = (float(v) for v in np.quantile(ratios, [0.1, 0.5, 0.9]))
-    return dict(n=int(ratios.size), median=median, median_ci=_median_ci(ratios), q10=q10, q90=q90,
-                min=float(np.min(ratios)), max=float(np.max(ratios)))
+    return dict(n=int(ratios.size), median=median, median_ci=median_ci(ratios, level=MEDIAN_CI_LEVEL), q10=q10,
+                q90=q90, min=float(np.min(ratios)), max=float(np.max(ratios)))
 
 
 def tau_ratio_distribution(*, d=2, widths=RATIO_WIDTHS, draws=RATIO_DRAWS, seed=0, input_scale=1.0,

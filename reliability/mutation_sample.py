@@ -4,6 +4,7 @@ Run from the repository root::
 
     python reliability/mutation_sample.py --prepare       # mutants/ and the checks of every function
     python reliability/mutation_sample.py --draw          # draw the sample: reliability/mutation_sample.json
+    python reliability/mutation_sample.py --extend        # a stratum for each module added since the draw
     python reliability/mutation_sample.py --run           # mutmut run --max-children 2 <the sampled mutants> (run_mutmut)
     python reliability/mutation_report.py                  # MUTATION.md, with the estimate
 
@@ -87,6 +88,23 @@ def draw(pop, n, seed, minimum=MINIMUM_PER_MODULE):
     return {module: sorted(rng.sample(keys, counts[module])) for module, keys in sorted(pop.items())}
 
 
+def extend(sample, pop, minimum=MINIMUM_PER_MODULE):
+    """``sample`` with a stratum for every module of ``pop`` it lacks (a module added since the draw).
+
+    A new module gets the share :func:`allocate` gives it in the current population, at least
+    ``minimum``, drawn with its own seed (the sample's seed and the module's name), so that the
+    strata drawn before keep their mutants and every module stays mutated.
+    """
+    new = sorted(set(pop) - set(sample["population"]))
+    counts = allocate({module: len(keys) for module, keys in pop.items()}, sample["n"], minimum)
+    out = {**sample, "population": dict(sample["population"]), "sample": dict(sample["sample"])}
+    for module in new:
+        rng = random.Random(f"{sample['seed']}:{module}")
+        out["population"][module] = len(pop[module])
+        out["sample"][module] = sorted(rng.sample(pop[module], counts[module]))
+    return out
+
+
 #: What ``--run`` runs: the sampled mutants without a result, those not detected, those not
 #: killed (the undetected and the timed-out or crashed ones), or all.
 WHICH = ("unchecked", "undetected", "unkilled", "all")
@@ -151,6 +169,8 @@ def main(argv=None):
     parser.add_argument("--prepare", action="store_true",
                         help="generate mutants/ and record the checks per function (mutmut's stats pass), run no mutant")
     parser.add_argument("--draw", action="store_true", help="draw the sample from mutants/ into " + SAMPLE.name)
+    parser.add_argument("--extend", action="store_true",
+                        help="add a stratum to the sample for every module of mutants/ that it lacks")
     parser.add_argument("--run", action="store_true", help="run mutmut on the sampled mutants")
     parser.add_argument("--which", choices=WHICH, default="unchecked",
                         help="with --run: the sampled mutants without a result (resume; the default), those "
@@ -175,6 +195,12 @@ def main(argv=None):
         }, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"{sum(map(len, sample.values()))} of {sum(map(len, pop.values()))} mutants "
               f"in {len(pop)} modules -> {SAMPLE.relative_to(ROOT)}")
+    if args.extend:
+        before = json.loads(SAMPLE.read_text(encoding="utf-8"))
+        after = extend(before, population())
+        SAMPLE.write_text(json.dumps(after, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        added = sorted(set(after["sample"]) - set(before["sample"]))
+        print(f"{len(added)} modules added: " + ", ".join(f"{m} ({len(after['sample'][m])})" for m in added))
     if args.run:
         keys = [key for keys in json.loads(SAMPLE.read_text(encoding="utf-8"))["sample"].values() for key in keys]
         keys = select(keys, results(), args.which)

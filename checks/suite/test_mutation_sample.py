@@ -87,6 +87,21 @@ def test_wilsons_interval_contains_the_observed_share(case):
     assert 0 <= low <= detected / n <= high <= 1
 
 
+def test_a_module_added_after_the_draw_gets_its_own_stratum_and_the_others_stay():
+    pop = {f"m{i}": [f"theory.m{i}.x_f__mutmut_{j}" for j in range(1, 1 + 30 * (i + 1))] for i in range(4)}
+    old = {k: v for k, v in pop.items() if k != "m2"}
+    sample = {"seed": 7, "n": 40, "population": {k: len(v) for k, v in old.items()},
+              "sample": mutation_sample.draw(old, 40, 7)}
+    grown = mutation_sample.extend(sample, pop)
+    assert grown["sample"] == {**sample["sample"], "m2": grown["sample"]["m2"]}
+    assert grown["population"] == {k: len(v) for k, v in pop.items()}
+    assert len(grown["sample"]["m2"]) == mutation_sample.allocate({k: len(v) for k, v in pop.items()}, 40)["m2"]
+    assert set(grown["sample"]["m2"]) <= set(pop["m2"]) and len(set(grown["sample"]["m2"])) == len(grown["sample"]["m2"])
+    assert mutation_sample.extend(sample, pop) == grown, "reproducible"
+    assert mutation_sample.extend(grown, pop) == grown, "nothing to add"
+    assert "m2" not in sample["sample"], "the input is left as it was"
+
+
 # --- which sampled mutants a run takes --------------------------------------------------------
 
 CODES = st.sampled_from([None, 0, 1, 3, 5, 33, 34, 36, -24, -9])

@@ -256,11 +256,12 @@ def run_mutmut(keys=(), max_children=2, prepare_only=False):
     functions only a subprocess runs (the report command, the pytest plugin) get their checks,
     and it runs a mutant's checks fastest first (``mutation_order``).
 
-    mutmut forks each mutant's process from one that has run the checks. torch's OpenMP thread
-    pool does not survive a fork: a forked child's first parallel operation waits forever on a
-    lock its parent's threads held, and the mutant counts as a timeout without any check having
-    run. The run therefore sets :data:`SINGLE_THREADED` (one thread per process, which is also
-    what two children on two cores should use).
+    torch does not survive a fork from a process that has used it: the child's first parallel
+    operation or backward pass waits forever on a lock the parent's threads held, and the
+    mutant counts as a timeout without any check having run. mutmut forks the mutants from a
+    server that has run no check (``process_isolation = "forkserver"`` in ``[tool.mutmut]``),
+    and the run sets :data:`SINGLE_THREADED` as well (one thread per process, which is also what
+    two children on two cores should use).
 
     With ``prepare_only`` it stops where the mutants would start: mutants/ generated, the checks
     of every function recorded (mutmut's stats pass), the clean run passed.

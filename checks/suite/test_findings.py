@@ -97,18 +97,23 @@ def test_the_statistical_alternative_is_within_the_measured_effect():
 SMOKE = {f.key: f for f in FINDINGS}
 
 
-def exact_leaves(value, path=""):
-    """``{path: leaf}`` of every leaf of a finding's result that is not a float (counts, sizes, labels, quotes).
+#: What :func:`exact_leaves` keeps of a float: that there is one.
+FLOAT = "<float>"
 
-    Floats are compared through the quotes, which print them as the documentation does; the
-    rest must agree exactly. The timing (``seconds``) is left out.
+
+def exact_leaves(value, path=""):
+    """``{path: leaf}`` of every leaf of a finding's result, a float as :data:`FLOAT` (counts, sizes, labels, quotes).
+
+    Floats are compared through the quotes, which print them as the documentation does, and by
+    their place (a float that moves, disappears or changes its key differs); the rest must
+    agree exactly. The timing (``seconds``) is left out.
     """
     if isinstance(value, dict):
         return {k: v for key, item in value.items() if key != "seconds"
                 for k, v in exact_leaves(item, f"{path}/{key}").items()}
     if isinstance(value, list):
         return {k: v for i, item in enumerate(value) for k, v in exact_leaves(item, f"{path}[{i}]").items()}
-    return {} if isinstance(value, float) else {path: value}
+    return {path: FLOAT} if isinstance(value, float) else {path: value}
 
 
 def smoke_differences(stored_run, recomputed_run):
@@ -256,3 +261,12 @@ def test_the_command_help_names_its_options(capsys):
     assert stop.value.code == 0 and text.startswith("usage: python -m theory.experiments.findings")
     for phrase in ("list the findings and exit", "comma-separated keys to recompute", "what the checks recompute"):
         assert phrase in text
+
+
+@pytest.mark.negative_control
+def test_control_a_float_under_another_key_or_dropped_is_caught():
+    run = stored_smoke()["theorem_3_1_rates"]
+    moved = {("median_distance_slopeXX" if k == "median_distance_slope" else k): v for k, v in run.items()}
+    assert smoke_differences(run, moved) == ["/median_distance_slope", "/median_distance_slopeXX"]
+    dropped = {k: v for k, v in run.items() if k != "distance_slopes"}
+    assert smoke_differences(run, dropped) == [f"/distance_slopes[{i}]" for i in range(len(run["distance_slopes"]))]

@@ -429,7 +429,7 @@ FINDINGS = (
     Finding("gradient_floor_failures", "lemma_4_1", gradient_floor_failures,
             smoke=dict(draws=200, dims=(1, 2))),
     Finding("lemma_4_2_largest_ratio", "lemma_4_2", lemma_4_2_largest_ratio, cheap=True, smoke=dict(draws=800)),
-    Finding("theorem_3_1_rates", "theorem_3_1", theorem_3_1_rates, smoke=dict(draws=2, fractions=(0.9, 0.6, 0.4))),
+    Finding("theorem_3_1_rates", "theorem_3_1", theorem_3_1_rates, smoke=dict(draws=6, fractions=(0.9, 0.6, 0.4))),
     Finding("escape_by_ratio", "section_5_1", escape_by_ratio, smoke=dict(draws=10)),
     Finding("landscape_minima", "section_5_1", landscape_minima, smoke=dict(draws=8)),
     Finding("per_draw_monotonicity", "section_5_1", per_draw_monotonicity, smoke=dict(pairs=60)),

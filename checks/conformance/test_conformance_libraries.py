@@ -71,3 +71,18 @@ def test_finding_torchattacks_starts_uniform_in_radius_even_where_its_clamp_does
 
 def test_the_reference_start_passes_the_same_test_at_the_centre_of_the_cube():
     check_uniform_start(ProjectPGD(), centre_of_the_cube(), seed=0)
+
+
+@pytest.mark.parametrize("module", sorted(LIBRARIES))
+def test_each_library_attack_runs_without_printing(module, capfd):
+    # A progress bar or a log line per run would flood the conformance report's output.
+    from theory.problem import make_problem
+
+    attack = BY_MODULE[module]
+    if attack is None:
+        pytest.skip(f"{module} cannot run: {MISSING[module]}")
+    capfd.readouterr()
+    run = attack.run(make_problem(3, 8, seed=0, eps=0.1), 2, 0.01, 3, 0)
+    assert np.asarray(run).shape[-1] == 3
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")

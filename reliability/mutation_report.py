@@ -318,6 +318,21 @@ def results_rows():
     return kept
 
 
+def provenance_lines(rows):
+    """The checked rows counted by the commit of the checks they ran against (reliability/mutation_ledger.py).
+
+    Only rows read from mutants/ carry their change; rows from the kept results give no line.
+    """
+    ledger_module = _sibling("mutation_ledger")
+    ledger = ledger_module.load()
+    if not ledger or any(key is None for _m, key, *_ in rows):
+        return ""
+    counts = ledger_module.provenance(rows, ledger)
+    return ("\nResults by the commit of the checks they ran against (kills kept across commits, every other "
+            "result re-run; `reliability/mutation_ledger.py`): "
+            + ", ".join(f"{commit}: {n}" for commit, n in counts.most_common()) + ".\n")
+
+
 def main(argv=None):
     rows = results_rows()
     text, unexplained = render(rows, load_equivalents())
@@ -325,7 +340,7 @@ def main(argv=None):
     if sample is not None:
         head, rest = text.split("\n## Survivors not explained", 1)
         text = head + "\n## The sample's estimate\n\n" + "\n".join(sample_lines(rows, sample)) + \
-            "\n## Survivors not explained" + rest
+            provenance_lines(rows) + "\n## Survivors not explained" + rest
     setup = ROOT / "reliability" / "mutation_setup.md"
     if setup.exists():
         text += "\n" + setup.read_text(encoding="utf-8")

@@ -264,6 +264,31 @@ def test_the_escape_study_records_its_settings_images_and_one_panel_per_scale_an
     assert_rejects(escape_study, seed=-1, name="seed")
 
 
+def test_by_default_the_escape_study_runs_every_test_image():
+    from theory.experiments.real.study import escape_study
+
+    study = escape_study(seed=0, scales=(1.0,), ratios=(0.1,), steps=1, epochs=1)
+    assert np.array_equal(study.images, np.arange(study.test_size))
+    assert study.panels[(1.0, 0.1)].found.shape == (study.test_size,)
+
+
+def test_the_training_study_records_its_settings_and_one_panel_per_epoch_count_on_every_test_image():
+    from theory.experiments.real.study import training_study
+
+    study = training_study(seed=0, scales=(1.0,), epochs=(0, 1), ratio=0.1, steps=2)
+    test_size = len(data.load(1.0).y_test)
+    assert (study.seed, study.steps, study.ratio) == (0, 2, 0.1)
+    assert np.array_equal(study.images, np.arange(test_size)) and sorted(study.panels) == [(1.0, 0), (1.0, 1)]
+    for (scale, epochs), (panel, accuracy) in study.panels.items():
+        assert (panel.scale, panel.ratio) == (scale, 0.1) and 0.0 <= accuracy <= 1.0
+        assert math.isclose(panel.eps, data.epsilon(data.load(scale), 0.1))
+        assert panel.losses[C.CONVENTIONS[0]].shape == (3, test_size)
+    # Epoch 0 is the naturally trained network; one epoch of adversarial training changes it.
+    zero, one = (study.panels[(1.0, e)][0].losses[C.CONVENTIONS[0]] for e in (0, 1))
+    assert not np.array_equal(zero, one)
+    assert_rejects(training_study, seed=-1, name="seed")
+
+
 def test_the_command_runs_both_studies_on_its_images_and_writes_figures_and_tables(tmp_path, monkeypatch, capsys):
     import json as json_module
 
@@ -329,6 +354,25 @@ def test_the_adversaries_of_adversarial_training_stay_in_the_ball_and_raise_the_
     with torch.no_grad():
         before, after = model.cross_entropy(net(x), y), model.cross_entropy(net(adversaries), y)
     assert torch.all(after >= before), "every PGD adversary raises its loss"
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_inner_loops_start_is_the_seeded_float64_draw_uniform_in_the_ball(seed):
+    # The start, as documented: a float64 Gaussian direction from the generator, then the radius
+    # eps * U^(1/d); drawn in another precision, the stream and every start would move.
+    digits = data.load(1.0)
+    x = torch.as_tensor(digits.x_test[:8])
+    y = torch.as_tensor(digits.y_test[:8])
+    eps = data.epsilon(digits, 0.1)
+    start = model.pgd_adversaries(model.build(0), x, y, eps, steps=0,
+                                  generator=torch.Generator().manual_seed(seed)) - x
+    generator = torch.Generator().manual_seed(seed)
+    g = torch.randn(x.shape, dtype=torch.float64, generator=generator)
+    radius = eps * torch.rand(8, dtype=torch.float64, generator=generator) ** (1.0 / x[0].numel())
+    expected = g / g.reshape(8, -1).norm(dim=1).reshape(8, 1, 1, 1) * radius.reshape(8, 1, 1, 1)
+    # x + delta - x: one rounding of x's size, ~1e-16 * max|x| per entry.
+    np.testing.assert_allclose(start.numpy(), expected.numpy(), rtol=0,
+                               atol=8 * np.finfo(np.float64).eps * float(x.abs().max()))
 
 
 def test_the_minimum_drop_is_its_share_of_eps_times_the_first_gradients_norm():

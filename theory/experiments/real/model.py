@@ -86,7 +86,13 @@ def accuracy(net, x, y) -> float:
 
 
 def pgd_adversaries(net, x, y, eps, *, steps=INNER_STEPS, step_fraction=INNER_STEP_FRACTION, generator=None):
-    """L2 PGD adversaries x + δ of a batch (torch tensors), δ in the ball of radius ``eps``: the inner loop of adversarial training."""
+    """L2 PGD adversaries x + δ of a batch (torch tensors), δ in the ball of radius ``eps``: the inner loop of adversarial training.
+
+    The start is uniform in the ball and reproducible from ``generator``: a Gaussian direction
+    ``torch.randn(x.shape, dtype=x.dtype)`` normalised per image, then the radius ``eps · U^(1/d)``
+    with U = ``torch.rand(n)`` from the same generator; ``steps`` normalised steps of
+    ``step_fraction · eps`` follow, each projected back onto the ball.
+    """
     import torch
 
     n = x.shape[0]

@@ -14,6 +14,7 @@ from hypothesis import assume, event, example, given, note
 
 from ..support import counterexample
 from theory.attacks import BROKEN_ATTACKS, ProjectPGD, check_attack
+from theory.attacks.protocol import L2Attack
 from theory.attacks.properties import (DELTA_MINUS_STEPS, PROPERTIES, START_DRAWS, STEP_POINTS,
                                       check_ends_at_critical_point, identify_step_rule)
 from theory.testing.regimes import gradient_lower_bound, regime
@@ -149,3 +150,23 @@ def test_the_projection_property_steps_one_point_at_a_time_with_its_own_step_siz
     assert check_euclidean_projection(attack, problem, 0)["rule"] == "raw"
     # The step rule is identified on one batch of STEP_POINTS points, then each point is stepped alone.
     assert attack.shapes == [(STEP_POINTS, 3)] + [(1, 3)] * STEP_POINTS
+
+
+class _Float32StartAttack(L2Attack):
+    """An attack whose start comes back in float32 and whose step computes in the precision it is handed."""
+
+    name, version = "float32 start", "0"
+
+    def start(self, problem, n, seed):
+        return np.full((n, problem.net.d), 0.25, dtype=np.float32)
+
+    def step(self, problem, delta, eta):
+        return delta + eta  # a Python float: the array's precision decides
+
+
+def test_the_protocols_run_hands_the_steps_float64_iterates_whatever_the_start_returns():
+    problem = make_problem(2, 8, seed=0, ratio=0.5)
+    run = _Float32StartAttack().run(problem, 3, 1e-9, 2, 0)
+    assert run.dtype == np.float64 and run.shape == (3, 3, 2)
+    # In float32 the steps of 1e-9 vanish at 0.25 (its spacing is 3e-8); in float64 they are kept.
+    np.testing.assert_allclose(run[:, 0, 0] - 0.25, [0.0, 1e-9, 2e-9], rtol=1e-6, atol=0)

@@ -56,6 +56,14 @@ def test_exact_data_of_either_model_is_preferred_as_that_model_with_finite_score
     assert not power["prefers_log"] and power["exponent"] == pytest.approx(2.0, rel=1e-9)
 
 
+def test_an_exact_power_law_scores_the_floor_plus_two_parameters():
+    # Times of 1: log t = 0 is the power law with p = 0 to the last bit (RSS = 0 exactly).
+    got = compare_rate_models(ETAS, np.ones(ETAS.size))
+    k = ETAS.size
+    assert got["rss_power"] == 0.0 and got["exponent"] == 0.0 and not got["prefers_log"]
+    assert got["bic_power"] == pytest.approx(k * np.log(RSS_FLOOR) + 2 * np.log(k), rel=1e-12)
+
+
 def penalty_decides():
     """Times whose power-law fit is slightly better, by less than the log k that B's fewer parameter is worth."""
     shape = ETAS ** -1 * np.log(1 / ETAS)

@@ -340,6 +340,19 @@ def test_the_command_line_passes_its_folder_images_and_seed_and_prints_the_table
     assert torch.get_num_threads() == max(1, min(2, __import__("os").cpu_count() or 1))
 
 
+@example(z=np.array([[0.0, 3.0] + [-1.0] * 8, [5.0] + [0.0] * 9, [0.0] * 10]), y=np.zeros(3, dtype=np.int64))
+@given(z=hnp.arrays(np.float64, (3, 10), elements=st.floats(-30, 30)), y=hnp.arrays(np.int64, 3, elements=st.integers(0, 9)))
+def test_the_cross_entropys_gradient_is_softmax_minus_the_true_class_in_every_row(z, y):
+    # Both branches of the loss are computed for every row and one is selected; an infinity in the
+    # branch not taken would give 0 * inf = nan in the gradient of the row where the true class trails.
+    logits = torch.as_tensor(z).requires_grad_(True)
+    (grad,) = torch.autograd.grad(model.cross_entropy(logits, torch.as_tensor(y)).sum(), logits)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    want = p / p.sum(axis=1, keepdims=True) - np.eye(10)[y]
+    # softmax of logits within 60 of each other: a few roundings of terms of size <= 1.
+    np.testing.assert_allclose(grad.numpy(), want, rtol=0, atol=64 * np.finfo(np.float64).eps)
+
+
 def test_the_adversaries_of_adversarial_training_stay_in_the_ball_and_raise_the_loss():
     digits = data.load(1.0)
     net = model.build(0)

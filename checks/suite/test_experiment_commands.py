@@ -215,3 +215,13 @@ def test_a_paired_comparison_counts_ties_apart_from_slower_and_faster_pairs():
     row = paired_comparison([1, 2, 3, 5], [1, 1, 4, 5])  # a tie, small slower, small faster, a tie
     assert (row["n"], row["slower"], row["faster"], row["ties"]) == (4, 1, 1, 2)
     assert row["q_slower"] == 0.5
+
+
+def test_a_paired_comparison_of_ties_only_has_no_share_and_the_whole_interval():
+    import math
+
+    from theory.experiments.real.summary import paired_comparison
+
+    row = paired_comparison([1.0, 2.0], [1.0, 2.0])
+    assert (row["slower"], row["faster"], row["ties"]) == (0, 0, 2)
+    assert math.isnan(row["q_slower"]) and row["q_slower_ci"] == [0.0, 1.0]

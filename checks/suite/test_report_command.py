@@ -295,3 +295,22 @@ def test_the_markdown_of_the_pinned_reports_is_the_golden_file():
 def test_control_a_changed_anchor_differs_from_the_golden_file(monkeypatch):
     monkeypatch.setattr(markdown, "_anchor", lambda claim: claim["key"])
     assert golden_difference(golden_markdown()) != ""
+
+
+@pytest.mark.parametrize("dirty", [False, True])
+def test_the_report_names_the_commit_of_its_source_tree_and_whether_it_is_dirty(tmp_path, dirty):
+    from theory.report.cli import _commit
+
+    def git(*args):
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    assert _commit(tmp_path) is None  # no pyproject.toml: not a source tree
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    assert _commit(tmp_path) is None  # not a git checkout
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "x")
+    if dirty:
+        (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert _commit(tmp_path) == git("rev-parse", "--short", "HEAD") + ("+dirty" if dirty else "")

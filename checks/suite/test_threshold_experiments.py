@@ -118,6 +118,13 @@ def test_a_blind_spot_is_listed_exactly_when_doubling_overshoots_the_threshold()
         assert s["doubling"] > s["threshold"] and s["changes"][0][1] >= 1
 
 
+def test_the_known_blind_spot_is_listed_with_its_width_seed_and_both_thresholds():
+    # m = 128, seed 3: the doubling search's 6.79 against the first window at 3.82 (findings.json).
+    (spot,) = T.blind_spots(widths=[128], draws=1, seed=3, steps=4)
+    assert (spot["m"], spot["seed"]) == (128, 3)
+    assert spot["doubling"] > 1.5 * spot["threshold"] and spot["changes"][0][1] >= 1
+
+
 # --- the command ------------------------------------------------------------------------------
 
 

@@ -118,6 +118,20 @@ def test_a_blind_spot_is_listed_exactly_when_doubling_overshoots_the_threshold()
         assert s["doubling"] > s["threshold"] and s["changes"][0][1] >= 1
 
 
+@pytest.mark.parametrize("cap", [THRESHOLD_EPS_CAP, 1e-3])
+def test_the_doubling_search_reports_its_radius_under_the_cap_and_its_counts(cap):
+    from theory.certificates.uniqueness import contraction_tau_eps
+
+    problem = make_problem(2, 3, seed=0, input_scale=1.0, eps=THRESHOLD_EPS_CAP)
+    old = T._doubling_threshold(problem, eps_cap=cap)
+    # Its τ_ε is the contraction's under the same cap (at 1e-3 the cap itself binds).
+    assert old.certified_tau == contraction_tau_eps(problem, eps_cap=cap) <= cap
+    # Below the cap it scans at least once; at the cap there is nothing left to scan.
+    assert old.method == "scan" and type(old.evaluations) is int and old.evaluations >= (cap > old.certified_tau)
+    assert isinstance(old.certified_counts, bool) and isinstance(old.unresolved, tuple)
+    assert old.below <= old.eps
+
+
 def test_the_known_blind_spot_is_listed_with_its_width_seed_and_both_thresholds():
     # m = 128, seed 3: the doubling search's 6.79 against the first window at 3.82 (findings.json).
     (spot,) = T.blind_spots(widths=[128], draws=1, seed=3, steps=4)
@@ -150,6 +164,25 @@ def test_the_ratio_command_prints_one_row_per_width_and_one_for_all(capsys):
         q = r["ratio"]
         assert f"| {r['m']} | {q['n']} | {q['median']:.4f} (" in text
         assert f"| {r['censored']} | {r['violations']} | {r['unresolved']} | {r['certified_counts']} of {q['n']} |" in text
+
+
+def test_the_ratio_command_passes_its_seed_and_defaults_to_the_auto_method(capsys):
+    assert T.main(["--ratios", "--widths", "8", "--draws", "2", "--seed", "5", "--scan-ratio", "1.1"]) == 0
+    text = capsys.readouterr().out
+    result = T.tau_ratio_distribution(d=2, widths=[8], draws=2, seed=5, method="auto", scan_ratio=1.1)
+    assert "method auto" in text.splitlines()[0]
+    q = result["rows"][0]["ratio"]
+    assert f"| 8 | {q['n']} | {q['median']:.4f} (" in text
+    # The draws of seed 5 give another median than those of the default seed 0.
+    other = T.tau_ratio_distribution(d=2, widths=[8], draws=2, seed=0, method="auto", scan_ratio=1.1)
+    assert f"{other['rows'][0]['ratio']['median']:.4f}" != f"{q['median']:.4f}"
+
+
+def test_the_sweep_scales_its_cap_with_the_input():
+    # At input scale 100 the thresholds are near 100, above the unscaled cap of 20.
+    result = T.threshold_sweep(d=2, widths=[8], draws=2, seed=1, input_scale=100.0)
+    (row,) = result["rows"]
+    assert row["finite"] == 2 and row["median_threshold"] > THRESHOLD_EPS_CAP
 
 
 def test_the_blind_spot_command_names_its_draws(capsys):

@@ -16,7 +16,7 @@ from ..support import counterexample
 from theory.attacks import BROKEN_ATTACKS, ProjectPGD, check_attack
 from theory.attacks.protocol import L2Attack
 from theory.attacks.properties import (DELTA_MINUS_STEPS, PROPERTIES, START_DRAWS, STEP_POINTS,
-                                      check_ends_at_critical_point, identify_step_rule)
+                                      check_ends_at_critical_point, converges_in_budget, identify_step_rule)
 from theory.testing.regimes import gradient_lower_bound, regime
 from theory.problem import make_problem
 from theory.attacks.conformance import SLOW_PROPERTIES
@@ -170,3 +170,22 @@ def test_the_protocols_run_hands_the_steps_float64_iterates_whatever_the_start_r
     assert run.dtype == np.float64 and run.shape == (3, 3, 2)
     # In float32 the steps of 1e-9 vanish at 0.25 (its spacing is 3e-8); in float64 they are kept.
     np.testing.assert_allclose(run[:, 0, 0] - 0.25, [0.0, 1e-9, 2e-9], rtol=1e-6, atol=0)
+
+
+class _LastIterateAtTheStart(ProjectPGD):
+    """The reference's run with its last iterate replaced by its start (inside the ball, not critical)."""
+
+    name = "last iterate at the start"
+
+    def run(self, problem, n, eta, steps, seed):
+        run = np.array(ProjectPGD.run(self, problem, n, eta, steps, seed))
+        run[-1] = run[0]
+        return run
+
+
+@given(cases_for("ends_at_critical_point"))
+def test_the_critical_point_property_judges_the_last_iterate(case):
+    problem, seed = case
+    assume(converges_in_budget(problem))
+    with pytest.raises(AssertionError, match="not on the sphere"):
+        check_ends_at_critical_point(_LastIterateAtTheStart(), problem, seed)

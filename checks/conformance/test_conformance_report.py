@@ -11,6 +11,7 @@ each option does.
 """
 
 import json
+import re
 
 import pytest
 
@@ -93,6 +94,9 @@ def test_the_help_says_what_each_option_does(capsys):
         main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert exit_.value.code == 0
-    for phrase in ("folder for conformance.md and conformance.json", "draws per single-step property",
-                   "check this attack too (repeatable)", "only the attacks given with --attack"):
-        assert phrase in text
+    # Each option's whole help, between its name and the next option (or the end).
+    for option, phrase in (("--out OUT", "folder for conformance.md and conformance.json"),
+                           ("--examples EXAMPLES", "draws per single-step property"),
+                           ("--attack MODULE:CLASS", "check this attack too (repeatable)"),
+                           ("--no-libraries", "only the attacks given with --attack")):
+        assert re.search(re.escape(f"{option} {phrase}") + r"( -|$)", text), (option, text)

@@ -315,7 +315,20 @@ def test_the_command_runs_both_studies_on_its_images_and_writes_figures_and_tabl
     monkeypatch.setattr("theory.experiments.figure1.plots_available", lambda: False)
     _, files = command.run(str(tmp_path / "bare"), images=3, seed=2)
     assert [f.rsplit("/", 1)[1] for f in files] == ["escape.md", "escape.json"]
-    assert "matplotlib is not installed: figures 2 and 3 skipped (install the plots extra)" in capsys.readouterr().err
+    assert "matplotlib is not installed: figures 2 and 3 skipped (install the plots extra)" in \
+        capsys.readouterr().err.splitlines()
+
+
+def test_the_command_help_gives_the_default_number_of_images_as_the_test_sets_size(capsys):
+    import re
+
+    import theory.experiments.real.__main__ as command
+
+    with pytest.raises(SystemExit):
+        command.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    n_test = len(data.load(1.0).y_test)
+    assert re.search(re.escape(f"--images IMAGES test images used (default: all {n_test})") + r"( -|$)", text), text
 
 
 def test_the_command_line_passes_its_folder_images_and_seed_and_prints_the_table(tmp_path, monkeypatch, capsys):

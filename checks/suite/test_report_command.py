@@ -166,6 +166,10 @@ def test_report_has_the_conformance_section_when_the_attacks_extra_is_installed(
     assert (project / "report" / "conformance.json").exists() == installed
     assert "## Attack libraries against the paper's PGD" in text
     assert ("| theory.pgd.pgd |" in text) if installed else ("the `attacks` extra is not" in text)
+    # The message says what ran: one attack, two draws per single-step property.
+    ran = ("The L2 PGDs of 1 attack libraries against the paper's algorithm (2 draws per single-step property; "
+           "every deviation's shrunk reproducer in `conformance.md`).")
+    assert (report["conformance"]["message"] == ran) == installed
 
 
 @given(records())
@@ -208,6 +212,12 @@ def test_failed_property_reports_fails_with_the_shrunk_counterexample_and_replay
     assert "checks/claims/test_theorem_3_1.py::test_p" in failure["replay"]
     md = R.render_markdown(report_of(recs))
     assert "**FAILS** in `test_p`" in md and "seed=3" in md
+    assert f"  Replay: `{failure['replay']}`; `@reproduce_failure('6.1', b'AXic')`" in md.splitlines()
+    # Without Hypothesis's reproduce line (a failure it did not generate) the replay command stands alone.
+    recs[0]["text"] = text.split("E   You can reproduce")[0]
+    failure = next(c for c in report_of(recs)["claims"] if c["key"] == claim.key)["failures"][0]
+    assert failure["reproduce_failure"] in ("", None)
+    assert f"  Replay: `{failure['replay']}`" in R.render_markdown(report_of(recs)).splitlines()
 
 
 def test_randomized_profiles_keep_the_example_database_at_the_documented_path():

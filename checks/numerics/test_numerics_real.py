@@ -401,6 +401,16 @@ def test_the_inner_loops_start_is_the_seeded_float64_draw_uniform_in_the_ball(se
                                atol=8 * np.finfo(np.float64).eps * float(x.abs().max()))
 
 
+def test_the_escape_progress_is_the_share_of_the_drop_and_quiet_where_the_loss_ends_infinite():
+    # Columns: a drop of 4 in two steps; no drop (NaN); a loss that ends at -inf (inf / inf: NaN, no warning).
+    losses = np.array([[1.0, 2.0, 1.0], [0.0, 2.0, 0.0], [-3.0, 2.0, -np.inf]])
+    progress = escape.escape_progress(losses)
+    np.testing.assert_array_equal(progress[:, 0], [0.0, 0.25, 1.0])
+    assert np.isnan(progress[:, 1]).all()
+    np.testing.assert_array_equal(progress[:2, 2], [0.0, 0.0])
+    assert np.isnan(progress[2, 2])
+
+
 def test_the_minimum_drop_is_its_share_of_eps_times_the_first_gradients_norm():
     grad0 = np.array([[3.0, 4.0], [0.0, 0.0], [1e-3, 0.0]])
     np.testing.assert_allclose(escape.minimum_drop(0.5, grad0, share=0.1), [0.25, 0.0, 5e-5], rtol=FEW_OPS_RTOL)

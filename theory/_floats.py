@@ -55,7 +55,9 @@ def higham_gamma(n: int) -> float:
     r"""Higham's :math:`\gamma_n = n u/(1 - n u)`: a computed n-term sum (or dot product) is within :math:`\gamma_n\sum_i|t_i|` of the exact one.
 
     *Accuracy and Stability of Numerical Algorithms*, eq. (3.4), for any summation order.
-    n must be a positive integer.
+    n must be a positive integer with :math:`n u < 1` (ValueError otherwise: the bound holds only there).
     """
     nu = check_positive_int("n", n) * UNIT_ROUNDOFF
+    if nu >= 1.0:
+        raise ValueError(f"n must satisfy n u < 1 (n < 2**53), got n={n}")
     return nu / (1.0 - nu)

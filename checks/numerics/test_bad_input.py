@@ -335,6 +335,7 @@ CASES = [
     (global_cap_rtol, (-1, 3), {}, "m"),
     (global_cap_rtol, (4, 0), {}, "d"),
     (higham_gamma, (0,), {}, "n"),
+    (higham_gamma, (2 ** 53,), {}, "n"),
     (central_difference_stencil, (7,), {}, "order"),
     (central_difference_stencil, (0,), {}, "order"),
     (central_difference_stencil, (8, 1), {}, "factor"),

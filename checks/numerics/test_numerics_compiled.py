@@ -7,7 +7,10 @@
   reference criterion (numpy, ``Problem.net.grad``) holds, up to rounding. Control: the
   compiled rule with ten times the threshold (an injected bug) is caught.
 * At δ = 0 (no tangent space) the rule is not met, on both kernels.
-* A float32 or integer batch is taken as its float64 copy, bit for bit.
+* A float32 or integer batch is taken as its float64 copy, bit for bit; a float32, integer
+  or strided input adds no compiled version of a loop.
+* The kernel asked for is ``auto`` unless THEORY_KERNEL says ``numpy`` or ``compiled`` (an
+  ImportError without numba), with or without numba.
 
 The compiled step's values against the reference are in ``test_numerics_kernels.py`` and
 ``test_numerics_hostile.py``; the rest of PGD's checks (``test_numerics_pgd.py``) run on
@@ -122,3 +125,45 @@ def test_the_compiled_step_takes_any_float_input_as_float64():
         assert grad.dtype == np.float64 and np.array_equal(grad, grad64) and np.array_equal(loss, loss64)
         loss_int, grad_int = step(np.zeros((2, 3), dtype=np.int64))
         assert np.array_equal(grad_int, step(np.zeros((2, 3)))[1])
+
+
+@needs_compiled
+def test_the_loops_are_compiled_for_one_array_type_whatever_the_input():
+    # The compiled step and loops take float64 C-contiguous copies of what they are given, so
+    # that one compiled (and cached) version of each loop serves: a float32, integer or strided
+    # input adds no version.
+    from theory import _compiled
+
+    def run(delta, etas, thresholds):
+        step = CompiledStep(PINNED, 2, 0)
+        step(delta)
+        flat = np.ascontiguousarray(delta, dtype=np.float64)
+        step.advance(flat, etas, PINNED.eps)
+        path = np.zeros((3, 2, 3))
+        path[0] = flat
+        step.run_pgd(path, np.zeros((2, 2)), etas, PINNED.eps)
+        step.run_until(flat.copy(), etas, thresholds, PINNED.eps, SPHERE_RTOL, 2, np.full(2, -1),
+                       np.zeros((2, 3)))
+
+    plain = np.array([[0.01, -0.02, 0.0], [0.0, 0.03, 0.0]])
+    run(plain, np.full(2, 0.1), np.full(2, 1e-3))
+    versions = [tuple(loop.signatures) for loop in _compiled._loops()]
+    run(plain.astype(np.float32), np.full(2, 0.1, dtype=np.float32), np.full(2, 1e-3, dtype=np.float32))
+    run(np.zeros((2, 3), dtype=np.int64), np.full(4, 0.1)[::2], np.full(4, 1e-3)[::2])
+    run(np.asfortranarray(np.tile(plain, (1, 2)))[:, ::2], np.full(2, 0.1), np.full(2, 1e-3))
+    assert [tuple(loop.signatures) for loop in _compiled._loops()] == versions
+
+
+def test_the_kernel_choice_is_auto_unless_the_environment_says_otherwise(monkeypatch):
+    from theory import _kernel_choice
+    from theory._kernel_choice import KERNEL_ENV, kernel_choice, use_compiled
+
+    for available in (False, True):
+        monkeypatch.setattr(_kernel_choice, "AVAILABLE", available)
+        assert kernel_choice({}) == kernel_choice({KERNEL_ENV: ""}) == "auto"
+        assert kernel_choice({KERNEL_ENV: "numpy"}) == "numpy"
+        assert use_compiled({}) is available and use_compiled({KERNEL_ENV: "numpy"}) is False
+    assert kernel_choice({KERNEL_ENV: "compiled"}) == "compiled"
+    monkeypatch.setattr(_kernel_choice, "AVAILABLE", False)
+    with pytest.raises(ImportError, match="THEORY_KERNEL=compiled needs numba"):
+        kernel_choice({KERNEL_ENV: "compiled"})

@@ -9,16 +9,19 @@
   the whole difference between scipy's estimate and the exact derivative (computed in rational
   arithmetic) is rounding, and it must lie within ``noise``. The points range from 1e-300 to
   1e100 in magnitude, with the polynomial's centre q close to z, where the rounding of z + t v
-  dominates (the case of the quadratic loss at f = 1.5e-103 that the noise model once missed).
+  dominates (the case of the quadratic loss at f = 1.5e-103 that the noise model once missed);
+* Higham's γ_n, which the noise model uses, is n u/(1 − n u) exactly where n u is 1/4 or 1/2.
 
 Controls: the model without the argument's rounding, and the former model (64 ulps of |F(z)|,
 at the centre, divided by the last step), are exceeded; a stencil with step factor 3 is not
-scipy's; an off-by-one in the last step puts the reconstructed nodes where scipy never evaluated.
+scipy's; an off-by-one in the last step puts the reconstructed nodes where scipy never evaluated;
+the first-order term n u alone is not γ_n.
 """
 
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import event, example, given, note, target
 from hypothesis import strategies as st
 
@@ -49,6 +52,18 @@ def test_scipys_weights_are_the_exact_stencil_up_to_the_rounding_of_its_solve():
 
 def test_control_a_stencil_with_step_factor_three_is_not_scipys():
     assert not weights_are_the_stencils(scipy_stencil_weights(), central_difference_stencil(FD_ORDER, 3))
+
+
+def test_highams_gamma_is_exact_where_n_u_is_a_power_of_two_and_above_the_first_order_term():
+    # n u = 1/4 and 1/2 are exact: γ_n = (1/4)/(3/4) = 1/3 (rounded) and (1/2)/(1/2) = 1.
+    assert higham_gamma(2 ** 51) == 1.0 / 3.0
+    assert higham_gamma(2 ** 52) == 1.0
+    assert UNIT_ROUNDOFF < higham_gamma(1) <= UNIT_ROUNDOFF * (1.0 + 2.0 * UNIT_ROUNDOFF)
+
+
+@pytest.mark.negative_control
+def test_control_the_first_order_term_alone_is_not_highams_gamma():
+    assert 2 ** 51 * UNIT_ROUNDOFF != higham_gamma(2 ** 51)
 
 
 def last_stencil_was_evaluated(n, seed):

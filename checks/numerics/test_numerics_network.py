@@ -5,6 +5,10 @@ central differences (:mod:`theory.testing.diffcheck`), with the tolerances of
 :mod:`theory.testing.tolerances`. The Hessian is checked both as a full matrix and
 through Hessian-vector products, and the two must agree. Inputs are z = x + δ for
 problems over the whole range of input scales (up to 10^3) and δ in the ball.
+
+The searches' one-point derivatives (:mod:`theory.landscape.worst_case`) equal grad and hvp bit for
+bit, and the gradient-norm search's objective is ½‖∂f‖² with the gradient ∂²f ∂f. Controls: a
+σ' in place of σ'' in the Hessian-vector product, and an objective tripled without its gradient.
 """
 
 import numpy as np
@@ -19,7 +23,8 @@ from theory.testing.strategies import (
     dims, input_scales, perturbation_cases, pinned_perturbation_cases, problems, seeds, widths,
 )
 from theory.bounds import evaluation_error_bounds, rounding_allowance
-from theory.testing.tolerances import SUBNORMAL_ATOL, summation_rtol
+from theory.geometry import vector_norm
+from theory.testing.tolerances import FEW_OPS_RTOL, SUBNORMAL_ATOL, summation_rtol
 
 
 def _to_network_inputs(case):
@@ -289,6 +294,37 @@ def point_derivatives_agree(net, z, v, point_class=None):
 def test_the_searches_point_derivatives_equal_grad_and_hvp_bit_for_bit(case):
     net, z, _, v = case
     assert point_derivatives_agree(net, z, v)
+
+
+def search_objective_is_half_the_squared_gradient_norm(net, z, objective=None):
+    """:func:`min_gradient_norm`'s objective at each z: ½‖∂f(z)‖² (to FEW_OPS_RTOL) with gradient ∂²f ∂f (bit for bit)."""
+    from theory.landscape.worst_case import _PointDerivatives, _half_squared_gradient_norm
+
+    point = _PointDerivatives(net, np.zeros(net.d))
+    for zi in z:
+        value, slope = (objective or _half_squared_gradient_norm)(point, zi)
+        grad = net.grad(zi)
+        half = 0.5 * float(vector_norm(grad)) ** 2
+        if not (abs(value - half) <= FEW_OPS_RTOL * half + SUBNORMAL_ATOL and np.array_equal(slope, net.hvp(zi, grad))):
+            return False
+    return True
+
+
+@with_examples(PINNED)
+@given(evaluation_points())
+def test_the_gradient_norm_search_minimises_half_the_squared_norm_with_its_gradient(case):
+    assert search_objective_is_half_the_squared_gradient_norm(case[0], case[1])
+
+
+@pytest.mark.negative_control
+def test_control_an_objective_whose_value_is_three_times_its_gradients_is_caught():
+    from theory.landscape.worst_case import _half_squared_gradient_norm
+
+    def tripled(point, delta):  # injected bug: the value scaled, its gradient not
+        value, slope = _half_squared_gradient_norm(point, delta)
+        return 3.0 * value, slope
+
+    counterexample(evaluation_points(), lambda c: search_objective_is_half_the_squared_gradient_norm(c[0], c[1], tripled))
 
 
 def _first_derivative_for_the_second():

@@ -9,6 +9,7 @@ by multi-start local optimisation from uniform starts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.optimize import minimize
@@ -78,6 +79,17 @@ class _PointDerivatives:
         return (c * (v @ self.WT)) @ self.W
 
 
+def _half_squared_gradient_norm(point, delta):
+    r"""The objective of :func:`min_gradient_norm`'s local searches and its gradient at δ of shape (d,).
+
+    :math:`F(\delta) = \tfrac12\|\partial f(x + \delta)\|^2` and
+    :math:`\partial F = \partial^2 f(x + \delta)\,\partial f(x + \delta)` (a Hessian-vector
+    product), with ``point`` a :class:`_PointDerivatives` of the network and x.
+    """
+    g, c = point.at(delta)
+    return 0.5 * float(g @ g), point.hvp(c, g)
+
+
 def _search_starts(rng, problem, n, on_sphere):
     sampler = uniform_sphere if on_sphere else uniform_ball
     return sampler(rng, n, problem.d, problem.eps)
@@ -107,12 +119,7 @@ def min_gradient_norm(problem, *, on_sphere=False, n_samples=SEARCH_SAMPLES,
     order = np.argsort(norms)[:n_starts]
     best = SearchResult(float(norms[order[0]]), pts[order[0]])
 
-    point = _PointDerivatives(net, x)
-
-    def fun(delta):
-        g, c = point.at(delta)
-        return 0.5 * float(g @ g), point.hvp(c, g)
-
+    fun = partial(_half_squared_gradient_norm, _PointDerivatives(net, x))
     kind = "eq" if on_sphere else "ineq"
     cons = dict(type=kind, fun=lambda dl: (eps * eps - dl @ dl) / (eps * eps),
                 jac=lambda dl: -2.0 * dl / (eps * eps))

@@ -10,6 +10,8 @@
   arithmetic) is rounding, and it must lie within ``noise``. The points range from 1e-300 to
   1e100 in magnitude, with the polynomial's centre q close to z, where the rounding of z + t v
   dominates (the case of the quadratic loss at f = 1.5e-103 that the noise model once missed);
+* with the derivative's scale given, a zero derivative stops at the first error estimate
+  (without it, scipy's relative criterion cannot be met and the differences go on);
 * Higham's γ_n, which the noise model uses, is n u/(1 − n u) exactly where n u is 1/4 or 1/2.
 
 Controls: the model without the argument's rounding, and the former model (64 ulps of |F(z)|,
@@ -33,7 +35,7 @@ from theory.testing.diffcheck import (
 from theory.geometry import uniform_sphere
 from theory.testing.strategies import seeds
 from theory.testing.tolerances import (
-    FD_ORDER, SUBNORMAL_SPACING, UNIT_ROUNDOFF, central_difference_stencil, higham_gamma, spectral_norm_rtol,
+    FD_INITIAL_STEP, FD_ORDER, FD_RTOL, FD_STEP_FACTOR, SUBNORMAL_SPACING, UNIT_ROUNDOFF, central_difference_stencil, higham_gamma, spectral_norm_rtol,
 )
 
 
@@ -64,6 +66,18 @@ def test_highams_gamma_is_exact_where_n_u_is_a_power_of_two_and_above_the_first_
 @pytest.mark.negative_control
 def test_control_the_first_order_term_alone_is_not_highams_gamma():
     assert 2 ** 51 * UNIT_ROUNDOFF != higham_gamma(2 ** 51)
+
+
+@pytest.mark.parametrize("size", [1.0, 1e-200, 1e200])
+def test_a_zero_derivative_with_its_scale_given_stops_at_the_first_error_estimate(size):
+    # With a scale the differences stop once scipy's error estimate is within FD_RTOL/10 of it
+    # (an absolute criterion); the first estimate comes with the second stencil, and for
+    # size * cos(t) at 0 (derivative 0, truncation ~h^8, rounding ~u/h) it is far inside.
+    # Without the scale scipy's relative criterion cannot be met by a zero derivative.
+    difference = curve_derivative(lambda t, i: size * np.cos(t), 1, scale=[size])
+    assert difference.step[0] == FD_INITIAL_STEP / FD_STEP_FACTOR
+    assert difference.error_estimate[0] <= FD_RTOL / 10.0 * size
+    assert curve_derivative(lambda t, i: size * np.cos(t), 1).step[0] < difference.step[0]
 
 
 def last_stencil_was_evaluated(n, seed):

@@ -1,12 +1,14 @@
-"""The claims report under several pytest-xdist workers says what one process says."""
+"""The claims report under several pytest-xdist workers says what one process says; its progress lines."""
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 
 
 from .report_support import run_command
+from theory.report.plugin import _Recorder
 
 # --- the report under several xdist workers ----------------------------------------------------
 
@@ -45,3 +47,30 @@ def test_control_a_report_that_lost_a_test_is_caught(project):
     # A run whose workers lost one test's result (simulated: the test deselected)
     # differs from the full report, so the comparison above would catch it.
     assert report_summary(project, "--workers", "2", "-k", "not bound_holds") != report_summary(project)
+
+
+class _Reporter:
+    """What pytest's terminal reporter is asked to do."""
+
+    def __init__(self):
+        self.calls = []
+
+    def ensure_newline(self):
+        self.calls.append("newline")
+
+    def write_line(self, text):
+        self.calls.append(text)
+
+
+def test_a_progress_line_goes_to_the_terminal_reporter_on_a_line_of_its_own(capsys):
+    # Between the dots of ``-q`` a progress line must start a line: the terminal reporter is
+    # asked for a new line first. Without the reporter (``-p no:terminal``) the line is printed.
+    reporter = _Reporter()
+    manager = SimpleNamespace(get_plugin=lambda name: reporter if name == "terminalreporter" else None)
+    recorder = SimpleNamespace(config=SimpleNamespace(pluginmanager=manager), last_progress=0.0)
+    _Recorder._line(recorder, "0m01s  Lemma 4.2: 6 tests")
+    assert reporter.calls == ["newline", "0m01s  Lemma 4.2: 6 tests"]
+    assert capsys.readouterr().out == "" and recorder.last_progress > 0.0
+    manager.get_plugin = lambda name: None
+    _Recorder._line(recorder, "0m02s  Lemma 4.3: 1 tests")
+    assert capsys.readouterr().out == "0m02s  Lemma 4.3: 1 tests\n"

@@ -10,7 +10,9 @@ THRESHOLD_EPS_CAP · input scale):
   (``theory.testing.diffcheck``'s allowance: FD_RTOL of the natural scale plus the
   derived rounding of both sides); control: J without the chart's curvature term;
 * the shell's box bounds bound the variation of J and ∂_ε φ over sampled boxes
-  (control: scaled by 0.1);
+  (control: scaled by 0.1), and the interval of f over which they take the loss's
+  derivative bounds holds f at the box's centre and sampled points (control: the
+  interval shrunk to its lower end);
 * below the shell τ_ε the multi-start search finds one minimum (searched evidence,
   independent of the certified count of ``test_theorem_5_1_sphere_count.py``, which
   checks the same radii with certified evidence; two examples a run, and pinned at
@@ -21,6 +23,8 @@ THRESHOLD_EPS_CAP · input scale):
 d = 2 (the fold-free annulus), the threshold finder and τ_ε's monotonicity in its cap:
 ``test_theorem_5_1_certificate.py``.
 """
+
+import unittest.mock
 
 import numpy as np
 import pytest
@@ -33,10 +37,13 @@ from theory.certificates.tau import certified_tau_eps
 from theory.landscape.threshold import THRESHOLD_EPS_CAP
 from theory.landscape.search import local_minima
 from theory.certificates.charts import CHART_RTOL
+from theory.certificates import shell
+from theory.certificates._boxes import loss_derivative_bounds
 from theory.certificates.shell import (
     chart_points, shell_box_bounds, shell_derivatives, shell_tau_eps,
 )
 from theory.testing.diffcheck import argument_rounding
+from theory.bounds import evaluation_error_bounds
 from theory.geometry import vector_norm
 from theory.losses import LOSSES
 from theory.problem import Problem, make_problem
@@ -205,6 +212,40 @@ def test_shell_box_bounds_bound_the_derivatives_of_the_chart_gradient_over_the_b
 @pytest.mark.negative_control
 def test_control_shell_box_bounds_scaled_by_a_tenth_are_exceeded():
     counterexample(shell_box_cases(), holds(check_shell_box_bounds, bound_factor=WRONG))
+
+
+def check_value_interval(problem, box, points, widen=None):
+    """The interval of f over which the box bounds take the loss's derivative bounds contains f,
+    computed at the centre and at the points p of the box, within f's certified evaluation error."""
+    face, ea, eb, a0, a1, b0, b1 = box
+    intervals = []
+
+    def recording(loss, y, lo, hi):
+        lo, hi = widen(lo, hi) if widen else (lo, hi)
+        intervals.append((lo, hi))
+        return loss_derivative_bounds(loss, y, lo, hi)
+
+    one = lambda v: np.array([v])  # noqa: E731
+    with unittest.mock.patch.object(shell, "loss_derivative_bounds", recording):
+        shell_box_bounds(problem, one(face), one(ea), one(eb), one(a0), one(a1), one(b0), one(b1))
+    (lo, hi), = intervals
+    eps, a, b = (np.append(v, 0.5 * (v0 + v1)) for v, v0, v1 in zip(points, (ea, a0, b0), (eb, a1, b1)))
+    z = problem.x + eps[:, None] * chart_points(np.full(eps.shape, face), a, b)["p"]
+    f, err = problem.net.value(z), evaluation_error_bounds(problem.net, z)[0]
+    worst = float(np.max(np.maximum(lo[0] - (f + err), (f - err) - hi[0])))
+    margin(max(worst, 0.0), float(hi[0] - lo[0]), "f outside the box's value interval / its width")
+    return bool(np.all((lo[0] <= f + err) & (f - err <= hi[0])))
+
+
+@FEW
+@given(shell_box_cases())
+def test_the_box_bounds_take_the_loss_derivatives_over_an_interval_that_holds_f_on_the_box(case):
+    assert check_value_interval(*case)
+
+
+@pytest.mark.negative_control
+def test_control_a_value_interval_shrunk_to_its_lower_end_is_caught():
+    counterexample(shell_box_cases(), lambda c: check_value_interval(*c, widen=lambda lo, hi: (lo, lo)))
 
 
 def check_search_below_shell_tau(problem, tau, radii):

@@ -12,12 +12,18 @@ of the box, with the certified values and rounding errors of :func:`annulus_deri
 :func:`annulus_tau_eps` is the cover of :func:`fold_free_annulus` from ε₀ to its cap, with the same
 budget and resolution, an annulus of one radius included; the cover's fields are consistent.
 
+The box tests A and B (:func:`theory.certificates.annulus._box_tests`), on quadratic models whose
+second derivatives are known exactly: a box they prove holds no point where the model and its
+θ-slope both vanish (on a grid of the box); they warn nothing where a bound overflowed or a box
+has no width, and a test with finite bounds proves a box whatever the other test's bounds are.
+
 Negative controls: bounds a thousand times too small are caught (the grid sees the derivatives
-of the box, not only its centre); a τ that ignores the budget asked for is caught.
+of the box, not only its centre); a τ that ignores the budget asked for is caught; box tests
+with test A's cross term subtracted are caught.
 """
 
 import numpy as np
-from hypothesis import given, note, strategies as st
+from hypothesis import given, note, settings, strategies as st
 import pytest
 
 from ..support import counterexample, holds
@@ -105,3 +111,70 @@ def test_the_slab_edges_double_from_eps_lo_to_the_first_at_or_above_eps_hi(eps_l
     from theory.certificates._boxes import slab_edges
 
     assert slab_edges(eps_lo, eps_hi) == edges
+
+
+# --- the box tests on quadratic models, whose second derivatives are known exactly ---------------
+
+@st.composite
+def quadratic_boxes(draw):
+    r"""A quadratic model g = g_c + g_θ Δθ + g_ε Δε + ½ s Δθ² + c ΔθΔε + ½ q Δε² on a box of half-widths
+    r_θ, r_ε, with g_c a multiple t ∈ [0, 2] of test A's right side (t = 1 its threshold)."""
+    coef = st.one_of(st.just(0.0), st.floats(-1.0, 1.0))       # zeros: each term alone decides
+    gt, ge, s, c, q = (draw(coef) for _ in range(5))
+    rt, re = draw(log_uniform(1e-3, 1.0)), draw(log_uniform(1e-3, 1.0))
+    right = (abs(gt) + abs(s) * rt + abs(c) * re) * rt + (abs(ge) + abs(c) * rt + abs(q) * re) * re
+    g = draw(st.floats(0.0, 2.0)) * right * draw(st.sampled_from([1.0, -1.0]))
+    return (g, gt, ge, s, c, q), rt, re
+
+
+def box_test_is_sound(model, rt, re, box_tests=None):
+    """A box the tests prove holds no point with g = ∂_θ g = 0: g or ∂_θ g keeps its sign on a grid of it."""
+    from theory.certificates.annulus import _box_tests
+
+    g, gt, ge, s, c, q = model
+    one = lambda v: np.array([float(v)])  # noqa: E731
+    proved, _ = (box_tests or _box_tests)((one(g), one(gt), one(ge)), (one(0.0),) * 3, one(abs(s)), one(abs(c)),
+                                          one(abs(q)), one(re), one(rt))
+    dt, de = np.meshgrid(np.linspace(-rt, rt, 21), np.linspace(-re, re, 21))
+    values = g + gt * dt + ge * de + 0.5 * s * dt * dt + c * dt * de + 0.5 * q * de * de
+    slopes = gt + s * dt + c * de
+    tol = 1e-12 * (abs(g) + abs(gt) + abs(ge) + abs(s) + abs(c) + abs(q))
+
+    def changes_sign(v):
+        return v.min() < -tol and v.max() > tol
+
+    note(f"proved {bool(proved[0])}")
+    return not (proved[0] and changes_sign(values) and changes_sign(slopes))
+
+
+@settings(max_examples=10 * settings.default.max_examples)        # a millisecond an example
+@given(quadratic_boxes())
+def test_a_box_the_tests_prove_has_no_point_where_the_quadratic_model_and_its_slope_vanish(case):
+    assert box_test_is_sound(*case)
+
+
+def _box_tests_without_the_cross_term(values, errors, S_tt, S_et, S_ee, he, ht):
+    """Injected bug: test A's bound on |∂_θ g| with S_εθ r_ε subtracted instead of added."""
+    from theory.certificates.annulus import _box_tests
+
+    return _box_tests(values, (errors[0], errors[1] - 2.0 * S_et * he, errors[2]), S_tt, S_et, S_ee, he, ht)
+
+
+@pytest.mark.negative_control
+def test_control_box_tests_with_the_cross_term_subtracted_are_caught():
+    counterexample(quadratic_boxes(), lambda c: box_test_is_sound(*c, box_tests=_box_tests_without_the_cross_term))
+
+
+def test_the_box_tests_warn_nothing_where_bounds_overflow_or_a_box_has_no_width():
+    # Rows: a proved box; S_θθ overflowed at zero half-width (inf * 0); g = ∂_θ g = 0 at a point
+    # (0 / 0); a point with g = 1 (1 / 0); S_εε overflowed, so test A's right side is inf, while
+    # test B proves ∂_θ g = 1 nonzero on its own finite bounds. Under the suite's filterwarnings
+    # a warning fails.
+    from theory.certificates.annulus import _box_tests
+
+    values = tuple(np.array(v) for v in ([1.0, 1.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 1.0], [0.0] * 5))
+    errors = (np.zeros(5),) * 3
+    S_tt, S_ee = np.array([0.1, np.inf, 0.0, 0.0, 0.0]), np.array([0.0, 0.0, 0.0, 0.0, np.inf])
+    width = np.array([0.1, 0.0, 0.0, 0.0, 0.1])
+    proved, _ = _box_tests(values, errors, S_tt, np.zeros(5), S_ee, width, width)
+    assert proved.tolist() == [True, False, False, True, True]

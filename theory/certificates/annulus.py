@@ -337,9 +337,10 @@ def _box_tests(values, errors, S_tt, S_et, S_ee, he, ht):
         b_t, b_e = S_tt * ht, S_et * he
         left_a, left_b = np.abs(g) - eg, np.abs(gt) - egt
         right_a, right_b = (a_t + a_e) * (1.0 + 4.0 * _U), (b_t + b_e) * (1.0 + 4.0 * _U)
+        # A right side that overflowed (inf) or is undefined (nan) fails its strict comparison:
+        # a test proves a box only with finite bounds of its own, whatever the other test's are.
         proved = (left_a > right_a) | (left_b > right_b)
         use_a = left_a / right_a >= left_b / right_b
-    proved &= np.isfinite(right_a) & np.isfinite(right_b)
     split_theta = np.where(use_a, a_t >= a_e, b_t >= b_e)
     return proved, split_theta
 

@@ -8,7 +8,9 @@ runs reached each point; :func:`theory.landscape.search.local_extrema` (one scan
 both kinds) gives exactly the lists of ``local_minima`` and ``local_maxima``; the finders'
 defaults are the documented ones; the worst pair of gradient directions
 (:func:`theory.landscape.min_gradient_cosine`) is on the sphere, reports its own cosine and
-is a local minimum (no pair 1e-4 ε away is lower; control: the search without its refinement).
+is a local minimum (no pair 1e-4 ε away is lower; control: the search without its refinement);
+on a flat circle (output weights 0) the scan spends its bisection budget in whole rounds, up
+to the last evaluation it allows and not one more.
 
 Negative controls: the extrema with their kinds swapped are caught. A deliberately wrong bound is caught: the scan with its
 Lipschitz bounds divided by 1000 and a coarse initial grid "proves" arcs
@@ -34,7 +36,8 @@ from theory.landscape.critical import CRITICAL_GTOL
 from theory.landscape.search import DEFAULT_STARTS, MERGE_RTOL
 from theory.landscape.circle import _circle_scan, circle_critical_points
 from theory.landscape.search import critical_points, local_extrema, local_maxima, local_minima
-from theory.problem import make_problem
+from theory.network import TwoLayerNet
+from theory.problem import Problem, make_problem
 from theory.testing.tolerances import UNIT_ROUNDOFF
 from theory.testing.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, seeds, widths
 
@@ -230,3 +233,17 @@ def test_the_search_counts_the_runs_that_reach_each_point_and_circle_means_the_s
     assert len(points) < DEFAULT_STARTS and max(p.hits for p in points) >= 2
     circle = make_problem(2, 8, seed=0, ratio=1.0)
     assert _points(critical_points(circle, method="circle")) == _points(circle_critical_points(circle).points)
+
+
+def test_the_scan_spends_its_bisection_budget_in_whole_rounds_on_a_flat_circle():
+    # With output weights 0 the tangential derivative vanishes everywhere and no interval is ever
+    # proved: each round bisects every interval (k, 2k, 4k, ... evaluations after the k + 1 of the
+    # grid). A budget of exactly k (2^J - 1) pays for J rounds; one evaluation less for J - 1.
+    drawn = make_problem(2, 4, seed=0, ratio=0.3)
+    flat = Problem(TwoLayerNet(drawn.net.W, np.zeros(4)), drawn.x, drawn.y, drawn.eps)
+    for k, rounds in ((4, 3), (6, 2)):
+        budget = k * (2 ** rounds - 1)
+        full = circle_critical_points(flat, initial_points=k, max_evaluations=budget)
+        assert (full.evaluations, full.certified, full.points) == (k + 1 + budget, False, [])
+        short = circle_critical_points(flat, initial_points=k, max_evaluations=budget - 1)
+        assert short.evaluations == k + 1 + k * (2 ** (rounds - 1) - 1)

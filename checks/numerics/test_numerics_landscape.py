@@ -10,7 +10,8 @@ defaults are the documented ones; the worst pair of gradient directions
 (:func:`theory.landscape.min_gradient_cosine`) is on the sphere, reports its own cosine and
 is a local minimum (no pair 1e-4 ε away is lower; control: the search without its refinement);
 on a flat circle (output weights 0) the scan spends its bisection budget in whole rounds, up
-to the last evaluation it allows and not one more.
+to the last evaluation it allows and not one more; a Newton step on the sphere longer than
+half the radius is cut to that length in its own direction, a shorter one kept as it is.
 
 Negative controls: the extrema with their kinds swapped are caught. A deliberately wrong bound is caught: the scan with its
 Lipschitz bounds divided by 1000 and a coarse initial grid "proves" arcs
@@ -38,7 +39,8 @@ from theory.landscape.circle import _circle_scan, circle_critical_points
 from theory.landscape.search import critical_points, local_extrema, local_maxima, local_minima
 from theory.network import TwoLayerNet
 from theory.problem import Problem, make_problem
-from theory.testing.tolerances import UNIT_ROUNDOFF
+from theory.geometry import cosine, uniform_sphere, vector_norm
+from theory.testing.tolerances import FEW_OPS_RTOL, UNIT_ROUNDOFF
 from theory.testing.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, seeds, widths
 
 
@@ -247,3 +249,15 @@ def test_the_scan_spends_its_bisection_budget_in_whole_rounds_on_a_flat_circle()
         assert (full.evaluations, full.certified, full.points) == (k + 1 + budget, False, [])
         short = circle_critical_points(flat, initial_points=k, max_evaluations=budget - 1)
         assert short.evaluations == k + 1 + k * (2 ** (rounds - 1) - 1)
+
+
+@given(st.floats(1e-3, 1e3), st.floats(1e-3, 4.0), st.integers(2, 6), seeds())
+def test_a_newton_step_longer_than_half_the_radius_is_cut_to_it_in_its_own_direction(radius, factor, d, seed):
+    from theory.landscape.critical import _damped
+
+    step = uniform_sphere(np.random.default_rng(seed), 1, d, factor * radius)[0]
+    damped = _damped(step, radius)
+    length = float(vector_norm(damped))
+    assert length <= 0.5 * radius * (1.0 + FEW_OPS_RTOL)
+    assert cosine(damped, step) >= 1.0 - FEW_OPS_RTOL
+    assert np.array_equal(damped, step) if factor <= 0.5 else abs(length - 0.5 * radius) <= FEW_OPS_RTOL * radius

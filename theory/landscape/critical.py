@@ -122,6 +122,12 @@ def tangent_hessian(problem, delta):
     return 0.5 * (h + h.T)
 
 
+def _damped(step, radius):
+    """A Newton step cut to half the sphere's radius in its own direction when longer (such steps are not local)."""
+    length = vector_norm(step)
+    return step * (0.5 * radius / length) if length > 0.5 * radius else step
+
+
 def newton_on_sphere(problem, delta, *, max_iter=50):
     r"""Refine an approximate critical point on the sphere by Riemannian Newton steps.
 
@@ -158,12 +164,7 @@ def newton_on_sphere(problem, delta, *, max_iter=50):
             xi = np.linalg.solve(0.5 * (h + h.T), -(q.T @ tangent_grad))
         except np.linalg.LinAlgError:
             break
-        step = q @ xi
-        # Newton steps longer than the sphere's radius are not local; damp them.
-        length = vector_norm(step)
-        if length > 0.5 * eps:
-            step *= 0.5 * eps / length
-        new = delta + step
+        new = delta + _damped(q @ xi, eps)
         delta = eps * new / vector_norm(new)
     return best, best_ratio
 

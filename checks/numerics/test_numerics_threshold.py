@@ -9,7 +9,8 @@ independent computation:
 * the certified count is at least 2 at ``eps`` and exactly 1 at ``below`` and at both ends of
   every unresolved slab; ``eps − below <= rtol · eps``; ``below >= certified_tau``;
 * ``evaluations`` is the number of landscapes the finder computed, ``boxes`` the boxes of its
-  covers (both counted by wrapping the functions it calls), ``method`` what ran;
+  covers (both counted by wrapping the functions it calls), ``method`` what ran; after its last
+  allowed cover (THRESHOLD_MAX_COVERS) the finder scans the rest, with the same bookkeeping;
 * the scan's slabs start at ``eps_lo`` and go up by ``ratio``, and its ``certified_tau`` is the
   contraction radius; without any certified radius (the label at f(x)) the scan starts
   THRESHOLD_MAX_DOUBLINGS halvings below the cap.
@@ -100,6 +101,23 @@ def test_the_threshold_has_two_minima_at_its_top_and_one_at_its_bottom_and_slabs
         assert covers.calls and result.unresolved, "the small budget makes the finder run covers"
     monkeypatch.undo()
     assert check_threshold_result(problem, result)
+
+
+def test_after_its_last_allowed_cover_the_finder_scans_the_rest(monkeypatch):
+    # d = 2 with a small box budget runs more than two covers; allowed two, it runs exactly two and
+    # brackets the threshold by the scan from where the second stopped, with the same bookkeeping.
+    problem = family(2, 8, 0)
+    covers = Spy(monkeypatch, "fold_free_annulus")
+    minima_threshold(problem, max_boxes=SMALL_BUDGET)
+    assert len(covers.calls) > 2
+    monkeypatch.undo()
+    monkeypatch.setattr(threshold, "THRESHOLD_MAX_COVERS", 2)
+    counts, covers = Spy(monkeypatch, "circle_critical_points"), Spy(monkeypatch, "fold_free_annulus")
+    result = minima_threshold(problem, max_boxes=SMALL_BUDGET)
+    assert (len(covers.calls), result.method, result.evaluations) == (2, "annulus", len(counts.calls))
+    assert result.boxes == sum(cover.evaluations for cover in covers.calls)
+    monkeypatch.undo()
+    assert np.isfinite(result.eps) and check_threshold_result(problem, result)
 
 
 @pytest.mark.parametrize("d, m, seed", [(2, 8, 0), (3, 8, 1)])

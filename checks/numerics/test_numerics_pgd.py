@@ -2,7 +2,7 @@
 
 * every trajectory equals an independent per-start reference loop
   δ_{t+1} = P_B[δ_t − η ∂L(δ_t)] written with the public building blocks;
-* every iterate lies in the ball; losses are L(δ_t);
+* every iterate lies in the ball; losses are L(δ_t); without steps the path is the starts;
 * running a batch of starts equals running each start alone;
 * a schedule equal to a constant reproduces the constant step; Remark 3's
   schedule is 2/(β(s + z)); both map s to an array of its shape;
@@ -288,6 +288,16 @@ class TransparentProblem(Problem):
 
     def step_evaluator(self, rows, *, threads=1):
         return ReferenceStep(self)  # PGD runs the override above
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_pgd_without_steps_returns_the_starts_and_their_losses(kernel):
+    # Several starts and no step: the path is the starts, its one row of losses L at them.
+    starts = uniform_ball(np.random.default_rng(0), 3, PINNED.d, PINNED.eps)
+    with using_kernel(kernel):
+        path = pgd(PINNED, starts, eta=0.01, steps=0)
+    assert path.deltas.shape == (1, 3, PINNED.d) and np.array_equal(path.deltas[0], starts)
+    assert np.allclose(path.losses[0], PINNED.loss_value(starts), rtol=FEW_OPS_RTOL, atol=0.0)
 
 
 def test_pgd_accepts_starts_up_to_sphere_rtol_outside_the_ball_and_no_further():

@@ -1,4 +1,4 @@
-"""The problem's construction: input scale, ratio, reproducibility, and certified label bounds.
+"""The problem's construction: input scale, ratio, reproducibility (its repr rebuilds it), and certified label bounds.
 
 Assumption 3 of section 2 (𝓛 < |y − f| < 𝓤 on the whole ball) is certified per
 draw by :attr:`theory.problem.Problem.bounds`. The check evaluates |y − f| (and
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ..support import counterexample, with_examples
 from theory.geometry import uniform_ball, vector_norm
 from theory.network import draw_network
-from theory.problem import DEFAULT_LABEL_GAP, make_problem
+from theory.problem import DEFAULT_LABEL_GAP, Problem, make_problem
 from theory.testing.tolerances import FEW_OPS_RTOL
 from theory.testing.strategies import (
     dims, input_scales, log_uniform, pinned_perturbation_cases, problems, seeds, widths,
@@ -84,6 +84,20 @@ def test_control_first_order_radius_is_exceeded():
         return within_radius(problem, first_order, seed)[0]
 
     counterexample(st.tuples(problems(ratio=log_uniform(1e-2, 10.0)), seeds()), holds)
+
+
+@given(dims(), widths(), seeds(), input_scales(), log_uniform(1e-3, 10.0), st.sampled_from(["quadratic", "cross_entropy"]))
+def test_the_repr_of_a_drawn_problem_is_the_call_that_rebuilds_it(d, m, seed, scale, ratio, loss):
+    # A failing example's problem replays by copy-paste of its repr; a problem built from its
+    # parts says what it is made of.
+    problem = make_problem(d, m, seed=seed, input_scale=scale, ratio=ratio, loss=loss)
+    again = eval(repr(problem), {"make_problem": make_problem})
+    assert repr(again) == repr(problem) and repr(problem).startswith("make_problem(")
+    assert np.array_equal(again.net.W, problem.net.W) and np.array_equal(again.net.a, problem.net.a)
+    assert np.array_equal(again.x, problem.x) and (again.y, again.eps, again.loss.name) == (problem.y, problem.eps, loss)
+    parts = Problem(problem.net, problem.x, problem.y, problem.eps, problem.loss)
+    assert repr(parts) == (f"Problem(d={d}, m={m}, |x|={np.linalg.norm(problem.x):.3g}, y={problem.y:.6g}, "
+                           f"eps={problem.eps:.3g}, loss={loss!r})")
 
 
 @given(dims(), widths(), seeds(), input_scales(), log_uniform(1e-3, 10.0))

@@ -9,6 +9,7 @@ missing and present, the example database's path and its replay on the next run.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -48,12 +49,45 @@ def test_command_writes_every_claim_with_status_evidence_and_a_loud_weakness(pro
     for claim in CLAIMS:
         assert f"## {claim.label}: {claim.title}" in md
     assert "WEAKNESS" in result.stdout and "Lemma 4.2: 6 tests" in result.stdout  # progress per claim
+    lines = result.stdout.splitlines()
+    assert lines[0] == "claims report: Hypothesis profile report, 0 workers, checks in checks"
+    assert lines[-1] == "report written to report/claims.md and report/claims.json"
 
 
-def test_command_help_lists_the_profiles():
+#: Each option of ``python -m theory --help`` and its whole help text.
+HELP_ENTRIES = (
+    ("--profile {report,dev,ci,thorough}", "Hypothesis profile (default: report)"),
+    ("--checks CHECKS", "folder of the checks (default: the checks of this package: checks/ of the source tree "
+                        "it was imported from, or the copy installed with it)"),
+    ("--out OUT", "report folder (default: ./report)"),
+    ("--workers WORKERS", "pytest-xdist workers: a number, 'auto' (one per core, the default) or 0 (no xdist)"),
+    ("--figure-draws N", "draws per panel for the section 5.1 table of minima (default: "
+                         "theory.experiments.scale.TABLE_DRAWS)"),
+    ("--no-figure", "skip Figure 1 and the section 5.1 table"),
+    ("--no-real", "skip Figures 2 and 3 on the digits (run with the extra 'real')"),
+    ("--no-conformance", "skip the attack libraries' conformance section (run with the extra 'attacks')"),
+    ("-k KEYWORD", "only run checks matching this pytest -k expression (the report marks the others 'not run')"),
+)
+
+#: What ``--help`` says after the options: the profiles.
+HELP_EPILOG = ("Profiles (theory/testing/profiles.py): report = the default, randomized, sized to finish in about "
+               "5 minutes on 2 cores; dev = fast feedback; ci = derandomized, as CI runs it; thorough = 200 examples "
+               "per property, for release checks and the seed sweep. Randomized profiles keep Hypothesis's example "
+               "database at ./.hypothesis/examples (or $THEORY_EXAMPLE_DB), so a counterexample found once replays "
+               "first on every later run.")
+
+
+def test_command_help_says_what_the_command_and_each_option_do():
     result = subprocess.run([sys.executable, "-m", "theory", "--help"], capture_output=True, text=True,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert result.returncode == 0 and "--profile" in result.stdout and "thorough" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert result.returncode == 0 and text.startswith("usage: python -m theory [-h] ")
+    assert ("] Run every claim's checks and write the claims report (python -m theory or theory-claims). "
+            "options: ") in text
+    # Each option's whole help, between its name and the next option (or the epilog).
+    for option, phrase in HELP_ENTRIES:
+        assert re.search(re.escape(f" {option} {phrase}") + r" (-|Profiles)", text), (option, text)
+    assert text.endswith(f" {HELP_EPILOG}")
 
 
 @pytest.mark.parametrize("args", [["--workers", "many"], ["--figure-draws", "0"], ["--profile", "quick"]])
@@ -121,6 +155,22 @@ def test_crash_while_writing_leaves_the_previous_report_untouched(project, monke
     assert (old / "claims.md").read_text() == "previous report\n"
     assert not (old / "claims.json").exists()
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".report")) == []
+
+
+def test_a_pytest_interrupted_on_its_own_writes_no_report_and_exits_130(project, monkeypatch, capsys):
+    # pytest's exit status 2 (interrupted) after it wrote its results: the results are partial,
+    # so no report is written from them.
+    old = _previous_report(project)
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    real_call = subprocess.call
+    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: (real_call(cmd, **kw), 2)[1])
+    code = main(["--checks", "checks", "--workers", "0", "--no-figure", "--no-conformance", "--no-real", "-k", "bound_holds"])
+    assert code == 130
+    assert ("error: pytest did not finish (exit status 2); no report written, any previous report in report "
+            "is unchanged") in capsys.readouterr().err
+    assert (old / "claims.md").read_text() == "previous report\n"
 
 
 def test_report_without_the_plots_extra_says_so_and_keeps_the_table(project, monkeypatch):

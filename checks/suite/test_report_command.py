@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 
 from theory.experiments import figure1
+from theory.experiments.scale import FIGURE_WIDTH
 from theory import report as R
 from theory.report import markdown
 from theory.report.cli import main
@@ -183,6 +184,8 @@ def test_report_without_the_plots_extra_says_so_and_keeps_the_table(project, mon
     assert report["figure1"]["status"] == "table only"
     assert not (project / "report" / "figure1.png").exists()
     assert (project / "report" / "figure1_minima.md").exists()
+    table = json.loads((project / "report" / "figure1_minima.json").read_text())
+    assert (table["d"], table["width"], table["draws"], table["seed"]) == (2, FIGURE_WIDTH, 1, 0)
     assert "the `plots` extra is not installed" in (project / "report" / "claims.md").read_text()
 
 

@@ -42,6 +42,14 @@ def test_with_two_workers_each_group_of_tests_is_closed_once_when_all_its_tests_
     assert group_lines(run_command(project).stdout) == ["Lemma 4.2: 6 tests", "test_numerics_fake: 1 tests"]
 
 
+def test_a_groups_closing_line_counts_the_examples_its_tests_ran(project):
+    output = run_command(project).stdout
+    report = json.loads((project / "report" / "claims.json").read_text())
+    ran = sum(t["examples"] for c in report["claims"] if c["key"] == "lemma_4_2" for t in c["tests"])
+    closing = [int(m.group(1)) for m in re.finditer(r"(?m)^ *\d+m\d\ds  Lemma 4\.2: 6 tests, (\d+) examples \(", output)]
+    assert closing == [ran] and ran > 0
+
+
 @pytest.mark.negative_control
 def test_control_a_report_that_lost_a_test_is_caught(project):
     # A run whose workers lost one test's result (simulated: the test deselected)
@@ -74,3 +82,36 @@ def test_a_progress_line_goes_to_the_terminal_reporter_on_a_line_of_its_own(caps
     manager.get_plugin = lambda name: None
     _Recorder._line(recorder, "0m02s  Lemma 4.3: 1 tests")
     assert capsys.readouterr().out == "0m02s  Lemma 4.3: 1 tests\n"
+
+
+def _report(when, outcome, **extra):
+    return SimpleNamespace(when=when, outcome=outcome, failed=outcome == "failed", skipped=outcome == "skipped", **extra)
+
+
+def test_each_test_report_is_named_by_one_word():
+    from theory.report.plugin import _outcome
+
+    assert [_outcome(_report("call", o)) for o in ("passed", "failed", "skipped")] == ["passed", "failed", "skipped"]
+    assert [_outcome(_report(w, o)) for w, o in (("setup", "failed"), ("teardown", "failed"), ("setup", "skipped"),
+                                                  ("setup", "passed"))] == ["error", "error", "skipped", "passed"]
+    assert _outcome(_report("call", "skipped", wasxfail="")) == "xfailed"
+    assert _outcome(_report("call", "passed", wasxfail="")) == "xpassed"
+
+
+def _observation(phase, margin, status="passed"):
+    from theory.report.plugin import MARGIN_PREFIX
+
+    return SimpleNamespace(type="test_case", status=status, features={f"target:{MARGIN_PREFIX}bound": margin},
+                           metadata=SimpleNamespace(phase=phase, notes=[f"note at {margin}"]))
+
+
+def test_a_tally_keeps_the_largest_margin_of_each_label_and_counts_the_examples():
+    from theory.report.plugin import Tally
+
+    tally = Tally()
+    for phase, margin in (("generate", 0.3), ("generate", 0.1), ("shrink", 0.9), ("target", 0.2)):
+        tally.add(_observation(phase, margin))
+    tally.add(_observation("generate", 0.05, status="gave_up"))
+    kept = tally.as_dict()
+    assert (kept["examples"], kept["gave_up"], kept["failing"]) == (3, 1, 0)
+    assert (kept["margins"]["bound"]["value"], kept["margins"]["bound"]["notes"]) == (0.3, ["note at 0.3"])

@@ -156,6 +156,15 @@ def test_control_a_literal_test_without_a_named_repair_is_caught():
     assert literal_tests(claim) != set(dict(list(claim.repairs.items())[1:]))
 
 
+@pytest.mark.parametrize("module, key", [("test_theorem_5_1_shell", "theorem_5_1"), ("test_lemma_4_1", "lemma_4_1"),
+                                         ("checks/claims/test_section_5_1_real.py", "section_5_1"),
+                                         ("test_section_5_1_2", None), ("test_section_5_1_2b", None),
+                                         ("test_lemma_4_10", None), ("test_numerics_pgd", None)])
+def test_a_module_belongs_to_the_claim_whose_checks_it_holds_or_a_part_of_them(module, key):
+    claim = claim_for_module(module)
+    assert (claim.key if claim else None) == key
+
+
 @pytest.mark.parametrize("name, kind", [("test_control_x", "control"), ("test_literal_x[a]", "literal"),
                                         ("test_finding_x", "finding"), ("test_x", "property")])
 def test_test_kind_follows_the_naming_rules(name, kind):

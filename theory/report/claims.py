@@ -368,7 +368,9 @@ def claim_for_module(module: str):
     """The :class:`Claim` whose checks live in ``module`` (``"test_lemma_4_1"`` or a path), or None.
 
     A claim's checks may be split over ``test_<key>.py`` and ``test_<key>_<part>.py``
-    (e.g. ``test_theorem_5_1_certificate.py``); both belong to the claim.
+    (e.g. ``test_theorem_5_1_certificate.py``); both belong to the claim. A part that starts with a
+    digit continues the numbering instead (``test_section_5_1_2`` would be section 5.1.2) and belongs
+    to no claim here.
     """
     name = str(module).replace("\\", "/").rsplit("/", 1)[-1]
     name = name[:-3] if name.endswith(".py") else name

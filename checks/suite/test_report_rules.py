@@ -134,6 +134,21 @@ def test_a_literal_failure_as_recorded_names_the_added_hypothesis():
     assert "d=1" in entry["added_hypotheses"][0]["literal_counterexample"]
 
 
+def test_a_skipped_control_is_no_weakness_and_ran_no_examples():
+    claim = claim_for_module("test_lemma_4_1")
+    base = {"module": claim.module, "claim": claim.key, "duration_s": 0, "markers": [], "xfail_reason": None,
+            "text": "", "tally": None}
+    recs = [dict(base, nodeid="n1", name="test_p", kind="property", outcome="passed"),
+            dict(base, nodeid="n2", name="test_control_skipped", kind="control", outcome="skipped"),
+            dict(base, nodeid="n3", name="test_control_missed", kind="control", outcome="failed")]
+    report = report_of(recs)
+    entry = next(c for c in report["claims"] if c["key"] == claim.key)
+    assert [(c["test"], c["found_counterexample"], c["examples"]) for c in entry["controls"]] == [
+        ("test_control_skipped", False, 0), ("test_control_missed", False, 0)]
+    assert [w for w in report["weaknesses"] if "negative control" in str(w)] == [
+        next(w for w in report["weaknesses"] if "test_control_missed" in str(w))]
+
+
 def literal_tests(claim):
     """Names of the literal tests (``def test_literal_*``) in a claim's check modules (``test_<key>.py`` and its parts)."""
     folder = Path(__file__).resolve().parents[1] / "claims"

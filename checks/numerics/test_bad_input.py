@@ -386,6 +386,8 @@ def test_rejected_types_shapes_and_values_are_described():
         TwoLayerNet(np.ones((5, 3)), np.ones(4))
     with pytest.raises(ValueError, match=r"^delta must be non-zero: lambda\*, Gamma and Xi are undefined at delta = 0$"):
         lagrange_multiplier(PROB, np.zeros(3))
+    with pytest.raises(TypeError, match=r"^build must be a callable build\(tmp\), got str$"):
+        write_atomically("report", "not callable")
 
 
 def test_control_unvalidated_function_is_caught():

@@ -7,7 +7,7 @@ broken attack deviates on the property meant for it with a shrunk reproducer in 
 malformed ``--attack`` is a usage error (exit status 2). The libraries that are not installed are
 listed as not run (a row and a note); without ``--out`` the files go to ``report/``, into a folder
 made as needed; the Markdown starts with its title and ends with one newline; ``--help`` says what
-each option does.
+each option does; the convergence properties are searched up to d = 64, the others over every d.
 """
 
 import json
@@ -100,3 +100,24 @@ def test_the_help_says_what_each_option_does(capsys):
                            ("--attack MODULE:CLASS", "check this attack too (repeatable)"),
                            ("--no-libraries", "only the attacks given with --attack")):
         assert re.search(re.escape(f"{option} {phrase}") + r"( -|$)", text), (option, text)
+
+
+@pytest.mark.parametrize("name", sorted(PROPERTIES))
+def test_the_convergence_properties_are_searched_up_to_d_64_and_the_others_over_every_d(name, monkeypatch):
+    # The convergence properties run thousands of steps a draw: their search stops at d = 64; the
+    # single-step properties draw the whole range of theory.attacks.strategies (up to 28 x 28).
+    from hypothesis import strategies as st
+
+    from theory.attacks import conformance
+
+    asked = []
+
+    def recording(name, **kwargs):
+        asked.append(kwargs)
+        raise LookupError("recorded")
+
+    monkeypatch.setattr(conformance, "cases_for", recording)
+    with pytest.raises(LookupError, match="recorded"):
+        conformance.run_property(None, name)
+    expected = {"d": st.integers(2, 64)} if name in conformance.SLOW_PROPERTIES else {}
+    assert {k: repr(v) for k, v in asked[0].items()} == {k: repr(v) for k, v in expected.items()}

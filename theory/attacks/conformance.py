@@ -11,7 +11,8 @@ identified): ``not applicable``.
 
 ``python -m theory.conformance`` writes ``conformance.md`` and ``conformance.json`` (schema
 :data:`SCHEMA_PATH`) into ``--out`` (default ``report/``). ``--examples N`` sets the budget of the
-single-step properties (the convergence properties, thousands of steps each, get a fifth of it),
+single-step properties (the convergence properties, thousands of steps each, get a fifth of it and
+draws up to d = 64),
 ``--attack module:Class`` adds an attack of your own (any class that fits the protocol).
 """
 

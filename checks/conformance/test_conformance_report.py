@@ -121,3 +121,32 @@ def test_the_convergence_properties_are_searched_up_to_d_64_and_the_others_over_
         conformance.run_property(None, name)
     expected = {"d": st.integers(2, 64)} if name in conformance.SLOW_PROPERTIES else {}
     assert {k: repr(v) for k, v in asked[0].items()} == {k: repr(v) for k, v in expected.items()}
+
+
+class _HonestOnTheReplay:
+    """Injected nondeterminism: the coordinate clip's run while ``broken``, the project's PGD after."""
+
+    def __init__(self):
+        from theory.attacks.reference import CoordinateClip, ProjectPGD
+
+        self.broken, self._clip, self._pgd = True, CoordinateClip(), ProjectPGD()
+
+    def __getattr__(self, name):
+        return getattr(self._clip if self.broken else self._pgd, name)
+
+
+def test_an_attack_that_deviates_in_the_search_but_not_on_the_replay_is_reported_as_deviating(monkeypatch):
+    # The reproducer re-runs the shrunk draw for its message; an attack that passes there (it is
+    # not deterministic) still deviated on that draw, and says so.
+    from theory.attacks import conformance
+
+    attack, search = _HonestOnTheReplay(), conformance.find
+
+    def then_honest(*args, **kwargs):
+        found = search(*args, **kwargs)
+        attack.broken = False
+        return found
+
+    monkeypatch.setattr(conformance, "find", then_honest)
+    verdict = conformance.run_property(attack, "stays_in_ball", examples=20)
+    assert verdict["status"] == "deviates" and verdict["reproducer"]["message"] == "deviates on this draw"

@@ -80,7 +80,7 @@ def run_property(attack, name, *, examples=DEFAULT_EXAMPLES):
         return {"status": status, "examples": budget, "evidence": _plain(seen["evidence"]), "reproducer": None}
     try:
         _call(attack, name, problem, seed)
-        message = "deviates on this draw"  # pragma: no cover - find returned it because it failed
+        message = "deviates on this draw"  # it failed in the search, not on the replay: not deterministic
     except AssertionError as error:
         message = str(error)
     except Exception as error:

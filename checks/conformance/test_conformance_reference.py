@@ -38,8 +38,26 @@ def test_the_reference_fits_the_protocol():
 
 
 def test_an_object_without_the_protocol_is_rejected_naming_what_it_lacks():
-    with pytest.raises(TypeError, match="lacks .*start"):
+    with pytest.raises(TypeError, match=r"^attack must have name, version, step_size_parameter, rtol, start, step, "
+                                        r"run; object lacks name, version, step_size_parameter, rtol, start, step, run$"):
         check_attack(object())
+    half = type("Half", (), dict(name="n", version="v", step_size_parameter="eta", rtol=1e-12, start=None))
+    with pytest.raises(TypeError, match=r"^attack must have .*; Half lacks step, run$"):
+        check_attack(half())
+    uncallable = type("Uncallable", (half,), dict(step=lambda *a: None, run=lambda *a: None))
+    with pytest.raises(TypeError, match=r"^attack\.start must be callable, got NoneType$"):
+        check_attack(uncallable())
+
+
+def test_the_default_run_keeps_float64_iterates_of_any_start():
+    class Float32Start(type(REFERENCE)):
+        def start(self, problem, n, seed):
+            return super().start(problem, n, seed).astype(np.float32)
+
+    problem = make_problem(3, 4, seed=0, ratio=0.3)
+    for steps in (0, 3):
+        path = L2Attack.run(Float32Start(), problem, 2, 0.01, steps, 0)
+        assert path.dtype == np.float64 and path.shape == (steps + 1, 2, 3)
 
 
 @given(attack_cases())

@@ -77,8 +77,11 @@ def test_the_reference_projects_onto_the_ball_euclidean(case):
 
 @given(attack_cases())
 def test_the_reference_takes_the_raw_gradient_step(case):
-    rule, _ = identify_step_rule(REFERENCE, *case)
+    rule, evidence = identify_step_rule(REFERENCE, *case)
     event(f"step rule: {rule}")
+    # The evidence names the rule, the step and the error against each rule tried up to the match.
+    assert sorted(evidence) == ["errors", "eta", "rule"] and evidence["rule"] == rule
+    assert list(evidence["errors"])[-1] == rule == "raw"
     check_property(REFERENCE, "raw_gradient_step", *case)
 
 

@@ -1,15 +1,18 @@
-"""The fold-free covers of the annulus (d = 2) and the shell (d = 3) do not depend on the units of δ.
+"""The certified circle scan and the fold-free covers of the annulus (d = 2) and the shell (d = 3) do not depend on the units of δ.
 
 Rescaling by a power of two s, δ ↦ sδ, x ↦ sx and W ↦ W/s, leaves the network's pre-activations
 w_rᵀ(x + δ) and so the loss L(δ) the same function of δ/s; every bound and test of the covers is
 homogeneous in ε (values and errors of the centre derivatives, the box bounds, the resolution
 rtol · ε), and multiplying by a power of two is exact in floating point (no value here comes near
 the ends of the float range). So the rescaled cover must evaluate the same boxes, prove the same
-ones, stop for the same reason and reach s times the radius, all exactly. A rule written with ε
-in the wrong place (a resolution rtol/ε, a term of the wrong degree in ε) breaks this.
+ones, stop for the same reason and reach s times the radius, all exactly; the circle scan must
+evaluate as many points and find the same critical points (δ times s, the same losses and kinds).
+A rule written with ε in the wrong place (a resolution rtol/ε, a term of the wrong degree in ε or
+in the network's derivatives) breaks this.
 
-Control: centre-value errors with an absolute floor of 1e-6 (an error bound that ignores the
-units) make the rescaled covers differ.
+Controls: centre-value errors with an absolute floor of 1e-6 (an error bound that ignores the
+units) make the rescaled covers differ; a curvature bound of the circle scan divided by ε (a term
+of the wrong degree) makes the rescaled scans differ.
 """
 
 import unittest.mock
@@ -22,6 +25,7 @@ from ..support import counterexample
 from theory.certificates import annulus, shell
 from theory.certificates.annulus import fold_free_annulus
 from theory.certificates.shell import fold_free_shell
+from theory.landscape.circle import circle_critical_points
 from theory.network import TwoLayerNet
 from theory.problem import Problem
 from theory.testing.strategies import input_scales, log_uniform, problems
@@ -97,3 +101,37 @@ def test_control_an_absolute_error_floor_in_the_shell_is_caught():
 def test_control_an_absolute_error_floor_in_the_annulus_is_caught():
     with unittest.mock.patch.object(annulus, "_evaluate_boxes", with_absolute_error_floor(annulus._evaluate_boxes)):
         counterexample(cover_cases(d=2), lambda c: covers_agree(fold_free_annulus, *c))
+
+
+def scans_agree(problem, s):
+    """The circle scan of the problem and of its rescaled copy: the same bisections, the critical points times s."""
+    base, scaled = circle_critical_points(problem), circle_critical_points(rescaled(problem, s))
+    note(f"scan: {base.evaluations} evaluations, certified {base.certified}, {len(base.points)} points")
+    event(f"scan certified: {base.certified}")
+    return ((scaled.evaluations, scaled.certified, scaled.unresolved, len(scaled.points)) ==
+            (base.evaluations, base.certified, base.unresolved, len(base.points))
+            and all(np.array_equal(q.delta, s * p.delta) and (q.loss, q.kind) == (p.loss, p.kind)
+                    for p, q in zip(base.points, scaled.points)))
+
+
+@FEW
+@given(problems(d=2, m=st.integers(1, 8), input_scale=input_scales(1e-2, 1e2), ratio=log_uniform(0.05, 3.0)),
+       st.sampled_from(SCALES))
+def test_the_circle_scan_is_the_same_in_units_of_delta_scaled_by_a_power_of_two(problem, s):
+    assert scans_agree(problem, s)
+
+
+@pytest.mark.negative_control
+def test_control_a_curvature_bound_of_the_wrong_degree_in_eps_is_caught():
+    from theory.landscape import circle
+
+    arc_bounds = circle._arc_bounds
+
+    def wrong_degree(problem, a, b, glob):  # injected bug: M2 divided by ε (the degree ε^3 written ε^2)
+        m1, m2 = arc_bounds(problem, a, b, glob)
+        return m1, m2 / problem.eps
+
+    with unittest.mock.patch.object(circle, "_arc_bounds", wrong_degree):
+        counterexample(st.tuples(problems(d=2, m=st.integers(1, 8), input_scale=input_scales(1e-2, 1e2),
+                                          ratio=log_uniform(0.05, 3.0)), st.sampled_from(SCALES)),
+                       lambda c: scans_agree(*c))

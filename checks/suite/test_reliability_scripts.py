@@ -463,3 +463,17 @@ def test_the_drift_options_need_an_existing_venv_to_skip_the_install(tmp_path, c
         drift.parse_args(["--skip-install", "--venv", str(tmp_path / "missing")])
     args = drift.parse_args(["--seed", "7", "--pytest-args", "-k 'geometry and not slow'", "--out", str(tmp_path / "D.md")])
     assert (args.seed, args.pytest_args, args.out) == (7, "-k 'geometry and not slow'", tmp_path / "D.md")
+
+
+def test_the_sample_is_judged_on_the_mutants_that_are_not_equivalent_with_the_undetectable_ones_as_survivors():
+    # One stratum, all of it sampled: 8 killed, one equivalent and one undetectable survivor.
+    rows = ([("pgd", f"theory.pgd.x_f__mutmut_{i}", "killed", "pgd.f", f"a = {i}", f"a = {i + 1}") for i in range(8)]
+            + [("pgd", "theory.pgd.x_f__mutmut_8", "survived", "pgd.f", "x = 1", "x = 2"),
+               ("pgd", "theory.pgd.x_f__mutmut_9", "survived", "pgd.f", "u = 8", "u = 9")])
+    sample = {"seed": 1, "population": {"pgd": 10}, "sample": {"pgd": [row[1] for row in rows]}}
+    equivalents = {("pgd.f", "x = 1", "x = 2"): ("same value", False), ("pgd.f", "u = 8", "u = 9"): ("allowance", True)}
+    text = "\n".join(mutation_report.sample_lines(rows, sample, equivalents))
+    assert "not equivalent (the undetectable ones counted as survivors): **88.9%**" in text  # 8 of 9
+    assert "(the equivalent ones counted as not detected too): 80.0%" in text             # 8 of 10
+    without = "\n".join(mutation_report.sample_lines(rows, sample, {}))
+    assert "counted as survivors): **80.0%**" in without

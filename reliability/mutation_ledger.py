@@ -17,8 +17,11 @@ What is reused. ``--restore`` writes back only kills (a check failed: exit codes
 mutants whose change reads exactly as the kept one. A check that fails under a mutant keeps failing
 when checks are added, which is how the checks change between passes; everything else (survived,
 timed out, no tests) is run again by ``--which unkilled``, so a survivor is always one of the current
-checks. A kill of an older commit stays stamped with that commit, and the report counts the results
-by commit (:func:`provenance`).
+checks. ``--restore --explained`` also writes back the kept results of the mutants that
+``reliability/equivalent_mutants.json`` explains (equivalent or undetectable: no check can kill them),
+which are the slowest to run, since a survivor runs every check of its function. A kept result of an
+older commit stays stamped with that commit, and the report counts the results by commit
+(:func:`provenance`).
 
 What is recorded. ``--record`` takes every result in ``mutants/`` that ``--restore`` did not write
 (``mutants/restored.json`` lists those), stamped with the checkout's commit; it refuses a checkout
@@ -82,15 +85,25 @@ def dump(ledger, path=LEDGER):
         indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def to_restore(codes, change, ledger, killed=None):
-    """``{key: exit code}``: the mutants without a result whose change the ledger holds as killed."""
+def to_restore(codes, change, ledger, killed=None, explained=frozenset()):
+    """``{key: exit code}``: the mutants without a result whose change the ledger holds as killed.
+
+    ``explained``: changes ``(function, before, after)`` that reliability/equivalent_mutants.json
+    explains; their kept results are restored whatever they are (no check can kill such a mutant,
+    so running it again would only repeat its survival).
+    """
     killed = _sibling("mutation_sample").KILLED_CODES if killed is None else killed
     out = {}
     for key, code in codes.items():
         kept = ledger.get(change[key])
-        if code is None and kept is not None and kept[0] in killed:
+        if code is None and kept is not None and (kept[0] in killed or change[key][1:] in explained):
             out[key] = kept[0]
     return out
+
+
+def explained_changes():
+    """The changes ``(function, before, after)`` that reliability/equivalent_mutants.json explains."""
+    return frozenset(_sibling("mutation_report").load_equivalents())
 
 
 def recorded(codes, change, ledger, commit, restored):
@@ -132,17 +145,24 @@ def main(argv=None):
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--record", action="store_true", help="mutants/'s results into " + LEDGER.name)
     mode.add_argument("--restore", action="store_true", help="the ledger's kills into mutants/'s result files")
+    parser.add_argument("--explained", action="store_true",
+                        help="with --restore: also the kept results of the mutants that "
+                             "reliability/equivalent_mutants.json explains (they are not run again)")
     args = parser.parse_args(argv)
+    if args.explained and not args.restore:
+        parser.error("--explained goes with --restore")
     if not MUTANTS.exists():
         sys.exit("no mutants/theory: run `python reliability/mutation_sample.py --prepare` first")
     codes, change = changes()
     ledger = load()
     restored = set(json.loads(RESTORED.read_text(encoding="utf-8"))) if RESTORED.exists() else set()
     if args.restore:
-        back = to_restore(codes, change, ledger)
+        back = to_restore(codes, change, ledger, explained=explained_changes() if args.explained else frozenset())
         write_codes(MUTANTS, back)
         RESTORED.write_text(json.dumps(sorted(restored | set(back)), indent=0) + "\n", encoding="utf-8")
-        print(f"{len(back)} kills restored from {LEDGER.name} ({len(ledger)} kept results)")
+        kills = sum(1 for code in back.values() if code in _sibling("mutation_sample").KILLED_CODES)
+        print(f"{kills} kills and {len(back) - kills} results of explained mutants restored from {LEDGER.name} "
+              f"({len(ledger)} kept results)")
     else:
         after = recorded(codes, change, ledger, head_commit(), restored)
         dump(after)

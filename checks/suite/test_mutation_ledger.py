@@ -1,7 +1,7 @@
 """The mutation ledger: results kept by change, so that a pass resumes on another machine (``reliability/mutation_ledger.py``).
 
 * a restore writes back only kills, only of mutants without a result, only where the change reads
-  exactly as the kept one;
+  exactly as the kept one; asked to, also the kept results of the explained (equivalent) mutants;
 * a record stamps every result of the run with the checkout's commit and leaves the restored ones
   with the commit they were measured at;
 * the ledger, written and read back, is the same; restored codes land in mutmut's result files
@@ -141,3 +141,19 @@ def test_a_checkout_that_differs_from_its_commit_gets_no_stamp(tmp_path, dirty):
             ledger_script.head_commit(tmp_path)
     else:
         assert ledger_script.head_commit(tmp_path) == _git(tmp_path, "rev-parse", "--short=12", "HEAD").strip()
+
+
+@given(runs(), st.sets(CHANGE))
+def test_a_restore_of_the_explained_adds_their_kept_results_and_nothing_else(run, explained_changes):
+    codes, change, ledger = run
+    explained = frozenset(c[1:] for c in explained_changes)
+    back = ledger_script.to_restore(codes, change, ledger, explained=explained)
+    kills = ledger_script.to_restore(codes, change, ledger)
+    assert back == {**kills, **{key: ledger[change[key]][0] for key in codes if codes[key] is None
+                                and change[key] in ledger and change[key][1:] in explained}}
+
+
+def test_the_explained_changes_are_those_of_the_equivalents_file():
+    report = reliability_script("mutation_report")
+    explained = ledger_script.explained_changes()
+    assert explained == frozenset(report.load_equivalents()) and len(explained) > 0

@@ -10,7 +10,8 @@ defaults are the documented ones; the worst pair of gradient directions
 (:func:`theory.landscape.min_gradient_cosine`) is on the sphere, reports its own cosine and
 is a local minimum (no pair 1e-4 ε away is lower; control: the search without its refinement);
 on a flat circle (output weights 0) the scan spends its bisection budget in whole rounds, up
-to the last evaluation it allows and not one more; a Newton step on the sphere longer than
+to the last evaluation it allows and not one more, every interval left unresolved; intervals
+bisected down to the float spacing are set aside once each; a Newton step on the sphere longer than
 half the radius is cut to that length in its own direction, a shorter one kept as it is.
 
 Negative controls: the extrema with their kinds swapped are caught. A deliberately wrong bound is caught: the scan with its
@@ -247,6 +248,7 @@ def test_the_scan_spends_its_bisection_budget_in_whole_rounds_on_a_flat_circle()
         budget = k * (2 ** rounds - 1)
         full = circle_critical_points(flat, initial_points=k, max_evaluations=budget)
         assert (full.evaluations, full.certified, full.points) == (k + 1 + budget, False, [])
+        assert full.unresolved == full.evaluations - 1      # every interval between evaluated points
         short = circle_critical_points(flat, initial_points=k, max_evaluations=budget - 1)
         assert short.evaluations == k + 1 + k * (2 ** (rounds - 1) - 1)
 
@@ -266,3 +268,14 @@ def test_a_newton_step_longer_than_half_the_radius_is_cut_to_it_in_its_own_direc
         assert np.array_equal(damped, step)
     else:
         assert abs(length - 0.5 * radius) <= FEW_OPS_RTOL * radius
+
+
+@pytest.mark.parametrize("budget", [500, 5000])
+def test_intervals_bisected_down_to_the_float_spacing_are_set_aside_once(budget):
+    # One unit along the first axis: g ∝ −sin θ vanishes at the grid points 0 and π, where the
+    # scan can never certify a sign, and bisects the intervals next to them until their midpoint
+    # rounds to an end (the float spacing). Those are set aside, each once, while the others go
+    # on: the unresolved intervals are disjoint pieces of the circle between evaluated points.
+    one = Problem(TwoLayerNet(np.array([[1.0, 0.0]]), np.array([1.0])), np.array([0.5, 0.0]), 10.0, 0.25)
+    scan = circle_critical_points(one, initial_points=8, max_evaluations=budget)
+    assert not scan.certified and 0 < scan.unresolved <= scan.evaluations - 1

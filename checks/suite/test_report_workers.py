@@ -115,3 +115,19 @@ def test_a_tally_keeps_the_largest_margin_of_each_label_and_counts_the_examples(
     kept = tally.as_dict()
     assert (kept["examples"], kept["gave_up"], kept["failing"]) == (3, 1, 0)
     assert (kept["margins"]["bound"]["value"], kept["margins"]["bound"]["notes"]) == (0.3, ["note at 0.3"])
+
+
+def test_a_group_still_running_after_the_progress_interval_gets_a_progress_line(monkeypatch):
+    # Between the lines that close groups, a line every PROGRESS_INTERVAL_S says how far the run is.
+    from collections import Counter, defaultdict
+
+    from theory.report import plugin
+
+    monkeypatch.setattr(plugin, "PROGRESS_INTERVAL_S", -1.0)
+    lines = []
+    first, second = (f"checks/claims/test_lemma_4_2.py::test_{name}" for name in ("a", "b"))
+    recorder = SimpleNamespace(done=defaultdict(set), expected=defaultdict(set, {"Lemma 4.2": {first, second}}),
+                               examples=Counter(), records={first: {"outcome": "passed"}}, started=0.0,
+                               last_progress=0.0, _line=lines.append)
+    plugin._Recorder._finished(recorder, first, {"tally": {"examples": 7}})
+    assert len(lines) == 1 and re.fullmatch(r" *\d+m\d\ds  \[1/2 tests, 7 examples\] running: Lemma 4\.2 1/2", lines[0])

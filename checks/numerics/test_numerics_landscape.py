@@ -12,7 +12,9 @@ is a local minimum (no pair 1e-4 ε away is lower; control: the search without i
 on a flat circle (output weights 0) the scan spends its bisection budget in whole rounds, up
 to the last evaluation it allows and not one more, every interval left unresolved; intervals
 bisected down to the float spacing are set aside once each; a Newton step on the sphere longer than
-half the radius is cut to that length in its own direction, a shorter one kept as it is.
+half the radius is cut to that length in its own direction, a shorter one kept as it is; the
+gradient-norm search finds the closed-form minimum of one unit, at −ε w/‖w‖, to SLSQP's tolerance
+(control: a search that stops at scipy's default tolerance).
 
 Negative controls: the extrema with their kinds swapped are caught. A deliberately wrong bound is caught: the scan with its
 Lipschitz bounds divided by 1000 and a coarse initial grid "proves" arcs
@@ -30,7 +32,7 @@ certified scans; an uncertified one must say so (unresolved intervals).
 
 import numpy as np
 import pytest
-from hypothesis import event, example, given, note, target
+from hypothesis import assume, event, example, given, note, target
 from hypothesis import strategies as st
 
 from ..support import counterexample, with_examples
@@ -42,7 +44,7 @@ from theory.network import TwoLayerNet
 from theory.problem import Problem, make_problem
 from theory.geometry import cosine, uniform_sphere, vector_norm
 from theory.testing.tolerances import FEW_OPS_RTOL, UNIT_ROUNDOFF
-from theory.testing.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, seeds, widths
+from theory.testing.strategies import SATURATING_PREACTIVATION, dims, input_scales, log_uniform, problems, seeds, widths
 
 
 @st.composite
@@ -279,3 +281,46 @@ def test_intervals_bisected_down_to_the_float_spacing_are_set_aside_once(budget)
     one = Problem(TwoLayerNet(np.array([[1.0, 0.0]]), np.array([1.0])), np.array([0.5, 0.0]), 10.0, 0.25)
     scan = circle_critical_points(one, initial_points=8, max_evaluations=budget)
     assert not scan.certified and 0 < scan.unresolved <= scan.evaluations - 1
+
+
+def one_unit_searches():
+    """(problem with m = 1, on the sphere or the ball, the search's seed)."""
+    return st.tuples(problems(d=dims(2, 8), m=1, input_scale=log_uniform(0.1, 3.0), ratio=log_uniform(0.05, 1.0)),
+                     st.booleans(), seeds())
+
+
+def search_finds_the_closed_form(problem, on_sphere, seed):
+    """One unit: ‖∂f(x + δ)‖ = |a| σ'(wᵀ(x + δ)) ‖w‖, σ' increasing, so the minimum over the ball
+    (and the sphere) is at δ = −ε w/‖w‖. SLSQP stops once an iteration moves ½‖∂f‖² by less than
+    SEARCH_FTOL and converges superlinearly there, so the value found is within about SEARCH_FTOL
+    of the minimum F* of ½‖∂f‖²: relative SEARCH_FTOL / F* for F*, half that for the norm; ten
+    times that, plus the final evaluation's rounding, is allowed. Draws with F* below 1e-4 (where
+    that allowance would exceed 1e-10) are left out."""
+    from theory.landscape.worst_case import SEARCH_FTOL, min_gradient_norm
+    from theory.network import sigmoid
+
+    w, a = problem.net.W[0], float(problem.net.a[0])
+    exact = abs(a) * float(sigmoid(w @ problem.x - problem.eps * vector_norm(w))) * float(vector_norm(w))
+    assume(0.5 * exact * exact >= 1e-4)
+    found = min_gradient_norm(problem, on_sphere=on_sphere, seed=seed).value
+    allowed = 10.0 * SEARCH_FTOL / (0.5 * exact * exact) + FEW_OPS_RTOL
+    target((found - exact) / (allowed * exact), label="search excess over the closed form / allowed")
+    return exact * (1.0 - FEW_OPS_RTOL) <= found <= exact * (1.0 + allowed)
+
+
+@given(one_unit_searches())
+def test_the_gradient_norm_search_finds_the_closed_form_minimum_of_one_unit(case):
+    assert search_finds_the_closed_form(*case)
+
+
+@pytest.mark.negative_control
+def test_control_a_search_that_stops_at_scipys_default_tolerance_is_caught(monkeypatch):
+    from theory.landscape import worst_case
+
+    minimize = worst_case.minimize
+
+    def coarse(*args, options, **kwargs):  # injected bug: SLSQP's default ftol, 1e-6
+        return minimize(*args, options={**options, "ftol": 1e-6}, **kwargs)
+
+    monkeypatch.setattr(worst_case, "minimize", coarse)
+    counterexample(one_unit_searches(), lambda c: search_finds_the_closed_form(*c))

@@ -22,6 +22,7 @@ from theory.geometry import tangent_component
 __all__ = [
     "SEARCH_SAMPLES",
     "SEARCH_STARTS",
+    "SEARCH_FTOL",
     "SearchResult",
     "min_gradient_norm",
     "min_gradient_cosine",
@@ -32,6 +33,11 @@ __all__ = [
 #: Random points evaluated before the local searches of :func:`min_gradient_norm`
 #: and :func:`min_gradient_cosine`; the best SEARCH_STARTS of them start the local searches.
 SEARCH_SAMPLES = 256
+
+#: SLSQP's stopping tolerance in :func:`min_gradient_norm`: it stops once an iteration changes
+#: the objective ½‖∂f‖² by less than this (absolute). Near the minimum SLSQP converges
+#: superlinearly, so the value found is within about SEARCH_FTOL of the minimum's.
+SEARCH_FTOL = 1e-14
 
 #: Local searches (SLSQP / L-BFGS-B runs) of :func:`min_gradient_norm` and
 #: :func:`min_gradient_cosine`, started from the best samples. Four distinct
@@ -125,7 +131,7 @@ def min_gradient_norm(problem, *, on_sphere=False, n_samples=SEARCH_SAMPLES,
                 jac=lambda dl: -2.0 * dl / (eps * eps))
     for i in order:
         res = minimize(fun, pts[i], jac=True, method="SLSQP", constraints=[cons],
-                       options=dict(maxiter=100, ftol=1e-14))
+                       options=dict(maxiter=100, ftol=SEARCH_FTOL))
         delta = res.x
         norm = vector_norm(delta)
         if on_sphere or norm > eps:  # SLSQP meets the constraint only to its tolerance

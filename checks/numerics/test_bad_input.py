@@ -115,6 +115,8 @@ CASES = [
     (NET.hvp, (GOOD, np.ones((3, 3))), {}, "v"),
     (NET.hvp, (GOOD, np.ones(4)), {}, "v"),
     (NET.hvp, (GOOD, NAN), {}, "v"),
+    (make_problem, (0, 5), dict(seed=0, ratio=0.1), "d"),
+    (make_problem, (3, 0), dict(seed=0, ratio=0.1), "m"),
     (make_problem, (3, 5), dict(seed=0), "eps"),
     (make_problem, (3, 5), dict(seed=0, eps=-1.0), "eps"),
     (make_problem, (3, 5), dict(seed=0, ratio=0.0), "ratio"),

@@ -381,7 +381,8 @@ def test_a_rejected_problem_is_described_by_its_type(case):
 
 def test_rejected_types_shapes_and_values_are_described():
     """Beyond naming the argument: a wrong type is named by its type, a wrong shape by the one expected,
-    a zero δ by what is undefined there, non-finite entries by their number."""
+    a zero δ by what is undefined there, non-finite entries by their number; a bool or a string is
+    not a real number."""
     with pytest.raises(TypeError, match=r"^loss must be a loss name or a Loss instance, got int$"):
         get_loss(3)
     with pytest.raises(ValueError, match=r"^a must have shape \(m,\) = \(5,\) to match W, got shape \(4,\)$"):
@@ -390,6 +391,10 @@ def test_rejected_types_shapes_and_values_are_described():
         lagrange_multiplier(PROB, np.zeros(3))
     with pytest.raises(TypeError, match=r"^build must be a callable build\(tmp\), got str$"):
         write_atomically("report", "not callable")
+    with pytest.raises(TypeError, match=r"^eps must be a real number, got True of type bool$"):
+        make_problem(3, 5, seed=0, eps=True)
+    with pytest.raises(TypeError, match=r"^eps must be a real number, got '0\.1' of type str$"):
+        make_problem(3, 5, seed=0, eps="0.1")
     with pytest.raises(ValueError, match=r"^W must be finite, found 1 NaN or infinite entry$"):
         TwoLayerNet(np.array([[np.nan, 1.0]]), np.ones(1))
     with pytest.raises(ValueError, match=r"^W must be finite, found 2 NaN or infinite entries$"):

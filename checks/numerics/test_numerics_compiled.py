@@ -7,8 +7,8 @@
   reference criterion (numpy, ``Problem.net.grad``) holds, up to rounding. Control: the
   compiled rule with ten times the threshold (an injected bug) is caught.
 * At δ = 0 (no tangent space) the rule is not met, on both kernels.
-* A float32 or integer batch is taken as its float64 copy, bit for bit; a float32, integer
-  or strided input adds no compiled version of a loop.
+* A float32 or integer batch is taken as its float64 copy, bit for bit; from a float32, integer
+  or strided input only float64 (int64 for indices) C-contiguous arrays reach the compiled loops.
 * The kernel asked for is ``auto`` unless THEORY_KERNEL says ``numpy`` or ``compiled`` (an
   ImportError without numba), with or without numba.
 

@@ -114,11 +114,13 @@ def scans_agree(problem, s):
                     for p, q in zip(base.points, scaled.points)))
 
 
+@pytest.mark.parametrize("loss", ["quadratic", "cross_entropy"])   # each with its draws: L_fff = 0 for one only
 @FEW
-@given(problems(d=2, m=st.integers(1, 8), input_scale=input_scales(1e-2, 1e2), ratio=log_uniform(0.05, 3.0)),
-       st.sampled_from(SCALES))
-def test_the_circle_scan_is_the_same_in_units_of_delta_scaled_by_a_power_of_two(problem, s):
-    assert scans_agree(problem, s)
+@given(st.data())
+def test_the_circle_scan_is_the_same_in_units_of_delta_scaled_by_a_power_of_two(loss, data):
+    problem = data.draw(problems(d=2, m=st.integers(1, 8), input_scale=input_scales(1e-2, 1e2),
+                                 ratio=log_uniform(0.05, 3.0), loss=loss), label="problem")
+    assert scans_agree(problem, data.draw(st.sampled_from(SCALES), label="s"))
 
 
 @pytest.mark.negative_control

@@ -90,11 +90,16 @@ def sample_lines(rows, sample, equivalents=None):
         reason, undetectable = (equivalents or {}).get((function, before, after), (None, False))
         if reason and not undetectable and status not in DETECTED and status != "not checked":
             by_module[module]["equivalent"] += 1
+    # A sampled mutant with no row (its function gone since the draw) is not checked, not a survivor.
+    keyed = {key for _m, key, *_ in rows}
+    missing = 0 if None in keyed else sum(key not in keyed for keys in sample["sample"].values() for key in keys)
     population = sample["population"]
     strata, strict, against, table = [], [], [], []
     for module in sorted(population):
         c = by_module[module]
         sampled = len(sample["sample"].get(module, []))
+        if None not in keyed:
+            c["not checked"] += sum(key not in keyed for key in sample["sample"].get(module, []))
         checked = sampled - c["not checked"]
         detected = sum(c[s] for s in DETECTED)
         strata.append((population[module], checked, detected))
@@ -115,7 +120,9 @@ def sample_lines(rows, sample, equivalents=None):
     verdict = "met" if ne_lower >= TARGET and checked == n else "not met" if checked == n else "not decided yet"
     return [f"**A stratified random sample of {n} of the {total} mutants of {len(population)} modules** (seed "
             f"{sample['seed']}; `python reliability/mutation_sample.py`, design in its docstring); "
-            f"{checked} of the {n} checked.",
+            f"{checked} of the {n} checked"
+            + (f" ({missing} sampled mutants are not among the generated ones: their functions changed "
+               f"or went since the draw; `mutation_sample.py --refresh` drops them)." if missing else "."),
             "",
             f"Estimated share detected of the mutants that are not equivalent (the undetectable ones counted "
             f"as survivors): **{ne_share:.1%}** (95 % interval {ne_low:.1%}–{ne_high:.1%}; one-sided 95 % lower "

@@ -5,6 +5,7 @@ Run from the repository root::
     python reliability/mutation_sample.py --prepare       # mutants/ and the checks of every function
     python reliability/mutation_sample.py --draw          # draw the sample: reliability/mutation_sample.json
     python reliability/mutation_sample.py --extend        # a stratum for each module added since the draw
+    python reliability/mutation_sample.py --refresh       # drop sampled mutants the code no longer has
     python reliability/mutation_sample.py --run           # mutmut run --max-children 2 <the sampled mutants> (run_mutmut)
     python reliability/mutation_report.py                  # MUTATION.md, with the estimate
 
@@ -105,6 +106,31 @@ def extend(sample, pop, minimum=MINIMUM_PER_MODULE):
     return out
 
 
+def refresh(sample, pop):
+    """``sample`` restricted to the mutants ``pop`` still has, with the population counted anew.
+
+    A function removed or renamed since the draw takes its mutants with it; kept in the sample,
+    they would count as checked and not detected (conservative, but not a measure of the code).
+    The kept keys of a module are a random sample of its mutants that were there at the draw and
+    still are; the dropped ones are listed under ``"dropped"`` (with any dropped before), and a
+    module ``pop`` lacks altogether leaves the population. Modules added since the draw are left
+    to :func:`extend`.
+    """
+    out = {**sample, "population": {}, "sample": {}, "dropped": {k: list(v) for k, v in sample.get("dropped", {}).items()}}
+    for module, keys in sample["sample"].items():
+        there = set(pop.get(module, ()))
+        kept = [key for key in keys if key in there]
+        gone = [key for key in keys if key not in there]
+        if gone:
+            out["dropped"][module] = sorted(set(out["dropped"].get(module, [])) | set(gone))
+        if module in pop:
+            out["sample"][module] = kept
+    out["population"] = {module: len(pop[module]) for module in sample["population"] if module in pop}
+    if not out["dropped"]:
+        del out["dropped"]
+    return out
+
+
 #: What ``--run`` runs: the sampled mutants without a result, those not detected, those not
 #: killed (the undetected and the timed-out or crashed ones), or all.
 WHICH = ("unchecked", "undetected", "unkilled", "all")
@@ -171,6 +197,8 @@ def main(argv=None):
     parser.add_argument("--draw", action="store_true", help="draw the sample from mutants/ into " + SAMPLE.name)
     parser.add_argument("--extend", action="store_true",
                         help="add a stratum to the sample for every module of mutants/ that it lacks")
+    parser.add_argument("--refresh", action="store_true",
+                        help="drop from the sample the mutants mutants/ no longer has, and count the population anew")
     parser.add_argument("--run", action="store_true", help="run mutmut on the sampled mutants")
     parser.add_argument("--which", choices=WHICH, default="unchecked",
                         help="with --run: the sampled mutants without a result (resume; the default), those "
@@ -201,6 +229,13 @@ def main(argv=None):
         SAMPLE.write_text(json.dumps(after, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         added = sorted(set(after["sample"]) - set(before["sample"]))
         print(f"{len(added)} modules added: " + ", ".join(f"{m} ({len(after['sample'][m])})" for m in added))
+    if args.refresh:
+        before = json.loads(SAMPLE.read_text(encoding="utf-8"))
+        after = refresh(before, population())
+        SAMPLE.write_text(json.dumps(after, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        gone = sum(map(len, after["sample"].values())) - sum(map(len, before["sample"].values()))
+        print(f"{-gone} sampled mutants dropped; population {sum(before['population'].values())} -> "
+              f"{sum(after['population'].values())}")
     if args.run:
         keys = [key for keys in json.loads(SAMPLE.read_text(encoding="utf-8"))["sample"].values() for key in keys]
         keys = select(keys, results(), args.which)

@@ -102,6 +102,20 @@ def test_a_module_added_after_the_draw_gets_its_own_stratum_and_the_others_stay(
     assert "m2" not in sample["sample"], "the input is left as it was"
 
 
+def test_a_refresh_drops_the_sampled_mutants_that_went_and_counts_the_population_anew():
+    pop = {f"m{i}": [f"theory.m{i}.x_f__mutmut_{j}" for j in range(1, 41)] for i in range(3)}
+    sample = {"seed": 7, "n": 30, "population": {k: len(v) for k, v in pop.items()}, "sample": mutation_sample.draw(pop, 30, 7)}
+    gone = sample["sample"]["m1"][:2]
+    now = {"m0": pop["m0"] + ["theory.m0.x_g__mutmut_1"], "m1": [k for k in pop["m1"] if k not in gone]}
+    fresh = mutation_sample.refresh(sample, now)
+    assert fresh["sample"] == {"m0": sample["sample"]["m0"], "m1": sample["sample"]["m1"][2:]}
+    assert fresh["population"] == {"m0": 41, "m1": 38}
+    assert fresh["dropped"] == {"m1": sorted(gone), "m2": sample["sample"]["m2"]}
+    assert mutation_sample.refresh(fresh, now) == fresh, "nothing more to drop"
+    assert "dropped" not in mutation_sample.refresh(sample, pop) and mutation_sample.refresh(sample, pop) == sample
+    assert sample["sample"]["m1"][:2] == gone and "dropped" not in sample, "the input is left as it was"
+
+
 # --- which sampled mutants a run takes --------------------------------------------------------
 
 CODES = st.sampled_from([None, 0, 1, 3, 5, 33, 34, 36, -24, -9])

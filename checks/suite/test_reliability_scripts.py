@@ -477,3 +477,13 @@ def test_the_sample_is_judged_on_the_mutants_that_are_not_equivalent_with_the_un
     assert "(the equivalent ones counted as not detected too): 80.0%" in text             # 8 of 10
     without = "\n".join(mutation_report.sample_lines(rows, sample, {}))
     assert "counted as survivors): **80.0%**" in without
+
+
+def test_a_sampled_mutant_whose_function_went_is_not_checked_rather_than_a_survivor():
+    rows = [("pgd", f"theory.pgd.x_f__mutmut_{i}", "killed", "pgd.f", f"a = {i}", f"a = {i + 1}") for i in range(9)]
+    sample = {"seed": 1, "population": {"pgd": 10}, "sample": {"pgd": [row[1] for row in rows] + ["theory.pgd.x_g__mutmut_1"]}}
+    text = "\n".join(mutation_report.sample_lines(rows, sample, {}))
+    assert "9 of the 10 checked (1 sampled mutants are not among the generated ones" in text
+    assert "on that lower bound: not decided yet." in text
+    kept = [(m, None, *rest) for m, _key, *rest in rows]  # kept results carry no keys: nothing to compare
+    assert "10 of the 10 checked." in "\n".join(mutation_report.sample_lines(kept, sample, {}))

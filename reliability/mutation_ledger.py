@@ -10,16 +10,17 @@ repository root::
 
     python reliability/mutation_sample.py --prepare     # mutants/, the checks per function, the clean run
     python reliability/mutation_ledger.py --restore     # the kept kills into mutants/'s result files
-    python reliability/mutation_sample.py --run --which unkilled   # every other sampled mutant
+    python reliability/mutation_sample.py --run --which unchecked  # every other sampled mutant
     python reliability/mutation_ledger.py --record      # mutants/'s new results into the ledger (any time)
 
 What is reused. ``--restore`` writes back only kills (a check failed: exit codes 1 and 3) of
 mutants whose change reads exactly as the kept one. A check that fails under a mutant keeps failing
 when checks are added, which is how the checks change between passes; everything else (survived,
-timed out, no tests) is run again by ``--which unkilled``, so a survivor is always one of the current
-checks. ``--restore --explained`` also writes back the kept results of the mutants that
-``reliability/equivalent_mutants.json`` explains (equivalent or undetectable: no check can kill them),
-which are the slowest to run, since a survivor runs every check of its function. A kept result of an
+timed out, no tests) is left without a result and run again by ``--which unchecked``, so a survivor
+is always one of the current checks. ``--restore --explained`` also writes back the kept results of
+the mutants that ``reliability/equivalent_mutants.json`` explains (equivalent or undetectable: no
+check can kill them), which are the slowest to run, since a survivor runs every check of its
+function; ``--which unkilled`` after it would run those survivors again, ``--which unchecked`` does not. A kept result of an
 older commit stays stamped with that commit, and the report counts the results by commit
 (:func:`provenance`).
 

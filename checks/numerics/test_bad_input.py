@@ -239,6 +239,7 @@ CASES = [
     (critical_points, (make_problem(1, 3, seed=0, eps=0.1),), {}, "d"),
     (newton_on_sphere, (PROB, np.ones(4)), {}, "delta"),
     (tangent_basis, (np.zeros(3),), {}, "delta"),
+    (tangent_basis, (np.array([np.nan, 1.0]),), {}, "delta"),
     (min_gradient_norm, ("p",), {}, "problem"),
     (condition_6, (PROB, 0.0, 1.0), {}, "eta"),
     (condition_6, (PROB, 0.1, np.nan), {}, "gradient_lower_bound"),

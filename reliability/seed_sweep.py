@@ -36,7 +36,9 @@ Each finished shard is written at once to ``reliability/sweep/`` (``--results``)
 shard (``reliability/sweep_shards.py`` says what it records), so an interrupted sweep resumes at
 the next shard: a shard whose file is there, of the same commit, lock, versions and collection,
 is not run again (``--force`` re-runs it). ``--merge`` renders ``SEED_SWEEP.md`` from the shard
-files of any number of machines, and refuses shards of different commits or locks.
+files of any number of machines, and refuses shards of different commits or locks. It says what
+the commits after the swept one changed: nothing but results and documents (the sweep still
+describes the current commit), or code, checks, lock or configuration (the sweep is stale).
 """
 
 from __future__ import annotations
@@ -162,10 +164,13 @@ def collect_controls(tests=TESTS):
     return _collect(tests, "-m", "negative_control")
 
 
+def git(*args):
+    """``git args`` in the repository: its output, stripped (empty when git fails)."""
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+
 def source_commit():
     """The git commit of the tree being swept, with ``+dirty`` when tracked files differ from it."""
-    def git(*args):
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
@@ -269,11 +274,22 @@ def parse_args(argv=None):
     return args
 
 
+def since(commit):
+    """The report's line on what changed in this repository after ``commit`` (``sweep_shards.since_line``)."""
+    head, swept = git("rev-parse", "HEAD"), git("rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}")
+    if not head:
+        return None
+    if not swept:
+        return f"The commit swept, {commit}, is not in this repository's history."
+    changed = git("diff", "--name-only", swept, head).splitlines()
+    return sweep_shards.since_line(commit, commit if swept == head else git("rev-parse", "--short", "HEAD"), changed)
+
+
 def merge_into(paths, wanted_seeds, output):
     """Merge the shard files of ``paths`` and write the report to ``output``; returns the merged result."""
     merged = sweep_shards.merge(sweep_shards.load_shards(paths), wanted_seeds)
     tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(sweep_shards.render(merged))
+    tmp.write_text(sweep_shards.render(merged, since(merged["commit"])))
     os.replace(tmp, output)
     return merged
 

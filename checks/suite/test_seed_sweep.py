@@ -167,3 +167,24 @@ def test_two_groups_of_one_seed_run_each_test_exactly_once(tmp_path):
     merged = sweep_shards.merge(clean, wanted_seeds=[7])
     assert [record["seed"] for record in merged["seeds"]] == [7] and not merged["incomplete"]
     assert json.loads((tmp_path / "seed-07.group-2-of-2.json").read_text())["group"] == 2
+
+
+def test_the_report_says_whether_the_commits_after_the_swept_one_changed_code():
+    assert sweep_shards.since_line("abc1234", "abc1234", []) == "The tree swept is the current commit, abc1234."
+    docs = sweep_shards.since_line("abc1234", "def5678", ["SEED_SWEEP.md", "reliability/sweep/s0.json"])
+    assert docs.startswith("The commits from abc1234 to def5678 change no code") and "(only 2 files of" in docs
+    for path in ("theory/network.py", "checks/conftest.py", "conftest.py", "requirements/dev.lock", "pyproject.toml"):
+        stale = sweep_shards.since_line("abc1234", "def5678", ["MUTATION.md", path])
+        assert stale == f"**Stale:** the code or checks changed between abc1234 and def5678: `{path}`. Sweep again."
+    text = sweep_shards.render(sweep_shards.merge([shard(0, 1, splits=1)], wanted_seeds=[0]), docs)
+    assert f"(collection fedcba9876543210).\n\n{docs}\n" in text
+
+
+def test_the_merge_names_the_files_changed_since_the_swept_commit_in_this_repository():
+    head = seed_sweep.git("rev-parse", "--short", "HEAD")
+    if not head or seed_sweep.git("rev-parse", "--is-shallow-repository") != "false":
+        pytest.skip("the source tree is not a whole git checkout")
+    assert seed_sweep.since(head) == f"The tree swept is the current commit, {head}."
+    assert seed_sweep.since("0000000") == "The commit swept, 0000000, is not in this repository's history."
+    first = seed_sweep.git("rev-list", "--max-parents=0", "HEAD").splitlines()[0][:12]
+    assert seed_sweep.since(first).startswith(f"**Stale:** the code or checks changed between {first} and {head}: ")

@@ -25,7 +25,8 @@ older commit stays stamped with that commit, and the report counts the results b
 (:func:`provenance`).
 
 What is recorded. ``--record`` takes every result in ``mutants/`` that ``--restore`` did not write
-(``mutants/restored.json`` lists those), stamped with the checkout's commit; it refuses a checkout
+(``mutants/restored.json`` lists those), stamped with the checkout's commit, except a result the
+ledger already has with the same exit code, which keeps the commit it ran against; it refuses a checkout
 whose ``theory/``, ``checks/`` or configuration differ from that commit, since the stamp would then
 name checks that did not run.
 """
@@ -108,10 +109,15 @@ def explained_changes():
 
 
 def recorded(codes, change, ledger, commit, restored):
-    """The ledger with every result of ``codes`` not in ``restored`` stamped with ``commit``."""
+    """The ledger with every result of ``codes`` not in ``restored`` stamped with ``commit``.
+
+    A result the ledger already has with the same exit code keeps its stamp: recorded again after
+    the checkout moved on (a later commit pulled into the same ``mutants/``), it still ran against
+    the earlier checks, and only a result that changed can have come from the later ones.
+    """
     out = dict(ledger)
     for key, code in codes.items():
-        if code is not None and key not in restored:
+        if code is not None and key not in restored and out.get(change[key], (None,))[0] != code:
             out[change[key]] = (code, commit)
     return out
 

@@ -68,8 +68,10 @@ def test_a_record_stamps_this_runs_results_and_keeps_the_restored_ones(run, data
     mine = {change[k] for k, c in codes.items() if c is not None and k not in restored}
     for item in set(ledger) | mine:
         if item in mine:
-            assert after[item][1] == "cccccccccccc"
-            assert after[item][0] in {c for k, c in codes.items() if change[k] == item and k not in restored}
+            theirs = {c for k, c in codes.items() if change[k] == item and k not in restored}
+            kept = item in ledger and theirs == {ledger[item][0]}  # the same result again keeps its stamp
+            assert after[item] == (ledger[item] if kept else (after[item][0], "cccccccccccc"))
+            assert after[item][0] in theirs
         else:
             assert after[item] == ledger[item]
     assert set(after) == set(ledger) | mine
@@ -77,9 +79,15 @@ def test_a_record_stamps_this_runs_results_and_keeps_the_restored_ones(run, data
 
 def test_control_a_record_that_stamped_the_restored_results_would_move_an_old_kill():
     codes, change = {"k": 1}, {"k": ("m", "m.f", "a", "b")}
-    ledger = {change["k"]: (1, "aaaaaaaaaaaa")}
+    ledger = {change["k"]: (0, "aaaaaaaaaaaa")}
     assert ledger_script.recorded(codes, change, ledger, "cccccccccccc", {"k"}) == ledger
-    assert ledger_script.recorded(codes, change, ledger, "cccccccccccc", set()) != ledger
+    assert ledger_script.recorded(codes, change, ledger, "cccccccccccc", set()) == {change["k"]: (1, "cccccccccccc")}
+
+
+def test_a_result_recorded_again_after_the_checkout_moved_on_keeps_the_commit_it_ran_against():
+    codes, change = {"k": 1, "s": 0}, {"k": ("m", "m.f", "a", "b"), "s": ("m", "m.f", "a", "c")}
+    first = ledger_script.recorded(codes, change, {}, "aaaaaaaaaaaa", set())
+    assert ledger_script.recorded(codes, change, first, "cccccccccccc", set()) == first
 
 
 def test_the_ledger_reads_back_as_written(tmp_path):

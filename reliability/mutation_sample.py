@@ -109,8 +109,9 @@ def extend(sample, pop, minimum=MINIMUM_PER_MODULE):
 def refresh(sample, pop):
     """``sample`` restricted to the mutants ``pop`` still has, with the population counted anew.
 
-    A function removed or renamed since the draw takes its mutants with it; kept in the sample,
-    they would count as checked and not detected (conservative, but not a measure of the code).
+    A function removed, renamed or shortened since the draw takes (some of) its mutants with it;
+    kept in the sample, they would count as checked and not detected (conservative, but not a
+    measure of the code).
     The kept keys of a module are a random sample of its mutants that were there at the draw and
     still are; the dropped ones are listed under ``"dropped"`` (with any dropped before), and a
     module ``pop`` lacks altogether leaves the population. Modules added since the draw are left
